@@ -1,0 +1,60 @@
+"""An Agency: one county registration centre with its settings, seal, cases and certificates.
+
+A province may host several counties in one registry; each has its own serial
+sequences, seal and staff scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+from certarchive.content.catalog import Catalog
+from certarchive.content.folder import Folder
+
+SETTING_KEYS = (
+    "province",
+    "county",
+    "county_code",
+    "agency_name",
+    "seal_name",
+    "seal_number",
+    "serial_width",
+    "statement",
+    "credit_code",
+    "licence_type_right",
+    "licence_type_proof",
+)
+
+
+class Seal(Persistent):
+    """The agency's electronic seal (H-3.1, H-1.4).
+
+    The private key is stored only as the keyring's ciphertext (purpose ``seal``); the
+    public key is stored in clear so anyone can be given it to verify files offline.
+    """
+
+    def __init__(self, name: str, number: str, public_key: bytes, private_key_sealed: bytes):
+        self.name = name
+        self.number = number
+        self.public_key = public_key
+        self.private_key_sealed = private_key_sealed
+
+
+class Agency(Persistent):
+    def __init__(self, name: str, settings: dict[str, Any]) -> None:
+        missing = [key for key in SETTING_KEYS if key not in settings]
+        if missing:
+            raise ValueError(f"agency settings lack {', '.join(missing)}")
+        self.name = name
+        self.settings = {key: settings[key] for key in SETTING_KEYS}
+        self.cases = Folder()
+        self.certificates = Folder()
+        self.catalog = Catalog()
+        self.serial_counters = OOBTree()
+        self.seal: Seal | None = None
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.name}>"

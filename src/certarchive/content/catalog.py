@@ -1,0 +1,67 @@
+"""The agency's indexes: serial, verification token, unit number, holder, state, issue date.
+
+Plain BTrees kept up to date by the service layer in the same transaction as the change
+they reflect.  Set-valued indexes use ``OOTreeSet`` whose buckets resolve concurrent
+inserts of different ids; per-state counts use ``BTrees.Length`` for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree, OOTreeSet
+from persistent import Persistent
+
+
+class SetIndex(Persistent):
+    """key -> set of certificate ids."""
+
+    def __init__(self) -> None:
+        self._sets = OOBTree()
+
+    def add(self, key: str, cert_id: str) -> None:
+        bucket = self._sets.get(key)
+        if bucket is None:
+            bucket = self._sets[key] = OOTreeSet()
+        bucket.insert(cert_id)
+
+    def remove(self, key: str, cert_id: str) -> None:
+        bucket = self._sets.get(key)
+        if bucket is not None and cert_id in bucket:
+            bucket.remove(cert_id)
+
+    def get(self, key: str) -> list[str]:
+        return list(self._sets.get(key, ()))
+
+    def range(self, lo: str | None, hi: str | None) -> Iterator[str]:
+        for bucket in self._sets.values(lo, hi):
+            yield from bucket
+
+
+class Catalog(Persistent):
+    def __init__(self) -> None:
+        self.serial = OOBTree()  # serial -> certificate id
+        self.token = OOBTree()  # verification token -> certificate id
+        self.unit_number = SetIndex()
+        self.holder = SetIndex()  # HMAC-SM3 blind index of holder ID numbers -> ids
+        self.state = SetIndex()
+        self.issue_date = SetIndex()  # "YYYY-MM-DD" -> ids
+        self.case_state = SetIndex()  # case state -> case numbers
+        self._state_counts = OOBTree()  # state -> Length
+
+    def move_state(self, cert_id: str, old: str | None, new: str) -> None:
+        if old is not None:
+            self.state.remove(old, cert_id)
+            self._count(old).change(-1)
+        self.state.add(new, cert_id)
+        self._count(new).change(1)
+
+    def _count(self, state: str) -> Length:
+        counter = self._state_counts.get(state)
+        if counter is None:
+            counter = self._state_counts[state] = Length()
+        return counter
+
+    def state_counts(self) -> dict[str, int]:
+        return {state: counter() for state, counter in self._state_counts.items()}

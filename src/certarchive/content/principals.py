@@ -1,0 +1,42 @@
+"""Who may act: staff users and API clients.  Secrets are stored only as hashes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from persistent import Persistent
+
+ROLES = ("admin", "registrar", "archivist", "backup_operator", "auditor")
+SCOPES = (
+    "cases:write",
+    "certificates:read",
+    "certificates:download",
+    "certificates:manage",
+    "cases:file",
+    "audit:read",
+)
+
+
+class User(Persistent):
+    def __init__(self, name: str, role: str, password_hash: str, agency: str | None) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        self.name = name
+        self.role = role
+        self.password_hash = password_hash
+        self.agency = agency  # None: every agency (province-wide admin or auditor)
+        self.failed_logins = 0
+        self.locked_until: datetime | None = None
+        self.totp_secret_sealed: bytes | None = None
+
+
+class ApiClient(Persistent):
+    def __init__(self, name: str, key_id: str, key_hash: str, scopes: tuple[str, ...]) -> None:
+        unknown = [scope for scope in scopes if scope not in SCOPES]
+        if unknown:
+            raise ValueError(f"unknown scope {unknown[0]!r}")
+        self.name = name
+        self.key_id = key_id
+        self.key_hash = key_hash
+        self.scopes = tuple(scopes)
+        self.revoked = False

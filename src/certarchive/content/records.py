@@ -1,0 +1,38 @@
+"""Append-only logs of plain records: versions, workflow history, rendered files.
+
+Records are plain ``dict`` values in an ``IOBTree`` keyed 1, 2, 3 …: appending touches
+one bucket instead of rewriting a growing tuple, and plain data survives class moves and
+ZODB packing (unlike ZODB history or pickled object clones).  A record is never changed
+once appended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from BTrees.IOBTree import IOBTree
+from persistent import Persistent
+
+
+class RecordLog(Persistent):
+    def __init__(self) -> None:
+        self._records = IOBTree()
+
+    def __len__(self) -> int:
+        # The keys are exactly 1..n, so the largest key is the length.
+        return self._records.maxKey() if self._records else 0
+
+    def append(self, record: dict[str, Any]) -> int:
+        number = len(self) + 1
+        self._records[number] = dict(record, number=number)
+        return number
+
+    def __getitem__(self, number: int) -> dict[str, Any]:
+        return dict(self._records[number])
+
+    def latest(self) -> dict[str, Any] | None:
+        return dict(self._records[self._records.maxKey()]) if self._records else None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (dict(record) for record in self._records.values())

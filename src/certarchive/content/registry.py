@@ -1,0 +1,37 @@
+"""The Registry: the site root in the ``main`` database, with its schema generation."""
+
+from __future__ import annotations
+
+from persistent import Persistent
+from ZODB.Connection import Connection
+
+from certarchive.content.agency import Agency
+from certarchive.content.folder import Folder
+
+ROOT_KEY = "certarchive"
+
+
+class Registry(Persistent):
+    def __init__(self) -> None:
+        self.agencies = Folder()  # agency name -> Agency
+        self.users = Folder()  # user name -> User
+        self.clients = Folder()  # key id -> ApiClient
+        self.generation = 0  # schema generation, advanced by named evolve steps
+
+    def agency(self, name: str) -> Agency:
+        return self.agencies[name]
+
+    def default_agency(self) -> Agency:
+        """The first agency: a county deployment has exactly one."""
+        return self.agencies[next(self.agencies.keys())]
+
+
+class RegistryMissing(Exception):
+    """The database holds no registry yet: run ``certarchive init``."""
+
+
+def get_registry(conn: Connection) -> Registry:
+    registry = conn.root().get(ROOT_KEY)
+    if registry is None:
+        raise RegistryMissing("the database holds no registry: run `certarchive init` first")
+    return registry

@@ -1,0 +1,200 @@
+"""Case services: record a case (登簿), confirm payment and issue (Z-4, H-2.1), file (H-2.5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from certarchive.content.casefile import REPLACING_TYPES, CaseFile
+from certarchive.content.certificate import Certificate
+from certarchive.services import certificates as certificate_services
+from certarchive.services.certdata import data_digest
+from certarchive.services.context import Context
+from certarchive.services.download_codes import current_code, issue_code
+from certarchive.services.drafts import create_certificate
+from certarchive.services.errors import Conflict, Invalid, NotFound
+from certarchive.services.issuance import verify_url
+from certarchive.services.lifecycle import all_certificates_collected
+from certarchive.services.transitions import fire_case, fire_certificate
+from certarchive.validation.case import CaseInvalid, validate_case
+
+
+def get_case(ctx: Context, case_no: str) -> CaseFile:
+    case = ctx.agency().cases.get(case_no)
+    if case is None:
+        raise NotFound("案卷不存在 / no such case")
+    return case
+
+
+def case_summary(ctx: Context, case: CaseFile) -> dict[str, Any]:
+    certificates = ctx.agency(case.agency).certificates
+    return {
+        "case_no": case.case_no,
+        "registration_type": case.registration_type,
+        "state": case.state,
+        "delivery": case.delivery,
+        "recorded_at": case.recorded_at.isoformat(),
+        "replaces": list(case.replaces),
+        "paid": case.payment is not None,
+        "filed_at": case.filed_at.isoformat() if case.filed_at else None,
+        "certificates": [
+            {"id": c.id, "kind": c.kind, "state": c.state, "serial": c.serial}
+            for c in (certificates[i] for i in case.certificate_ids)
+        ],
+        "history": list(case.history),
+    }
+
+
+def record_case(ctx: Context, document: Any) -> dict[str, Any]:
+    """Record a case and create its draft certificates; revoke what it replaces (H-4.2).
+
+    Repeating the same document answers with the recorded case (``created`` false);
+    the same case number with different content is a conflict.
+    """
+    ctx.require("case.write")
+    try:
+        case_data = validate_case(document).to_dict()
+    except CaseInvalid as invalid:
+        raise Invalid("案卷数据不符合要求 / the case is invalid (Z-1)", invalid.fields) from None
+    agency = ctx.agency()
+    digest = data_digest(case_data)
+    existing = agency.cases.get(case_data["case_no"])
+    if existing is not None:
+        if existing.document_digest != digest:
+            raise Conflict(
+                "案卷号已存在且内容不同 / case number already recorded with other content"
+            )
+        return case_summary(ctx, existing) | {"created": False}
+    replaced = _replaced_certificates(ctx, case_data)
+    case = CaseFile(
+        agency.name,
+        case_data["case_no"],
+        case_data["registration_type"],
+        datetime.fromisoformat(case_data["recorded_at"]),
+        case_data["delivery"],
+        tuple(case_data.get("replaces", ())),
+    )
+    case.document_digest = digest
+    agency.cases.add(case.case_no, case)
+    ctx.audit("case.create", f"case:{case.case_no}", None, digest)
+    fire_case(ctx, case, "record", "登簿 / recorded")
+    for data in case_data["certificates"]:
+        create_certificate(ctx, case, data, "登簿生成 / recorded")
+    for cert in replaced:
+        certificate_services.revoke_certificate(
+            ctx, cert, case.registration_type, f"案卷 {case.case_no} 登簿", case.case_no
+        )
+    return case_summary(ctx, case) | {"created": True}
+
+
+def _replaced_certificates(ctx: Context, case_data: dict[str, Any]) -> list[Certificate]:
+    if case_data["registration_type"] not in REPLACING_TYPES:
+        return []
+    found, problems = [], {}
+    for n, serial in enumerate(case_data.get("replaces", ())):
+        cert = certificate_services.find_certificate(ctx, serial, missing_ok=True)
+        if cert is None:
+            problems[f"replaces[{n}]"] = "证书不存在 / no such certificate"
+        elif cert.state in ("draft", "revoked"):
+            problems[f"replaces[{n}]"] = f"证书状态为 {cert.state}，不能注销 / cannot be revoked"
+        else:
+            found.append(cert)
+    if problems:
+        raise Invalid("被替代的证书无效 / replaced certificates are invalid (H-4.2)", problems)
+    return found
+
+
+def _parse_payment(payment: Any) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if not isinstance(payment, dict):
+        raise Invalid("缴费信息应为对象 / payment must be an object", {"": "not an object"})
+    receipt = payment.get("receipt_no")
+    if not isinstance(receipt, str) or not 1 <= len(receipt.strip()) <= 64:
+        fields["receipt_no"] = "缴费票据号缺失 / receipt_no is required (1..64 chars)"
+    try:
+        amount = Decimal(str(payment.get("amount")))
+        if not amount.is_finite() or amount < 0:
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        fields["amount"] = "金额应为非负数 / amount must be a non-negative number"
+    try:
+        paid_at = datetime.fromisoformat(str(payment.get("paid_at")))
+        if paid_at.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        fields["paid_at"] = "缴费时间应为带时区的 ISO 8601 / paid_at must be ISO 8601 with a zone"
+    unknown = set(payment) - {"receipt_no", "amount", "paid_at"}
+    fields.update({key: "未知字段 / unknown field" for key in sorted(unknown)})
+    if fields:
+        raise Invalid("缴费信息无效 / the payment is invalid", fields)
+    return {"receipt_no": receipt.strip(), "amount": str(amount), "paid_at": paid_at.isoformat()}
+
+
+def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:
+    """Z-4: after payment the case's certificates are generated automatically (Z-7).
+
+    A repeated confirmation with the same receipt answers as the first did and issues
+    nothing; another receipt for a paid case is a conflict.
+    """
+    ctx.require("case.write")
+    details = _parse_payment(payment)
+    case = get_case(ctx, case_no)
+    if case.payment is not None:
+        if case.payment["receipt_no"] != details["receipt_no"]:
+            raise Conflict("案卷已缴费 / the case is already paid with another receipt")
+        return _payment_result(ctx, case)
+    fire_case(ctx, case, "pay", f"票据 {details['receipt_no']}")
+    case.payment = details
+    certificates = ctx.agency(case.agency).certificates
+    for cert_id in case.certificate_ids:
+        cert = certificates[cert_id]
+        if cert.state == "draft":
+            fire_certificate(ctx, cert, "issue", "缴费后自动签发 / issued on payment")
+            issue_code(ctx, cert)
+    fire_case(ctx, case, "certify", "电子证书自动生成 / certificates generated")
+    return _payment_result(ctx, case)
+
+
+def _payment_result(ctx: Context, case: CaseFile) -> dict[str, Any]:
+    certificates = ctx.agency(case.agency).certificates
+    return {
+        "case_no": case.case_no,
+        "state": case.state,
+        "certificates": [
+            {
+                "id": cert.id,
+                "kind": cert.kind,
+                "serial": cert.serial,
+                "state": cert.state,
+                "verify_url": verify_url(ctx, cert.token) if cert.token else None,
+                "download_code": current_code(ctx, cert),
+            }
+            for cert in (certificates[i] for i in case.certificate_ids)
+        ],
+    }
+
+
+def file_case(ctx: Context, case_no: str, comment: str = "") -> dict[str, Any]:
+    """H-2.5: archive the case once every live certificate was collected."""
+    ctx.require("case.file")
+    case = get_case(ctx, case_no)
+    fire_case(ctx, case, "file", comment or "归档 / filed")
+    case.filed_at = ctx.now()
+    certificates = ctx.agency(case.agency).certificates
+    for cert in (certificates[i] for i in case.certificate_ids):
+        if cert.state in ("issued", "downloaded"):
+            fire_certificate(ctx, cert, "archive", comment or "案卷归档 / case filed")
+    return case_summary(ctx, case)
+
+
+def filing_queue(ctx: Context) -> list[dict[str, Any]]:
+    """Cases ready to file: certified, every live certificate collected (H-2.5)."""
+    ctx.require("case.read")
+    agency = ctx.agency()
+    certified = (agency.cases[case_no] for case_no in agency.catalog.case_state.get("certified"))
+    return [
+        case_summary(ctx, case)
+        for case in certified
+        if all_certificates_collected(case, ctx) is None
+    ]

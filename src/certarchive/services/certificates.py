@@ -1,0 +1,270 @@
+"""Certificate services: look-up, download, rollback, correction, re-issue, revocation,
+paper events, and the read views (metadata, versions, history)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certarchive.content.certificate import Certificate
+from certarchive.services.certdata import (
+    append_version,
+    diff,
+    read_data,
+    read_file,
+    version_metadata,
+)
+from certarchive.services.context import Context
+from certarchive.services.drafts import create_certificate
+from certarchive.services.errors import Conflict, Invalid, NotFound
+from certarchive.services.issuance import CHINA
+from certarchive.services.transitions import (
+    certificate_label,
+    certificate_state_digest,
+    check_certificate,
+    fire_certificate,
+)
+from certarchive.validation.case import CaseInvalid, validate_certificate_changes
+from certarchive.validation.identifiers import mask_id_number, mask_name
+
+REVOCATION_CAUSES = {
+    "transfer": "转移登记",
+    "change": "变更登记",
+    "cancellation": "注销登记",
+    "correction": "更正登记",
+}
+PAPER_EVENTS = {
+    # event: (paper states it may follow, the new paper state)
+    "issued": ((None,), "issued"),
+    "returned": (("issued",), "returned"),
+    "lost_announced": (("issued",), "lost_announced"),
+}
+
+
+def find_certificate(ctx: Context, key: str, missing_ok: bool = False) -> Certificate | None:
+    """By serial (either bracket form) or by id; NotFound is the same for both."""
+    agency = ctx.agency()
+    normalized = key.replace("（", "(").replace("）", ")")
+    cert_id = agency.catalog.serial.get(normalized, key)
+    cert = agency.certificates.get(cert_id)
+    if cert is None and not missing_ok:
+        raise NotFound("证书不存在 / no such certificate")
+    return cert
+
+
+def get_certificate(ctx: Context, key: str) -> Certificate:
+    cert = find_certificate(ctx, key)
+    assert cert is not None
+    return cert
+
+
+def mask_party(party: dict[str, Any]) -> dict[str, Any]:
+    legal_person = party.get("id_type") == "credit_code"
+    return {
+        "name": party["name"] if legal_person else mask_name(party["name"]),
+        "id_type": party["id_type"],
+        "id_number": mask_id_number(party["id_number"]),
+    }
+
+
+def metadata(ctx: Context, cert: Certificate) -> dict[str, Any]:
+    """What staff and institutions see; holders' personal data is masked unless the actor
+    holds ``certificate.read_personal`` (H-5.2.3)."""
+    ctx.require("certificate.read")
+    data = read_data(ctx, cert)
+    personal = "certificate.read_personal" in ctx.actor.permissions
+    parties = {
+        key: [party if personal else mask_party(party) for party in data.get(key, ())]
+        for key in ("holders", "obligors")
+        if key in data
+    }
+    file = cert.current_file
+    return {
+        "id": cert.id,
+        "kind": cert.kind,
+        "state": cert.state,
+        "serial": cert.serial,
+        "case_no": cert.case_no,
+        "unit_number": cert.unit_number,
+        "location": data.get("location"),
+        **parties,
+        "issued_at": cert.issued_at.isoformat() if cert.issued_at else None,
+        "first_downloaded_at": (
+            cert.first_downloaded_at.isoformat() if cert.first_downloaded_at else None
+        ),
+        "version": cert.version,
+        "sm3": file["digest"] if file else None,
+        "paper_status": cert.paper_status,
+        "revocation": cert.revocation,
+        "replaces": cert.replaces,
+        "replaced_by": cert.replaced_by,
+    }
+
+
+def data_of(ctx: Context, cert: Certificate, number: int | None = None) -> dict[str, Any]:
+    ctx.require("certificate.read_personal")
+    if number is not None and not 1 <= number <= cert.version:
+        raise NotFound("版本不存在 / no such version")
+    return read_data(ctx, cert, number)
+
+
+def versions(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
+    ctx.require("certificate.read")
+    return version_metadata(cert)
+
+
+def version_diff(ctx: Context, cert: Certificate, old: int, new: int) -> dict[str, Any]:
+    return diff(data_of(ctx, cert, old), data_of(ctx, cert, new))
+
+
+def history(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
+    ctx.require("certificate.read")
+    return list(cert.history)
+
+
+def file_for_staff(ctx: Context, cert: Certificate) -> bytes:
+    """Staff and institutions with the download scope read the current file; this is
+    not the holder's collection and sets no collection time (H-2.2)."""
+    ctx.require("certificate.download_file")
+    if cert.current_file is None:
+        raise NotFound("证书尚未生成文件 / the certificate has no file yet")
+    ctx.audit("certificate.read_file", certificate_label(cert), detail={"by": "staff"})
+    return read_file(ctx, cert)
+
+
+def download_by_holder(ctx: Context, cert: Certificate) -> bytes:
+    """H-2.2: the first download is the collection time; later downloads change nothing.
+
+    Two racing first downloads both write the certificate, so ZODB lets one commit and
+    retries the other, which then finds the certificate already downloaded.
+    """
+    if cert.state == "draft" or cert.current_file is None:
+        raise NotFound("证书不存在 / no such certificate")
+    if cert.state == "issued":
+        cert.first_downloaded_at = ctx.now()
+        fire_certificate(ctx, cert, "download", "首次下载 / first download")
+    return read_file(ctx, cert)
+
+
+def rollback(ctx: Context, cert: Certificate, reason: str) -> dict[str, Any]:
+    """H-4.3: an issued certificate never downloaded goes back to draft, keeping its serial;
+    its file becomes superseded once the corrected certificate is issued again."""
+    _require_reason(reason)
+    issued_on = cert.issued_at.astimezone(CHINA).date().isoformat() if cert.issued_at else None
+    fire_certificate(ctx, cert, "rollback", reason)
+    if issued_on:
+        ctx.agency(cert.agency).catalog.issue_date.remove(issued_on, cert.id)
+    return metadata(ctx, cert)
+
+
+def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict[str, Any]:
+    """Correct a draft: a new version with the changed fields (H-4.3)."""
+    ctx.require("certificate.manage")
+    _require_reason(comment, "comment")
+    if cert.state != "draft":
+        raise Conflict("只能更正草稿，请先回退 / only a draft can be corrected: roll back first")
+    new_data = _corrected(cert, read_data(ctx, cert), changes)
+    before = certificate_state_digest(cert)
+    append_version(ctx, cert, new_data, comment, sorted(changes))
+    ctx.audit(
+        "certificate.correct", certificate_label(cert), before, certificate_state_digest(cert)
+    )
+    return metadata(ctx, cert)
+
+
+def issue_again(ctx: Context, cert: Certificate, comment: str = "") -> dict[str, Any]:
+    fire_certificate(ctx, cert, "issue", comment or "更正后重新签发 / issued again")
+    return metadata(ctx, cert)
+
+
+def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[str, Any]:
+    """H-4.3 (already downloaded) and Z-5: revoke the wrong certificate and issue a new one
+    with a new serial, linking old and new."""
+    ctx.require("certificate.manage")
+    _require_reason(reason)
+    check_certificate(ctx, cert, "revoke")
+    new_data = _corrected(cert, read_data(ctx, cert), changes or {})
+    agency = ctx.agency(cert.agency)
+    case = agency.cases[cert.case_no]
+    revoke_certificate(ctx, cert, "correction", reason, None)
+    new = create_certificate(ctx, case, new_data, f"重新签发，替代 {cert.serial}")
+    new.replaces = cert.serial
+    fire_certificate(ctx, new, "issue", reason)
+    cert.replaced_by = new.serial
+    return metadata(ctx, new)
+
+
+def _corrected(cert: Certificate, current: dict[str, Any], changes: Any) -> dict[str, Any]:
+    if not isinstance(changes, dict):
+        raise Invalid("changes 应为对象 / changes must be an object", {"changes": "not an object"})
+    try:
+        return validate_certificate_changes(cert.kind, current, changes)
+    except CaseInvalid as invalid:
+        raise Invalid("更正内容无效 / the corrections are invalid", invalid.fields) from None
+
+
+def revoke(
+    ctx: Context, cert: Certificate, cause: Any, reason: Any, case_no: Any = None
+) -> dict[str, Any]:
+    """H-4.2 / H-4.3: revoke with a cause; the file is stamped 已注销 (H-1.7)."""
+    if cause not in REVOCATION_CAUSES:
+        raise Invalid(
+            "注销原因无效 / unknown cause",
+            {"cause": "应为 / must be one of " + ", ".join(REVOCATION_CAUSES)},
+        )
+    _require_reason(reason)
+    if case_no is not None and (not isinstance(case_no, str) or case_no not in ctx.agency().cases):
+        raise Invalid("案卷不存在 / no such case", {"case_no": "案卷不存在 / no such case"})
+    revoke_certificate(ctx, cert, cause, reason, case_no)
+    return metadata(ctx, cert)
+
+
+def revoke_certificate(
+    ctx: Context, cert: Certificate, cause: str, reason: str, case_no: str | None
+) -> None:
+    check_certificate(ctx, cert, "revoke")
+    cert.revocation = {
+        "at": ctx.now().isoformat(),
+        "cause": cause,
+        "cause_label": REVOCATION_CAUSES[cause],
+        "reason": reason,
+        "case_no": case_no,
+    }
+    fire_certificate(ctx, cert, "revoke", f"{REVOCATION_CAUSES[cause]}: {reason}")
+
+
+def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
+    """H-2.3/H-2.4 paper certificate handed over; H-4.2 handed back or lost and announced."""
+    ctx.require("certificate.manage")
+    if event not in PAPER_EVENTS:
+        raise Invalid("事件无效 / unknown event", {"event": "issued | returned | lost_announced"})
+    allowed_from, new_status = PAPER_EVENTS[event]
+    if cert.paper_status not in allowed_from or cert.state == "draft":
+        raise Conflict(f"纸质证书状态 {cert.paper_status} 不允许 {event} / not allowed now")
+    holders = read_data(ctx, cert).get("holders", ())
+    if event == "issued" and any(h["id_type"] == "credit_code" for h in holders):
+        raise Conflict(
+            "法人或其他组织仅发电子证书 / legal persons get electronic certificates only (Z-3)"
+        )
+    if event != "issued" and cert.state != "revoked":
+        raise Conflict("证书未注销，无需交回 / only a revoked certificate's paper is handed back")
+    before = certificate_state_digest(cert)
+    cert.paper_status = new_status
+    cert.paper_events.append({"at": ctx.now().isoformat(), "actor": ctx.actor.name, "event": event})
+    ctx.audit(
+        f"certificate.paper.{event}",
+        certificate_label(cert),
+        before,
+        certificate_state_digest(cert),
+    )
+    return metadata(ctx, cert)
+
+
+def _require_reason(text: Any, field: str = "reason") -> None:
+    if not isinstance(text, str) or not 1 <= len(text.strip()) <= 500:
+        raise Invalid(f"{field} 必填 / {field} is required", {field: "1..500 characters"})
+
+
+def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:
+    agency = ctx.agency()
+    ids = agency.catalog.holder.get(ctx.keyring.blind_index(id_number))
+    return [agency.certificates[i] for i in ids]

@@ -1,0 +1,108 @@
+"""The per-transaction context every service function receives.
+
+It gives access to the registry, the acting principal, the clock and the two logs, and
+it is the one place that writes audit entries, so that every change is recorded in the
+same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ZODB.Connection import Connection
+
+from certarchive.audit.entry import make_entry
+from certarchive.audit.log import AppendOnlyLog, get_log
+from certarchive.content.agency import Agency
+from certarchive.content.registry import Registry, get_registry
+from certarchive.services.errors import Forbidden, NotFound
+from certarchive.workflow.engine import Actor
+
+if TYPE_CHECKING:
+    from certarchive.services.runtime import Runtime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Context:
+    def __init__(
+        self,
+        runtime: Runtime,
+        conn: Connection,
+        actor: Actor,
+        request_id: str | None = None,
+        client: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.runtime = runtime
+        self.conn = conn
+        self.actor = actor
+        self.request_id = request_id
+        self.client = client
+        self._clock = clock
+
+    @property
+    def registry(self) -> Registry:
+        return get_registry(self.conn)
+
+    @property
+    def keyring(self) -> Any:
+        return self.runtime.keyring
+
+    @property
+    def engine(self) -> Any:
+        return self.runtime.engine
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def agency(self, name: str | None = None) -> Agency:
+        """The named agency (default: the only one) if the actor may see it.
+
+        An agency outside the actor's scope answers exactly like a missing one.
+        """
+        registry = self.registry
+        if name is None:
+            name = self.actor.agency or next(registry.agencies.keys(), None)
+        agency = registry.agencies.get(name) if name else None
+        if agency is None or (self.actor.agency not in (None, name)):
+            raise NotFound("登记机构不存在 / no such agency")
+        return agency
+
+    def require(self, permission: str) -> None:
+        if permission not in self.actor.permissions:
+            raise Forbidden(f"无权限 / {self.actor.role} lacks permission {permission}")
+
+    def _log(self, database: str) -> AppendOnlyLog:
+        return get_log(self.conn, database)
+
+    def audit(
+        self,
+        action: str,
+        obj: str,
+        before: str | None = None,
+        after: str | None = None,
+        result: str = "ok",
+        detail: dict[str, Any] | None = None,
+        log: str = "audit",
+    ) -> None:
+        """Append one entry to the audit (or sharing) log in this transaction."""
+        self._log(log).append(
+            make_entry(
+                time=self.now().isoformat(),
+                actor=self.actor.name,
+                role=self.actor.role,
+                action=action,
+                object=obj,
+                before=before,
+                after=after,
+                result=result,
+                request_id=self.request_id,
+                client=self.client,
+                detail=detail,
+            )
+        )

@@ -1,0 +1,27 @@
+"""Creating a draft certificate inside a case: recorded cases and re-issues both do it."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from certarchive.content.casefile import CaseFile
+from certarchive.content.certificate import Certificate
+from certarchive.services.certdata import append_version
+from certarchive.services.context import Context
+
+
+def create_certificate(
+    ctx: Context, case: CaseFile, data: dict[str, Any], comment: str
+) -> Certificate:
+    agency = ctx.agency(case.agency)
+    cert = Certificate(
+        secrets.token_hex(8), agency.name, data["kind"], case.case_no, data["unit_number"]
+    )
+    agency.certificates.add(cert.id, cert)
+    case.certificate_ids.append(cert.id)
+    agency.catalog.unit_number.add(cert.unit_number, cert.id)
+    agency.catalog.move_state(cert.id, None, cert.state)
+    version = append_version(ctx, cert, data, comment, sorted(data))
+    ctx.audit("certificate.create", f"certificate:{cert.id}", None, version["digest"])
+    return cert

@@ -1,0 +1,65 @@
+"""Which permissions a staff role, an API scope, a holder or the system carries.
+
+Workflow guards and service functions check permissions, never role names, so a role
+or scope is defined in exactly one place: here.
+"""
+
+from __future__ import annotations
+
+from certarchive.workflow.engine import Actor
+
+READ = frozenset({"case.read", "certificate.read"})
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": READ | {"admin.users", "admin.clients", "admin.keys", "audit.read"},
+    "registrar": READ
+    | {
+        "certificate.read_personal",
+        "certificate.download_file",
+        "certificate.manage",
+        "certificate.issue",
+        "certificate.revoke",
+    },
+    "archivist": READ | {"case.file", "certificate.download_file"},
+    "backup_operator": frozenset({"backup.export", "backup.verify", "backup.restore"}),
+    "auditor": READ | {"audit.read"},
+}
+
+SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "cases:write": frozenset(
+        {"case.write", "case.read", "certificate.issue", "certificate.revoke"}
+    ),
+    "certificates:read": frozenset({"certificate.read"}),
+    "certificates:download": frozenset({"certificate.read", "certificate.download_file"}),
+    "certificates:manage": READ
+    | {
+        "certificate.manage",
+        "certificate.issue",
+        "certificate.revoke",
+        "certificate.read_personal",
+    },
+    "cases:file": READ | {"case.file"},
+    "audit:read": frozenset({"audit.read"}),
+}
+
+HOLDER_PERMISSIONS = frozenset({"certificate.download", "holder.read"})
+SYSTEM_PERMISSIONS = frozenset().union(
+    *ROLE_PERMISSIONS.values(), *SCOPE_PERMISSIONS.values(), HOLDER_PERMISSIONS
+)
+
+
+def staff_actor(name: str, role: str, agency: str | None = None) -> Actor:
+    return Actor(name, role, ROLE_PERMISSIONS[role], agency)
+
+
+def client_actor(name: str, scopes: tuple[str, ...], agency: str | None = None) -> Actor:
+    permissions = frozenset().union(*(SCOPE_PERMISSIONS[scope] for scope in scopes))
+    return Actor(f"client:{name}", "client", permissions, agency)
+
+
+def holder_actor(label: str) -> Actor:
+    """A holder signed in with ID number and download code; ``label`` is not personal data."""
+    return Actor(f"holder:{label}", "holder", HOLDER_PERMISSIONS)
+
+
+SYSTEM = Actor("system", "system", SYSTEM_PERMISSIONS)

@@ -1,0 +1,74 @@
+"""The per-process runtime: settings, the open databases, the keyring and the engine.
+
+``Runtime.run`` is how the command line, the demo loader and the tests execute a
+service function: one transaction per call, retried on a ZODB conflict, exactly as
+pyramid_tm and pyramid_retry do for a web request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import transaction
+from transaction.interfaces import TransientError
+from ZODB import DB
+
+from certarchive.config import Settings
+from certarchive.crypto.keyring import Keyring
+from certarchive.services.context import Context
+from certarchive.storage import close_databases, open_databases
+from certarchive.workflow.engine import Actor, WorkflowEngine
+
+T = TypeVar("T")
+ATTEMPTS = 8
+
+
+class Runtime:
+    def __init__(self, settings: Settings, db: DB, keyring: Keyring) -> None:
+        from certarchive.services.lifecycle import build_engine
+
+        self.settings = settings
+        self.db = db
+        self.keyring = keyring
+        self.engine: WorkflowEngine = build_engine()
+
+    @classmethod
+    def open(cls, settings: Settings, create_keys: bool = False) -> Runtime:
+        """Open keys first: a missing or wrong key stops start-up before any database opens."""
+        keyring = (
+            Keyring.open_or_create(settings.keys_dir)
+            if create_keys
+            else Keyring.open(settings.keys_dir)
+        )
+        return cls(settings, open_databases(settings.databases), keyring)
+
+    def close(self) -> None:
+        close_databases(self.db)
+
+    def context(self, conn: Any, actor: Actor, **kw: Any) -> Context:
+        return Context(self, conn, actor, **kw)
+
+    def run(
+        self,
+        fn: Callable[..., T],
+        actor: Actor,
+        *args: Any,
+        request_id: str | None = None,
+        client: str | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Run ``fn(context, *args, **kwargs)`` in one transaction; retry on conflict."""
+        for attempt in range(1, ATTEMPTS + 1):
+            tm = transaction.TransactionManager(explicit=True)
+            conn = self.db.open(transaction_manager=tm)
+            try:
+                with tm:
+                    ctx = self.context(conn, actor, request_id=request_id, client=client)
+                    return fn(ctx, *args, **kwargs)
+            except TransientError:
+                if attempt == ATTEMPTS:
+                    raise
+            finally:
+                conn.close()
+        raise AssertionError("unreachable")

@@ -1,0 +1,57 @@
+"""Opening the three ZODB databases as one multi-database.
+
+``main`` holds the registry, ``audit`` the audit log and ``sharing`` the sharing-service
+log (H-5.2.5).  They are opened with one shared ``databases`` mapping so that a single
+transaction spans all three and commits them with two-phase commit: a change and its
+audit entry are stored together or not at all.  Which storage backs each database
+(FileStorage, ZEO, RelStorage) is a zodburi URI in the configuration, never code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import transaction
+import zodburi
+from ZODB import DB
+from ZODB.Connection import Connection
+
+from certarchive.config import DATABASE_NAMES, ConfigError
+
+
+def _prepare_file_uri(uri: str) -> None:
+    """Create the folders a ``file://`` URI needs (var/ is created on demand)."""
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        return
+    Path(parts.path).parent.mkdir(parents=True, exist_ok=True)
+    blob_dir = dict(parse_qsl(parts.query)).get("blobstorage_dir")
+    if blob_dir:
+        Path(blob_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def open_databases(uris: Mapping[str, str]) -> DB:
+    """Open every configured database; return the ``main`` one (the others hang off it)."""
+    databases: dict[str, DB] = {}
+    for name in DATABASE_NAMES:
+        uri = uris[name]
+        _prepare_file_uri(uri)
+        try:
+            storage_factory, dbkw = zodburi.resolve_uri(uri)
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(f"setting certarchive.zodb.{name}: {exc}") from None
+        dbkw = {k: v for k, v in dbkw.items() if k != "database_name"}
+        DB(storage_factory(), database_name=name, databases=databases, **dbkw)
+    return databases["main"]
+
+
+def close_databases(db: DB) -> None:
+    for each in set(db.databases.values()):
+        each.close()
+
+
+def open_connection(db: DB, tm: transaction.TransactionManager | None = None) -> Connection:
+    """A connection to ``main``; ``conn.get_connection('audit')`` reaches the others."""
+    return db.open(transaction_manager=tm) if tm is not None else db.open()

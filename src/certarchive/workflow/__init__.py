@@ -1,0 +1,1 @@
+"""Workflows as data (:mod:`.definitions`) run by one engine (:mod:`.engine`)."""

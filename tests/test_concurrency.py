@@ -1,0 +1,135 @@
+"""Concurrent issuance keeps serials gapless and unique (H-1.6); racing first downloads
+set the collection time once (H-2.2) — threads on FileStorage, processes on ZEO."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from certarchive.config import load_settings
+from certarchive.services import cases, certificates
+from certarchive.services.permissions import SYSTEM, holder_actor
+from certarchive.services.runtime import Runtime
+from certarchive.services.setup import initialise
+from certarchive.validation.identifiers import parse_serial
+from certarchive.validation.samples import sample_case
+from tests.conftest import UPSTREAM, file_settings
+from tests.servers import zeo_server
+
+PAYMENT = {"receipt_no": "R-1", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
+
+
+def record(runtime: Runtime, numbers: range) -> list[str]:
+    documents = [sample_case(n) for n in numbers]
+    for document in documents:
+        runtime.run(cases.record_case, UPSTREAM, document)
+    return [d["case_no"] for d in documents]
+
+
+def right_sequences(runtime: Runtime) -> list[int]:
+    def collect(ctx: Any) -> list[int]:
+        return sorted(
+            parse_serial(serial).seq
+            for serial in ctx.agency().catalog.serial
+            if parse_serial(serial).kind == "right"
+        )
+
+    return runtime.run(collect, SYSTEM)
+
+
+def test_threads_issue_gapless_serials(runtime: Runtime) -> None:
+    # n % 3 == 0 cases carry one right certificate each: 12 cases -> rights 1..12.
+    case_nos = record(runtime, range(0, 36, 3))
+    errors: list[BaseException] = []
+
+    def pay(batch: list[str]) -> None:
+        try:
+            for case_no in batch:
+                runtime.run(cases.confirm_payment, UPSTREAM, case_no, PAYMENT)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pay, args=(case_nos[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert right_sequences(runtime) == list(range(1, 13))
+
+
+def test_racing_first_downloads_collect_once(runtime: Runtime) -> None:
+    (case_no,) = record(runtime, range(1))
+    serial = runtime.run(cases.confirm_payment, UPSTREAM, case_no, PAYMENT)["certificates"][0][
+        "serial"
+    ]
+    barrier = threading.Barrier(4)
+    results: list[bytes] = []
+
+    def download() -> None:
+        barrier.wait()
+        results.append(
+            runtime.run(
+                lambda ctx: certificates.download_by_holder(
+                    ctx, certificates.get_certificate(ctx, serial)
+                ),
+                holder_actor("race"),
+            )
+        )
+
+    threads = [threading.Thread(target=download) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4 and all(pdf.startswith(b"%PDF") for pdf in results)
+
+    def downloads(ctx: Any) -> list[str]:
+        cert = certificates.get_certificate(ctx, serial)
+        return [h["transition"] for h in cert.history if h["transition"] == "download"]
+
+    assert runtime.run(downloads, SYSTEM) == ["download"]
+
+
+PAY_SCRIPT = """
+import json, sys
+from certarchive.config import load_settings
+from certarchive.services import cases
+from certarchive.services.runtime import Runtime
+from tests.conftest import UPSTREAM
+raw, case_nos, payment = json.loads(sys.stdin.read())
+runtime = Runtime.open(load_settings(raw))
+for case_no in case_nos:
+    runtime.run(cases.confirm_payment, UPSTREAM, case_no, payment)
+runtime.close()
+"""
+
+
+def test_two_processes_on_zeo_issue_gapless_serials(tmp_path: Path) -> None:
+    with zeo_server(tmp_path / "zeo") as uris:
+        raw = file_settings(tmp_path / "var") | uris
+        runtime = Runtime.open(load_settings(raw), create_keys=True)
+        try:
+            runtime.run(initialise, SYSTEM, runtime.settings.agency)
+            case_nos = record(runtime, range(0, 30, 3))
+            workers = [
+                subprocess.Popen(
+                    [sys.executable, "-c", PAY_SCRIPT],
+                    stdin=subprocess.PIPE,
+                    cwd=Path(__file__).parents[1],
+                    text=True,
+                )
+                for _ in range(2)
+            ]
+            for i, worker in enumerate(workers):
+                assert worker.stdin is not None
+                worker.stdin.write(json.dumps([raw, case_nos[i::2], PAYMENT]))
+                worker.stdin.close()
+            assert [worker.wait(timeout=300) for worker in workers] == [0, 0]
+            assert right_sequences(runtime) == list(range(1, 11))
+        finally:
+            runtime.close()

@@ -53,3 +53,30 @@ def run(runtime: Runtime) -> Any:
         return runtime.run(fn, actor, *args, **kwargs)
 
     return call
+
+
+def write_ini(path: Path, raw: dict[str, str]) -> Path:
+    """A PasteDeploy ini file carrying ``raw`` settings, as an operator would write it."""
+    lines = ["[app:main]", "use = egg:certarchive"]
+    lines += [f"{key} = {value.replace('%', '%%')}" for key, value in raw.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    """An ini file for a registry under tmp_path/var (not yet initialised)."""
+    return write_ini(tmp_path / "certarchive.ini", file_settings(tmp_path / "var"))
+
+
+@pytest.fixture
+def cli_run(ini: Path) -> Any:
+    """``cli_run("init", "--demo", "2")``: the real command line, in-process."""
+    from click.testing import CliRunner
+
+    from certarchive.cli.main import cli
+
+    def invoke(*args: str, input: str | None = None) -> Any:
+        return CliRunner().invoke(cli, ["-c", str(ini), *args], input=input, catch_exceptions=False)
+
+    return invoke

@@ -57,7 +57,7 @@ def test_invalid_case_names_every_field_and_stores_nothing(run: Any) -> None:
         run(cases.record_case, document)
     assert set(invalid.value.fields) >= {"delivery", "certificates[0].unit_number"}
     assert run(lambda ctx: len(ctx.agency().cases)) == 0
-    assert audit_actions(run) == ["admin.init"] * 3
+    assert set(audit_actions(run)) == {"admin.init"}
 
 
 def test_repeated_recording_is_idempotent_and_other_content_conflicts(run: Any) -> None:
@@ -327,3 +327,23 @@ def test_history_replays_to_the_current_state(run: Any) -> None:
         assert replay(CERTIFICATE, cert.history) == cert.state == "downloaded"
 
     run(check)
+
+
+def test_cancellation_revokes_and_files_without_certificates_h42(run: Any) -> None:
+    serial = issued_case(run, 0)["certificates"][0]["serial"]
+    document = sample_case(7, replaces=[serial])
+    document["registration_type"] = "cancellation"
+    del document["certificates"]
+    recorded = run(cases.record_case, document)
+    assert recorded["certificates"] == []
+    assert cert_attr(run, serial, "revocation")["cause"] == "cancellation"
+    run(cases.confirm_payment, document["case_no"], PAYMENT)
+    assert run(cases.file_case, document["case_no"], actor=ARCHIVIST)["state"] == "filed"
+
+
+def test_holder_search_accepts_a_lower_case_x(run: Any) -> None:
+    document = sample_case(0)
+    holder = document["certificates"][0]["holders"][0]
+    run(cases.record_case, document)
+    found = run(lambda ctx: certificates.by_holder_blind_index(ctx, holder["id_number"].lower()))
+    assert len(found) == 1

@@ -1,11 +1,14 @@
-"""An append-only log in its own database: the audit log and the sharing log.
+"""An append-only, tamper-evident log in its own database: the audit log and the sharing
+log (H-5.2.4, H-5.2.5).
 
 Appending must not make every concurrent writer conflict on one hot object.  So a new
 entry goes into a *pending* OOBTree under a key that is unique and time-ordered
 (nanoseconds plus random bits): two transactions append different keys, and the BTree
-bucket's conflict resolution merges them.  Sequencing pending entries into the numbered
-Merkle log happens later in one short transaction (:meth:`AppendOnlyLog.integrate`), as a
-certificate-transparency log merges its queue.  Nothing is capped and nothing is dropped.
+bucket's conflict resolution merges them.  :meth:`AppendOnlyLog.integrate` later
+sequences the pending entries into the numbered log in one short transaction — as a
+certificate-transparency log merges its queue — extends the RFC 6962 Merkle tree (SM3)
+and signs a checkpoint of its size and root with the log's own SM2 key.  Nothing is
+capped and nothing is dropped: entries are never deleted.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 from BTrees.IOBTree import IOBTree
@@ -20,37 +24,120 @@ from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
+from certarchive.audit import merkle
+from certarchive.audit.entry import canonical
+from certarchive.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3
+
+
+def leaf_data(seq: int, integrated_at: str, entry: Mapping[str, Any]) -> bytes:
+    """What a leaf commits to: its position, when it was sequenced, and the entry."""
+    return canonical({"seq": seq, "integrated_at": integrated_at, "entry": dict(entry)})
+
+
+def checkpoint_body(log: str, size: int, root: bytes, at: str) -> bytes:
+    """The bytes a checkpoint signature covers."""
+    return canonical({"log": log, "size": size, "root": root.hex(), "time": at})
+
 
 class AppendOnlyLog(Persistent):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, public_key: bytes, private_key_sealed: bytes) -> None:
         self.name = name
+        self.public_key = public_key  # verifies this log's checkpoints
+        self.private_key_sealed = private_key_sealed  # keyring purpose "seal"
         self.pending = OOBTree()  # "time_ns-random" -> entry dict
         self.pending_count = Length()
-        self.entries = IOBTree()  # seq (0-based) -> {"entry": dict, "leaf": hex}
-        self.checkpoints = IOBTree()  # n -> signed checkpoint dict
+        self.entries = IOBTree()  # seq (0-based) -> {"entry", "integrated_at", "leaf"}
+        self.size = 0
+        self.frontier: tuple[bytes, ...] = ()
+        self.checkpoints = IOBTree()  # n (1-based) -> signed checkpoint dict
 
-    def append(self, entry: Mapping[str, Any]) -> str:
+    def append(self, entry: Mapping[str, Any]) -> None:
         """Queue ``entry``; it commits with the caller's transaction and never conflicts."""
         key = f"{time.time_ns():020d}-{secrets.token_hex(6)}"
         self.pending[key] = dict(entry)
         self.pending_count.change(1)
-        return key
 
     def __len__(self) -> int:
-        return len(self.entries) + self.pending_count()
+        return self.size + self.pending_count()
 
-    def iter_entries(self) -> Iterator[dict[str, Any]]:
-        """Sequenced entries in log order, then the pending ones in time order."""
-        for record in self.entries.values():
+    def iter_entries(self, start: int = 0) -> Iterator[dict[str, Any]]:
+        """Sequenced entries from ``start`` in log order, then the pending ones."""
+        for record in self.entries.values(start):
             yield dict(record["entry"])
         for entry in self.pending.values():
             yield dict(entry)
 
+    def integrate(self, signing_key: SM2PrivateKey, now: datetime) -> dict[str, Any] | None:
+        """Sequence every pending entry and sign a checkpoint; None when nothing was pending."""
+        if not self.pending:
+            return None
+        at = now.isoformat()
+        frontier = merkle.MerkleFrontier(sm3, self.size, self.frontier)
+        for key, entry in list(self.pending.items()):
+            leaf = merkle.leaf_hash(sm3, leaf_data(frontier.size, at, entry))
+            self.entries[frontier.size] = {"entry": entry, "integrated_at": at, "leaf": leaf}
+            frontier.append(leaf)
+            del self.pending[key]
+            self.pending_count.change(-1)
+        self.size, self.frontier = frontier.size, tuple(frontier.hashes)
+        return self._sign_checkpoint(signing_key, frontier.root(), at)
 
-def get_log(conn: Any, database: str) -> AppendOnlyLog:
-    """The log kept in ``database`` (``audit`` or ``sharing``), created on first use."""
-    root = conn.get_connection(database).root()
-    log = root.get("log")
+    def _sign_checkpoint(self, key: SM2PrivateKey, root: bytes, at: str) -> dict[str, Any]:
+        body = checkpoint_body(self.name, self.size, root, at)
+        checkpoint = {
+            "log": self.name,
+            "size": self.size,
+            "root": root.hex(),
+            "time": at,
+            "key": SM2PublicKey.from_bytes(self.public_key).fingerprint(),
+            "signature": key.sign(body).hex(),
+        }
+        number = self.checkpoints.maxKey() + 1 if self.checkpoints else 1
+        self.checkpoints[number] = checkpoint
+        return checkpoint
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        return dict(self.checkpoints[self.checkpoints.maxKey()]) if self.checkpoints else None
+
+    def leaf_hashes(self, start: int, end: int) -> Iterator[bytes]:
+        for record in self.entries.values(start, end - 1):
+            yield record["leaf"]
+
+    def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
+        return merkle.inclusion_proof(sm3, self.leaf_hashes, seq, size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return merkle.consistency_proof(sm3, self.leaf_hashes, size1, size2)
+
+
+LOG_NAMES = ("audit", "sharing")
+
+
+class LogMissing(Exception):
+    """The log database holds no log: run ``certarchive init``."""
+
+
+def _aad(name: str) -> bytes:
+    return f"log:{name}:checkpoint-key".encode()
+
+
+def create_log(conn: Any, name: str, keyring: Any) -> bool:
+    """Create the log kept in database ``name`` with a fresh checkpoint key; False if present."""
+    root = conn.get_connection(name).root()
+    if "log" in root:
+        return False
+    key = SM2PrivateKey.generate()
+    sealed = keyring.encrypt("seal", key.to_bytes(), _aad(name))
+    root["log"] = AppendOnlyLog(name, key.public_key.to_bytes(), sealed)
+    return True
+
+
+def get_log(conn: Any, name: str) -> AppendOnlyLog:
+    log = conn.get_connection(name).root().get("log")
     if log is None:
-        log = root["log"] = AppendOnlyLog(database)
+        raise LogMissing(f"the {name} database holds no log: run `certarchive init` first")
     return log
+
+
+def signing_key(log: AppendOnlyLog, keyring: Any) -> SM2PrivateKey:
+    return SM2PrivateKey.from_bytes(keyring.decrypt("seal", log.private_key_sealed, _aad(log.name)))

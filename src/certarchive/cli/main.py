@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from certarchive.cli.audit import audit
 from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, opened_runtime
 from certarchive.content.principals import ROLES, SCOPES
+from certarchive.services.audit import integrate_logs
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.setup import add_client, add_user, initialise
 
@@ -35,10 +37,16 @@ def cli(ctx: click.Context, config: str) -> None:
 
 @cli.command()
 @click.option("--demo", type=click.IntRange(0, 100_000), default=0, help="add N demo cases")
+@click.option(
+    "--demo-logins",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="with --demo: also create demo staff users and append their logins to this file",
+)
 @pass_state
-def init(state: CliState, demo: int) -> None:
+def init(state: CliState, demo: int, demo_logins: str | None) -> None:
     """Create databases, registry, agency settings and seal key if absent (idempotent)."""
-    from certarchive.services.demo import load_demo
+    from certarchive.services.demo import create_demo_users, load_demo
 
     with opened_runtime(state, create_keys=True) as runtime:
         created = runtime.run(initialise, SYSTEM, state.settings.agency)
@@ -48,6 +56,12 @@ def init(state: CliState, demo: int) -> None:
         if demo:
             added = load_demo(runtime, demo, progress=sys.stderr.isatty())
             click.echo(f"演示案卷 / demo cases added: {added}")
+        if demo and demo_logins:
+            logins = create_demo_users(runtime)
+            with open(demo_logins, "a", encoding="utf-8", opener=_private) as out:
+                out.writelines(f"{name}\t{role}\t{password}\n" for name, role, password in logins)
+            click.echo(f"演示账号 / demo logins written to {demo_logins}")
+        runtime.run(integrate_logs, SYSTEM)
 
 
 @cli.command()
@@ -110,3 +124,6 @@ def client_add(state: CliState, name: str, scopes: tuple[str, ...], as_json: boo
         click.echo(
             f"客户端 / client {name}: {' '.join(scopes)}\nkey (shown once): {created['key']}"
         )
+
+
+cli.add_command(audit)

@@ -79,7 +79,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     agency.cases.add(case.case_no, case)
     ctx.audit("case.create", f"case:{case.case_no}", None, digest)
     fire_case(ctx, case, "record", "登簿 / recorded")
-    for data in case_data["certificates"]:
+    for data in case_data.get("certificates", ()):
         create_certificate(ctx, case, data, "登簿生成 / recorded")
     for cert in replaced:
         certificate_services.revoke_certificate(

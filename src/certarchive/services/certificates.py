@@ -24,7 +24,7 @@ from certarchive.services.transitions import (
     fire_certificate,
 )
 from certarchive.validation.case import CaseInvalid, validate_certificate_changes
-from certarchive.validation.identifiers import mask_id_number, mask_name
+from certarchive.validation.identifiers import mask_id_number, mask_name, normalize
 
 REVOCATION_CAUSES = {
     "transfer": "转移登记",
@@ -58,9 +58,8 @@ def get_certificate(ctx: Context, key: str) -> Certificate:
 
 
 def mask_party(party: dict[str, Any]) -> dict[str, Any]:
-    legal_person = party.get("id_type") == "credit_code"
     return {
-        "name": party["name"] if legal_person else mask_name(party["name"]),
+        "name": mask_name(party["name"], party["id_type"]),
         "id_type": party["id_type"],
         "id_number": mask_id_number(party["id_number"]),
     }
@@ -162,7 +161,7 @@ def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict
     _require_reason(comment, "comment")
     if cert.state != "draft":
         raise Conflict("只能更正草稿，请先回退 / only a draft can be corrected: roll back first")
-    new_data = _corrected(cert, read_data(ctx, cert), changes)
+    new_data = _corrected(ctx, cert, changes)
     before = certificate_state_digest(cert)
     append_version(ctx, cert, new_data, comment, sorted(changes))
     ctx.audit(
@@ -182,7 +181,7 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
     ctx.require("certificate.manage")
     _require_reason(reason)
     check_certificate(ctx, cert, "revoke")
-    new_data = _corrected(cert, read_data(ctx, cert), changes or {})
+    new_data = _corrected(ctx, cert, changes or {})
     agency = ctx.agency(cert.agency)
     case = agency.cases[cert.case_no]
     revoke_certificate(ctx, cert, "correction", reason, None)
@@ -193,11 +192,14 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
     return metadata(ctx, new)
 
 
-def _corrected(cert: Certificate, current: dict[str, Any], changes: Any) -> dict[str, Any]:
+def _corrected(ctx: Context, cert: Certificate, changes: Any) -> dict[str, Any]:
     if not isinstance(changes, dict):
         raise Invalid("changes 应为对象 / changes must be an object", {"changes": "not an object"})
+    delivery = ctx.agency(cert.agency).cases[cert.case_no].delivery
     try:
-        return validate_certificate_changes(cert.kind, current, changes)
+        return validate_certificate_changes(
+            cert.kind, read_data(ctx, cert), changes, delivery=delivery
+        )
     except CaseInvalid as invalid:
         raise Invalid("更正内容无效 / the corrections are invalid", invalid.fields) from None
 
@@ -266,5 +268,5 @@ def _require_reason(text: Any, field: str = "reason") -> None:
 
 def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:
     agency = ctx.agency()
-    ids = agency.catalog.holder.get(ctx.keyring.blind_index(id_number))
+    ids = agency.catalog.holder.get(ctx.keyring.blind_index(normalize(id_number)))
     return [agency.certificates[i] for i in ids]

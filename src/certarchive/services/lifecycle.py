@@ -59,8 +59,9 @@ def all_certificates_issued(case: CaseFile, ctx: Context) -> str | None:
 
 
 def all_certificates_collected(case: CaseFile, ctx: Context) -> str | None:
-    live = _live_certificates(case, ctx)
-    if not live or any(collected(cert, ctx) for cert in live):
+    # A case whose certificates are all revoked, or a cancellation that issued none, has
+    # nothing left to collect.
+    if any(collected(cert, ctx) for cert in _live_certificates(case, ctx)):
         return "仍有证书未下载或未领取纸质证书 / not every certificate was collected (H-2.5)"
     return None
 

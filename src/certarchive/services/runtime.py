@@ -7,6 +7,8 @@ pyramid_tm and pyramid_retry do for a web request.
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,7 +23,13 @@ from certarchive.storage import close_databases, open_databases
 from certarchive.workflow.engine import Actor, WorkflowEngine
 
 T = TypeVar("T")
-ATTEMPTS = 8
+ATTEMPTS = 12
+
+
+def backoff(attempt: int) -> None:
+    """Sleep a random while, longer after each conflict, so retries stop colliding."""
+    ceiling_ms = min(1000, 10 * 2**attempt)
+    time.sleep(secrets.randbelow(ceiling_ms) / 1000)
 
 
 class Runtime:
@@ -69,6 +77,7 @@ class Runtime:
             except TransientError:
                 if attempt == ATTEMPTS:
                     raise
+                backoff(attempt)
             finally:
                 conn.close()
         raise AssertionError("unreachable")

@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from certarchive.audit.log import get_log
+from certarchive.audit.log import LOG_NAMES, create_log
 from certarchive.config import AgencyConfig
 from certarchive.content.agency import SETTING_KEYS, Agency, Seal
 from certarchive.content.principals import ROLES, SCOPES, ApiClient, User
@@ -32,8 +32,9 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
     if ROOT_KEY not in root:
         root[ROOT_KEY] = Registry()
         created.append("registry")
-    for log in ("audit", "sharing"):
-        get_log(ctx.conn, log)
+    for name in LOG_NAMES:
+        if create_log(ctx.conn, name, ctx.keyring):
+            created.append(f"{name} log")
     registry = root[ROOT_KEY]
     if config.name not in registry.agencies:
         settings: dict[str, Any] = {key: getattr(config, key) for key in SETTING_KEYS}

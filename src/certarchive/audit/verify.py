@@ -1,0 +1,150 @@
+"""Replaying a log offline and proving it whole (H-5.2.4, H-5.2.5).
+
+The verifier trusts nothing stored beside the entries: it recomputes every leaf from the
+entry, its sequence number and integration time, rebuilds the Merkle tree, and checks
+each signed checkpoint's root, signature, size and time against the rebuilt tree.  A
+checkpoint kept outside the system (``--checkpoint FILE``) pins the log at a size the
+attacker cannot rewrite: a log rolled back below it, or rewritten before it, fails.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from certarchive.audit import merkle
+from certarchive.audit.log import AppendOnlyLog, checkpoint_body, leaf_data
+from certarchive.crypto.sm import SM2PublicKey, sm3
+
+
+@dataclass
+class LogReport:
+    log: str
+    size: int = 0
+    pending: int = 0
+    checkpoints: int = 0
+    root: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "log": self.log,
+            "ok": self.ok,
+            "size": self.size,
+            "pending": self.pending,
+            "checkpoints": self.checkpoints,
+            "root": self.root,
+            "problems": self.problems,
+        }
+
+
+def checkpoint_signature_ok(checkpoint: Mapping[str, Any], public_key: SM2PublicKey) -> bool:
+    try:
+        body = checkpoint_body(
+            checkpoint["log"],
+            checkpoint["size"],
+            bytes.fromhex(checkpoint["root"]),
+            checkpoint["time"],
+        )
+        return public_key.verify(body, bytes.fromhex(checkpoint["signature"]))
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _check_entries(log: AppendOnlyLog, report: LogReport) -> dict[int, bytes]:
+    """Recompute every leaf; return the tree root after each size that a checkpoint names."""
+    wanted = {cp["size"] for cp in log.checkpoints.values() if isinstance(cp.get("size"), int)}
+    roots: dict[int, bytes] = {}
+    frontier = merkle.MerkleFrontier(sm3)
+    previous_time = ""
+    for seq, record in log.entries.items():
+        if seq != frontier.size:
+            report.problems.append(f"条目 {frontier.size} 缺失 / entry {frontier.size} is missing")
+            break
+        leaf = merkle.leaf_hash(sm3, leaf_data(seq, record["integrated_at"], record["entry"]))
+        if leaf != record["leaf"]:
+            report.problems.append(f"条目 {seq} 内容被改动 / entry {seq} was altered")
+        if record["integrated_at"] < previous_time:
+            report.problems.append(f"条目 {seq} 时间倒序 / entry {seq} is out of time order")
+        previous_time = record["integrated_at"]
+        frontier.append(leaf)
+        if frontier.size in wanted:
+            roots[frontier.size] = frontier.root()
+    report.size = frontier.size
+    report.root = frontier.root().hex()
+    if log.size != frontier.size:
+        report.problems.append(
+            f"日志长度记录为 {log.size}，实有 {frontier.size} / log records size {log.size} "
+            f"but holds {frontier.size} entries"
+        )
+    return roots
+
+
+def _check_checkpoints(log: AppendOnlyLog, roots: dict[int, bytes], report: LogReport) -> None:
+    public_key = SM2PublicKey.from_bytes(log.public_key)
+    previous: Mapping[str, Any] = {"size": 0, "time": ""}
+    for number, checkpoint in log.checkpoints.items():
+        report.checkpoints += 1
+        where = f"检查点 {number} / checkpoint {number}"
+        if checkpoint.get("log") != log.name or not checkpoint_signature_ok(checkpoint, public_key):
+            report.problems.append(f"{where}: 签名无效 / signature does not verify")
+            continue
+        size = checkpoint["size"]
+        if size < previous["size"] or checkpoint["time"] < previous["time"]:
+            report.problems.append(f"{where}: 顺序错误 / out of order")
+        if size > report.size:
+            report.problems.append(f"{where}: 日志被截断 / log truncated below size {size}")
+        elif roots.get(size) != bytes.fromhex(checkpoint["root"]):
+            report.problems.append(f"{where}: 根哈希不符 / root does not match the entries")
+        previous = checkpoint
+
+
+def check_external(
+    log: AppendOnlyLog, external: Mapping[str, Any], public_key: SM2PublicKey, report: LogReport
+) -> None:
+    """An auditor's saved checkpoint: same log, valid signature, and the log still holds it."""
+    if external.get("log") != log.name or not checkpoint_signature_ok(external, public_key):
+        report.problems.append("外部检查点签名无效 / the external checkpoint does not verify")
+        return
+    size = external["size"]
+    if size > report.size:
+        report.problems.append(
+            f"日志比外部检查点短 / the log holds {report.size} entries, "
+            f"the external checkpoint {size}"
+        )
+        return
+    root = merkle.root_from_leaf_hashes(sm3, log.leaf_hashes(0, size)) if size else sm3(b"")
+    if root.hex() != external["root"]:
+        report.problems.append(
+            "日志与外部检查点不一致 / the log was rewritten before the external checkpoint"
+        )
+
+
+def verify_log(
+    log: AppendOnlyLog,
+    external: Mapping[str, Any] | None = None,
+    external_key: SM2PublicKey | None = None,
+) -> LogReport:
+    report = LogReport(log.name, pending=log.pending_count())
+    roots = _check_entries(log, report)
+    _check_checkpoints(log, roots, report)
+    if external is not None:
+        check_external(
+            log, external, external_key or SM2PublicKey.from_bytes(log.public_key), report
+        )
+    return report
+
+
+def load_checkpoint_file(text: str) -> tuple[dict[str, Any], SM2PublicKey | None]:
+    """A file written by ``audit checkpoint``: the checkpoint and, if present, its key PEM."""
+    document = json.loads(text)
+    if not isinstance(document, dict) or "checkpoint" not in document:
+        raise ValueError("not a checkpoint file")
+    pem = document.get("public_key_pem")
+    return document["checkpoint"], SM2PublicKey.from_pem(pem.encode()) if pem else None

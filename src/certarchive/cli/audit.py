@@ -1,0 +1,76 @@
+"""``certarchive audit …``: checkpoint, verify and export the audit and sharing logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from certarchive.audit.log import LOG_NAMES
+from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
+from certarchive.services import audit as audit_services
+from certarchive.services.permissions import SYSTEM
+
+pass_state = click.make_pass_decorator(CliState)
+log_option = click.option("--log", "log_name", type=click.Choice(LOG_NAMES), default="audit")
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident logs (H-5.2.4, H-5.2.5)."""
+
+
+@audit.command()
+@log_option
+@pass_state
+def checkpoint(state: CliState, log_name: str) -> None:
+    """Sequence pending entries, then print the newest signed checkpoint (keep it outside)."""
+    with opened_runtime(state) as runtime:
+        runtime.run(audit_services.integrate_logs, SYSTEM)
+        emit_json(runtime.run(audit_services.checkpoint_document, SYSTEM, log_name))
+
+
+@audit.command("verify")
+@log_option
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def verify_command(
+    state: CliState, log_name: str, checkpoint_file: str | None, as_json: bool
+) -> None:
+    """Replay the log: every entry, Merkle root and checkpoint signature; exit 1 on a fault."""
+    external = Path(checkpoint_file).read_text(encoding="utf-8") if checkpoint_file else None
+    with opened_runtime(state) as runtime:
+        report = runtime.run(audit_services.verify, SYSTEM, log_name, external)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(
+            f"{report.log}: {report.size} entries, {report.pending} pending, "
+            f"{report.checkpoints} checkpoints, root {report.root}"
+        )
+        for problem in report.problems:
+            click.echo(f"  ✗ {problem}")
+    if not report.ok:
+        fail("日志校验失败 / log verification failed", 1)
+    if not as_json:
+        click.echo("日志完整 / log verified")
+
+
+@audit.command("export")
+@log_option
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+@pass_state
+def export_command(state: CliState, log_name: str, out: str) -> None:
+    """Write every sequenced entry as JSON lines (for retention beyond the registry)."""
+    written = 0
+    with opened_runtime(state) as runtime, open(out, "w", encoding="utf-8") as target:
+        runtime.run(audit_services.integrate_logs, SYSTEM)
+        while True:
+            batch = runtime.run(audit_services.entries, SYSTEM, log_name, written, 1000)
+            if not batch:
+                break
+            target.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in batch)
+            written += len(batch)
+    click.echo(f"{written} entries written to {out}")

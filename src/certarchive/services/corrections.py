@@ -1,0 +1,176 @@
+"""Correction requests (Z-5): a holder reports an error; the centre replies in one working day.
+
+A request names the certificate, what is wrong (free text, kept sealed like the
+certificate data because it may quote personal data), when it was received, and whether
+the error is in the registry book: an error that is not → revoke and re-issue directly;
+one that is → correction registration first, then re-issue (Z-5).  The reply is due one
+working day after receipt: a request received on a working day is due at the same time
+on the next working day; one received on a Saturday or Sunday is due at the end of the
+following Monday.  Public holidays are not known to the system.
+
+Requests are kept per agency, as plain records in an OOBTree, and closed with the
+resolution taken.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from BTrees.OOBTree import OOBTree
+
+from certarchive.content.agency import Agency
+from certarchive.services.certificates import find_certificate
+from certarchive.services.context import Context
+from certarchive.services.errors import Conflict, Invalid, NotFound
+from certarchive.services.issuance import CHINA
+
+RESOLUTIONS = {
+    "reissued": "已注销并重新签发 / revoked and re-issued",
+    "rolled_back": "已回退更正后重新签发 / rolled back, corrected and issued again",
+    "correction_registration": "已转更正登记 / passed to correction registration",
+    "no_error": "经核实无误 / checked: no error",
+}
+CHANNELS = ("counter", "phone", "online", "other")
+
+
+def due_time(received: datetime) -> datetime:
+    """One working day after ``received`` (Monday to Friday, China time)."""
+    local = received.astimezone(CHINA)
+    if local.weekday() >= 5:  # weekend: the clock starts on Monday morning
+        local = datetime.combine(
+            local.date() + timedelta(days=7 - local.weekday()), time(0), tzinfo=CHINA
+        )
+    due = local + timedelta(days=1)
+    while due.weekday() >= 5:
+        due += timedelta(days=1)
+    return due
+
+
+def _store(agency: Agency, create: bool) -> Any:
+    tree = getattr(agency, "corrections", None)
+    if tree is None and create:
+        tree = agency.corrections = OOBTree()
+    return tree
+
+
+def _aad(agency: Agency, request_id: str) -> bytes:
+    return f"correction:{agency.name}:{request_id}".encode()
+
+
+def create_request(
+    ctx: Context,
+    serial: Any,
+    description: Any,
+    received_at: Any = None,
+    in_registry_book: bool = False,
+    channel: Any = "counter",
+) -> dict[str, Any]:
+    ctx.require("certificate.manage")
+    problems = {}
+    if not isinstance(description, str) or not 1 <= len(description.strip()) <= 2000:
+        problems["description"] = "必填，至多2000字 / required, at most 2000 characters"
+    if channel not in CHANNELS:
+        problems["channel"] = "须为 / must be one of " + ", ".join(CHANNELS)
+    received = ctx.now()
+    if received_at not in (None, ""):
+        try:
+            received = datetime.fromisoformat(str(received_at))
+            if received.tzinfo is None:
+                received = received.replace(tzinfo=CHINA)
+            if received > ctx.now() + timedelta(minutes=5):
+                raise ValueError
+        except ValueError:
+            problems["received_at"] = "须为不晚于现在的时间 / must be a time not in the future"
+    cert = find_certificate(ctx, serial, missing_ok=True) if isinstance(serial, str) else None
+    if cert is None or cert.serial is None:
+        problems["serial"] = "证书不存在 / no such certificate"
+    if problems:
+        raise Invalid("更正申请无效 / the correction request is invalid", problems)
+    assert cert is not None
+    agency = ctx.agency(cert.agency)
+    request_id = f"{received.astimezone(CHINA):%Y%m%d}-{secrets.token_hex(3)}"
+    record = {
+        "id": request_id,
+        "serial": cert.serial,
+        "case_no": cert.case_no,
+        "received_at": received.isoformat(),
+        "due_at": due_time(received).isoformat(),
+        "channel": channel,
+        "in_registry_book": bool(in_registry_book),
+        "description_sealed": ctx.keyring.encrypt(
+            "personal", description.strip().encode(), _aad(agency, request_id)
+        ),
+        "created_by": ctx.actor.name,
+        "state": "open",
+        "closed_at": None,
+        "closed_by": None,
+        "resolution": None,
+    }
+    _store(agency, create=True)[request_id] = record
+    ctx.audit("correction.create", f"correction:{request_id}", detail={"serial": cert.serial})
+    return _view(ctx, agency, record)
+
+
+def _view(ctx: Context, agency: Agency, record: dict[str, Any]) -> dict[str, Any]:
+    now = ctx.now()
+    shown = {k: v for k, v in record.items() if k != "description_sealed"}
+    shown["description"] = ctx.keyring.decrypt(
+        "personal", record["description_sealed"], _aad(agency, record["id"])
+    ).decode()
+    shown["overdue"] = record["state"] == "open" and datetime.fromisoformat(record["due_at"]) < now
+    shown["advice"] = (
+        "登记簿有误：先办理更正登记，再重新签发 / in the registry book: correction "
+        "registration first, then re-issue"
+        if record["in_registry_book"]
+        else "登记簿无误：直接注销并重新签发 / not in the registry book: revoke and re-issue "
+        "directly"
+    )
+    return shown
+
+
+def list_requests(ctx: Context, state: str | None = "open") -> list[dict[str, Any]]:
+    """Requests of the actor's agency, oldest due first."""
+    ctx.require("case.read")
+    agency = ctx.agency()
+    tree = _store(agency, create=False)
+    if tree is None:
+        return []
+    records = [r for r in tree.values() if state is None or r["state"] == state]
+    records.sort(key=lambda r: r["due_at"])
+    if "certificate.read_personal" in ctx.actor.permissions:
+        return [_view(ctx, agency, r) for r in records]
+    return [{k: v for k, v in _view(ctx, agency, r).items() if k != "description"} for r in records]
+
+
+def close_request(ctx: Context, request_id: Any, resolution: Any) -> dict[str, Any]:
+    ctx.require("certificate.manage")
+    agency = ctx.agency()
+    tree = _store(agency, create=False)
+    record = tree.get(request_id) if tree is not None and isinstance(request_id, str) else None
+    if record is None:
+        raise NotFound("更正申请不存在 / no such correction request")
+    if resolution not in RESOLUTIONS:
+        raise Invalid(
+            "处理结果无效 / unknown resolution",
+            {"resolution": "须为 / must be one of " + ", ".join(RESOLUTIONS)},
+        )
+    if record["state"] != "open":
+        raise Conflict("更正申请已办结 / the request is closed already")
+    now = ctx.now()
+    record = dict(
+        record,
+        state="closed",
+        closed_at=now.isoformat(),
+        closed_by=ctx.actor.name,
+        resolution=resolution,
+        replied_in_time=now <= datetime.fromisoformat(record["due_at"]),
+    )
+    tree[request_id] = record
+    ctx.audit(
+        "correction.close",
+        f"correction:{request_id}",
+        detail={"resolution": resolution, "in_time": record["replied_in_time"]},
+    )
+    return _view(ctx, agency, record)

@@ -1,0 +1,271 @@
+"""What the public may learn about a certificate (H-1.3, H-5.1.2, H-5.2.3, H-5.2.6).
+
+Two doors: the verification token in the QR code (``/v/{token}``), and an uploaded file
+(``POST /verify``).  Both show the certificate's status (valid; revoked with date and
+cause; superseded by a re-issued certificate; withdrawn for correction), kind, serial,
+masked holder names (张*) and ID numbers, location, unit number, issue date, agency, seal
+and the SM3 fingerprint of the current file, and nothing more personal.
+
+An uploaded file is checked for its seal signature (offline, with the seal's public key),
+then against the registry: its SM3 digest must be one of the files the registry stored
+for that certificate, and its embedded metadata must agree with the registry's record
+(H-5.2.6).  A file that is an earlier file of the certificate is *superseded*.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from certarchive.content.agency import Agency
+from certarchive.content.certificate import KIND_TITLES, Certificate
+from certarchive.crypto.sm import SM2PublicKey, sm3_hex
+from certarchive.documents.metadata import (
+    certificate_metadata,
+    compare_metadata,
+    read_metadata,
+)
+from certarchive.documents.verify import verify_pdf
+from certarchive.services.certdata import read_data
+from certarchive.services.certificates import mask_party
+from certarchive.services.context import Context
+from certarchive.services.errors import NotFound
+from certarchive.services.issuance import CHINA, certificate_document, verify_url
+
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+NOT_FOUND = "未找到该证照 / no such certificate"
+
+STATUS_TEXT = {
+    "valid": "有效 / valid",
+    "revoked": "已注销 / revoked",
+    "superseded": "已被替代 / superseded",
+    "withdrawn": "已回退更正中，暂不有效 / withdrawn for correction, not valid now",
+}
+RESULT_TEXT = {
+    **STATUS_TEXT,
+    "invalid": "文件无效 / the file is not valid",
+    "unknown": "登记簿中无此证照 / the registry holds no such certificate",
+    "mismatch": "文件与登记簿不一致 / the file does not match the registry",
+}
+
+
+def _agencies(ctx: Context) -> list[Agency]:
+    names = ctx.registry.agencies.keys()  # a Folder: keys() is its iterator
+    return [ctx.agency(name) for name in names]
+
+
+def find_by_token(ctx: Context, token: Any) -> Certificate:
+    """The certificate this verification token names; malformed and unknown tokens both
+    raise the same NotFound."""
+    if isinstance(token, str) and TOKEN_PATTERN.fullmatch(token):
+        for agency in _agencies(ctx):
+            cert_id = agency.catalog.token.get(token)
+            if cert_id is not None:
+                return agency.certificates[cert_id]
+    raise NotFound(NOT_FOUND)
+
+
+def status_of(cert: Certificate) -> str:
+    if cert.state == "revoked":
+        return "superseded" if cert.replaced_by else "revoked"
+    if cert.state == "draft":
+        return "withdrawn"
+    return "valid"
+
+
+def _china_date(moment: datetime | str | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(CHINA).date().isoformat()
+
+
+def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
+    """The public facts of a certificate; names and ID numbers masked (H-5.2.3)."""
+    data = read_data(ctx, cert)
+    agency = ctx.agency(cert.agency)
+    file = cert.current_file
+    status = status_of(cert)
+    view: dict[str, Any] = {
+        "status": status,
+        "status_text": STATUS_TEXT[status],
+        "kind": cert.kind,
+        "kind_title": KIND_TITLES[cert.kind],
+        "serial": cert.serial,
+        "holders": [mask_party(p) for p in data.get("holders", ())],
+        "location": data.get("location"),
+        "unit_number": cert.unit_number,
+        "issued_on": _china_date(cert.issued_at),
+        "agency": agency.settings["agency_name"],
+        "seal": {
+            "name": agency.seal.name if agency.seal else None,
+            "number": agency.seal.number if agency.seal else None,
+        },
+        "sm3": file["digest"] if file else None,
+        "revocation": None,
+        "replaced_by": cert.replaced_by,
+    }
+    if cert.kind == "proof":
+        view["obligors"] = [mask_party(p) for p in data.get("obligors", ())]
+    if cert.revocation:
+        view["revocation"] = {
+            "revoked_on": _china_date(cert.revocation["at"]),
+            "cause": cert.revocation["cause"],
+            "cause_label": cert.revocation["cause_label"],
+        }
+    if cert.token:
+        view["verify_url"] = verify_url(ctx, cert.token)
+    return view
+
+
+def by_token(ctx: Context, token: Any) -> dict[str, Any]:
+    return public_view(ctx, find_by_token(ctx, token))
+
+
+# --- uploaded files ----------------------------------------------------------------------
+
+
+def _find_by_serial(ctx: Context, serial: str | None) -> Certificate | None:
+    if not serial:
+        return None
+    normalized = serial.replace("（", "(").replace("）", ")")
+    for agency in _agencies(ctx):
+        cert_id = agency.catalog.serial.get(normalized)
+        if cert_id is not None:
+            return agency.certificates[cert_id]
+    return None
+
+
+def _public_key(agency: Agency) -> SM2PublicKey | None:
+    return SM2PublicKey.from_bytes(agency.seal.public_key) if agency.seal else None
+
+
+def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
+    """Check an uploaded certificate file: signature, registry consistency and status."""
+    digest = sm3_hex(pdf)
+    agencies = _agencies(ctx)
+    # The signature decides; the metadata only says which agency's seal to try first.
+    try:
+        claimed = read_metadata(pdf).get("licenceNumber")
+    except ValueError:
+        claimed = None
+    cert = _find_by_serial(ctx, claimed)
+    agency = ctx.agency(cert.agency) if cert is not None else (agencies[0] if agencies else None)
+    key = _public_key(agency) if agency is not None else None
+    result: dict[str, Any] = {"file_sm3": digest, "size": len(pdf)}
+    if key is None:
+        result.update(result="invalid", problems=["登记机构尚无印章 / the agency has no seal"])
+        return _finish(result, None)
+    report = verify_pdf(pdf, key)
+    result["signature"] = {
+        "valid": report.valid,
+        "signatures": [
+            {
+                "signer": s.signer_name,
+                "reason": s.reason,
+                "signed_at": s.signed_at.isoformat() if s.signed_at else None,
+                "intact": s.intact,
+            }
+            for s in report.signatures
+        ],
+    }
+    result["revocation_stamp"] = (
+        {"revoked_on": report.revoked.revoked_on.isoformat(), "cause": report.revoked.cause}
+        if report.revoked
+        else None
+    )
+    problems = list(report.problems)
+    registry: dict[str, Any] = {"found": cert is not None, "file_record": None, "problems": []}
+    result["registry"] = registry
+    if not report.valid:
+        result.update(result="invalid", problems=problems)
+        return _finish(result, cert, ctx)
+    if cert is None:
+        result.update(result="unknown", problems=problems)
+        return _finish(result, None)
+    records = list(cert.files)
+    matching = [r for r in records if r["digest"] == digest]
+    current = records[-1] if records else None
+    if matching:
+        registry["file_record"] = {
+            "number": matching[-1]["number"],
+            "version": matching[-1]["version"],
+            "reason": matching[-1]["reason"],
+            "stored_on": _china_date(matching[-1]["at"]),
+        }
+    if cert.state != "draft" and current is not None and current["digest"] == digest:
+        expected = certificate_metadata(certificate_document(ctx, cert))
+        registry["problems"] = compare_metadata(report.metadata, expected)
+    status = status_of(cert)
+    if not matching or registry["problems"]:
+        outcome = "mismatch"
+        problems.append(
+            "文件有本机构的有效签名，但不是登记簿存档的任何一份文件 / the file carries a valid "
+            "seal signature but is none of the files the registry stored"
+            if not matching
+            else "文件元数据与登记簿记录不一致 / the file's metadata disagrees with the registry"
+        )
+    elif status != "valid":
+        outcome = status
+    elif matching[-1] is current:
+        outcome = "valid"
+    else:
+        outcome = "superseded"
+    registry["consistent"] = bool(matching) and not registry["problems"]
+    result.update(result=outcome, problems=problems + registry["problems"])
+    return _finish(result, cert, ctx)
+
+
+def _finish(
+    result: dict[str, Any], cert: Certificate | None, ctx: Context | None = None
+) -> dict[str, Any]:
+    result["result_text"] = RESULT_TEXT[result["result"]]
+    result["certificate"] = public_view(ctx, cert) if cert is not None and ctx else None
+    result.setdefault("problems", [])
+    result["summary"] = _summary(result)
+    return result
+
+
+def _summary(result: dict[str, Any]) -> list[str]:
+    """The outcome in plain words, Chinese / English, one sentence per finding."""
+    lines = []
+    outcome = result["result"]
+    signature = result.get("signature")
+    if signature is not None:
+        lines.append(
+            "电子印章签名完好，文件自签章后未被改动。 / The seal signature is intact: the file "
+            "was not changed after sealing."
+            if signature["valid"]
+            else "电子印章签名验证未通过。 / The seal signature does not verify."
+        )
+    cert = result.get("certificate")
+    if outcome == "unknown":
+        lines.append(
+            "登记簿中找不到文件所载的证照编号。 / The registry does not know the "
+            "certificate number the file carries."
+        )
+    elif cert is not None and signature and signature["valid"]:
+        if result["registry"].get("consistent"):
+            lines.append("文件与登记簿存档一致。 / The file is identical to the registry's copy.")
+        lines.append(
+            {
+                "valid": "该证照现行有效。 / The certificate is currently valid.",
+                "revoked": f"该证照已于{(cert.get('revocation') or {}).get('revoked_on')}注销"
+                f"（{(cert.get('revocation') or {}).get('cause_label')}）。 / The "
+                "certificate was revoked.",
+                "superseded": "这是该证照的较早文件，已被更新的文件或新证照替代。 / This is an "
+                "earlier file of the certificate; a newer file or certificate "
+                "replaces it.",
+                "withdrawn": "该证照已回退更正，暂不有效。 / The certificate was withdrawn for "
+                "correction and is not valid now.",
+                "mismatch": "文件与登记簿记录不一致，不能作为有效证照。 / The file does not match "
+                "the registry's record and cannot be relied on.",
+            }.get(outcome, "")
+        )
+        if cert.get("replaced_by"):
+            lines.append(
+                f"替代它的证照为{cert['replaced_by']}。 / It was replaced by {cert['replaced_by']}."
+            )
+    return [line for line in lines if line]

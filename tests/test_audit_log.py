@@ -1,0 +1,224 @@
+"""The tamper-evident audit log (H-5.2.4) and sharing log (H-5.2.5): Merkle tree over SM3,
+signed checkpoints, inclusion and consistency proofs, and tampering on the real files."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import transaction
+from ZODB import DB
+from ZODB.FileStorage import FileStorage
+
+from certarchive.audit import merkle
+from certarchive.audit.log import get_log
+from certarchive.crypto.sm import sm3
+from certarchive.services import audit as audit_services
+from certarchive.services import cases
+from certarchive.services.permissions import SYSTEM
+from certarchive.validation.samples import sample_case
+from tests.conftest import UPSTREAM
+
+
+@pytest.fixture
+def populated(cli_run: Any, tmp_path: Path) -> Path:
+    """A registry with demo cases and a sequenced audit log; returns the saved checkpoint."""
+    assert cli_run("init", "--demo", "3").exit_code == 0
+    added = cli_run(
+        "user", "add", "zhao", "--role", "auditor", "--password-stdin", input="s3cret-pass-1\n"
+    )
+    assert added.exit_code == 0, added.output
+    result = cli_run("audit", "checkpoint")
+    assert result.exit_code == 0
+    saved = tmp_path / "checkpoint.json"
+    saved.write_text(result.output, encoding="utf-8")
+    return saved
+
+
+def audit_db(tmp_path: Path) -> DB:
+    return DB(FileStorage(str(tmp_path / "var" / "Audit.fs")))
+
+
+def tamper(tmp_path: Path, change: Any) -> None:
+    """Rewrite the audit database the way someone with file access and ZODB could."""
+    db = audit_db(tmp_path)
+    tm = transaction.TransactionManager()
+    try:
+        conn = db.open(transaction_manager=tm)
+        with tm:
+            change(conn.root()["log"])
+    finally:
+        db.close()
+
+
+def test_a_fresh_log_verifies_against_its_checkpoint(cli_run: Any, populated: Path) -> None:
+    result = cli_run("audit", "verify", "--checkpoint", str(populated), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"] and report["size"] > 10 and report["pending"] == 0
+    assert report["root"] == json.loads(populated.read_text())["checkpoint"]["root"]
+
+
+def _change_entry(log: Any) -> None:
+    record = dict(log.entries[5])
+    record["entry"] = dict(record["entry"], actor="someone-else")
+    log.entries[5] = record
+
+
+def _delete_entry(log: Any) -> None:
+    del log.entries[4]
+
+
+def _reorder_entries(log: Any) -> None:
+    log.entries[3], log.entries[4] = log.entries[4], log.entries[3]
+
+
+def _forge_checkpoint(log: Any) -> None:
+    checkpoint = dict(log.checkpoints[log.checkpoints.maxKey()])
+    checkpoint["root"] = "00" * 32
+    log.checkpoints[log.checkpoints.maxKey()] = checkpoint
+
+
+def _swap_checkpoints(log: Any) -> None:
+    log.checkpoints[1], log.checkpoints[2] = log.checkpoints[2], log.checkpoints[1]
+
+
+def _recompute_leaf_after_change(log: Any) -> None:
+    """A careful attacker also fixes the stored leaf hash; the checkpoints still catch it."""
+    from certarchive.audit.log import leaf_data
+
+    record = dict(log.entries[2])
+    record["entry"] = dict(record["entry"], result="refused")
+    record["leaf"] = merkle.leaf_hash(sm3, leaf_data(2, record["integrated_at"], record["entry"]))
+    log.entries[2] = record
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (_change_entry, "entry 5 was altered"),
+        (_delete_entry, "entry 4 is missing"),
+        (_reorder_entries, "entry 3 was altered"),
+        (_forge_checkpoint, "signature does not verify"),
+        (_swap_checkpoints, "out of order"),
+        (_recompute_leaf_after_change, "root does not match"),
+    ],
+)
+def test_tampering_is_found_and_named(
+    cli_run: Any, populated: Path, tmp_path: Path, change: Any, named: str
+) -> None:
+    tamper(tmp_path, change)
+    result = cli_run("audit", "verify")
+    assert result.exit_code == 1
+    assert named in result.output
+
+
+def test_truncating_the_file_is_caught_by_the_saved_checkpoint(
+    cli_run: Any, populated: Path, tmp_path: Path
+) -> None:
+    """Cut Audit.fs back to before the last transaction that sequenced entries."""
+    path = tmp_path / "var" / "Audit.fs"
+    storage = FileStorage(str(path), read_only=True)
+    positions = [txn._tpos for txn in storage.iterator()]
+    storage.close()
+    with path.open("r+b") as fs:
+        fs.truncate(positions[-1])
+    for leftover in path.parent.glob("Audit.fs.*"):
+        leftover.unlink()
+    assert cli_run("audit", "verify").exit_code == 0  # internally consistent again …
+    result = cli_run("audit", "verify", "--checkpoint", str(populated))
+    assert result.exit_code == 1  # … but shorter than what the auditor saw
+    assert "external checkpoint" in result.output
+
+
+def test_a_flipped_byte_in_the_file_is_caught(
+    cli_run: Any, populated: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "var" / "Audit.fs"
+    data = path.read_bytes()
+    needle = b"demo-upstream"
+    at = data.rfind(needle)  # the newest revision of the entries bucket: the current one
+    assert at > 0
+    path.write_bytes(data[:at] + b"demo-upstreaM" + data[at + len(needle) :])
+    result = cli_run("audit", "verify")
+    assert result.exit_code == 1
+    assert "was altered" in result.output
+
+
+def test_inclusion_and_consistency_proofs(run: Any) -> None:
+    for n in range(3):
+        run(cases.record_case, sample_case(n))
+    first = run(audit_services.integrate_logs, actor=SYSTEM)["audit"]
+    run(cases.record_case, sample_case(3))
+    second = run(audit_services.integrate_logs, actor=SYSTEM)["audit"]
+
+    def prove(ctx: Any) -> None:
+        log = get_log(ctx.conn, "audit")
+        size1, size2 = first["size"], second["size"]
+        root1, root2 = bytes.fromhex(first["root"]), bytes.fromhex(second["root"])
+        for seq in (0, size1 - 1, size2 - 1):
+            leaf = log.entries[seq]["leaf"]
+            proof = log.inclusion_proof(seq, size2)
+            assert merkle.verify_inclusion(sm3, seq, size2, leaf, proof, root2)
+            assert not merkle.verify_inclusion(sm3, seq, size2, sm3(b"x"), proof, root2)
+        proof = log.consistency_proof(size1, size2)
+        assert merkle.verify_consistency(sm3, size1, size2, root1, root2, proof)
+        assert not merkle.verify_consistency(sm3, size1, size2, root2, root2, proof)
+
+    run(prove, actor=SYSTEM)
+
+
+def test_concurrent_appends_do_not_conflict_and_lose_nothing(runtime: Any) -> None:
+    """Many writers append at once; every entry is sequenced exactly once."""
+
+    def write(n: int) -> None:
+        for i in range(10):
+            runtime.run(lambda ctx, i=i: ctx.audit("test.append", f"thread:{n}:{i}"), SYSTEM)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    runtime.run(audit_services.integrate_logs, SYSTEM)
+    objects = runtime.run(
+        lambda ctx: [e["object"] for e in get_log(ctx.conn, "audit").iter_entries()], SYSTEM
+    )
+    appended = sorted(o for o in objects if o.startswith("thread:"))
+    assert appended == sorted(f"thread:{n}:{i}" for n in range(4) for i in range(10))
+    report = runtime.run(audit_services.verify, SYSTEM, "audit")
+    assert report.ok and report.pending == 0
+
+
+def test_sharing_log_is_separate_with_its_own_key(run: Any) -> None:
+    run(lambda ctx: ctx.audit("certificate.read", "certificate:x", log="sharing"), actor=SYSTEM)
+    checkpoints = run(audit_services.integrate_logs, actor=SYSTEM)
+    sharing = run(audit_services.checkpoint_document, "sharing", actor=SYSTEM)
+    audit = run(audit_services.checkpoint_document, "audit", actor=SYSTEM)
+    assert checkpoints["sharing"]["size"] == 1
+    assert sharing["public_key_pem"] != audit["public_key_pem"]
+    objects = run(lambda ctx: [e["object"] for e in get_log(ctx.conn, "audit").iter_entries()])
+    assert "certificate:x" not in objects
+
+
+def test_a_bad_checkpoint_file_is_a_usage_error(
+    cli_run: Any, populated: Path, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text("{}", encoding="utf-8")
+    result = cli_run("audit", "verify", "--checkpoint", str(bogus))
+    assert result.exit_code == 1
+    assert "checkpoint" in result.output
+
+
+def test_every_change_has_its_entry_in_the_same_transaction(run: Any) -> None:
+    """A refused change leaves neither the change nor an entry (H-5.2.4)."""
+    before = run(lambda ctx: len(get_log(ctx.conn, "audit")))
+    document = sample_case(0)
+    document["delivery"] = "nonsense"
+    with pytest.raises(Exception, match="invalid"):
+        run(cases.record_case, document, actor=UPSTREAM)
+    assert run(lambda ctx: len(get_log(ctx.conn, "audit"))) == before

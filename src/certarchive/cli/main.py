@@ -8,7 +8,11 @@ import sys
 import click
 
 from certarchive.cli.audit import audit
-from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, opened_runtime
+from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, fail, opened_runtime
+from certarchive.cli.importer import import_cases
+from certarchive.cli.keys import keys
+from certarchive.cli.seal import seal
+from certarchive.cli.verify import verify
 from certarchive.content.principals import ROLES, SCOPES
 from certarchive.services.audit import integrate_logs
 from certarchive.services.permissions import SYSTEM
@@ -127,3 +131,28 @@ def client_add(state: CliState, name: str, scopes: tuple[str, ...], as_json: boo
 
 
 cli.add_command(audit)
+cli.add_command(keys)
+cli.add_command(seal)
+cli.add_command(verify)
+cli.add_command(import_cases)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print one JSON document")
+@pass_state
+def check(state: CliState, as_json: bool) -> None:
+    """Recompute every version and file digest and compare files with the registry."""
+    from certarchive.services.integrity import check_registry
+
+    with opened_runtime(state) as runtime:
+        report = runtime.run(check_registry, SYSTEM)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(
+            f"{report.certificates} certificates, {report.versions} versions, {report.files} files"
+        )
+        for problem in report.problems:
+            click.echo(f"  ✗ {problem}")
+    if not report.ok:
+        fail("校验发现差异 / differences found", 1)

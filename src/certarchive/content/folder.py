@@ -38,6 +38,9 @@ class Folder(Persistent):
         self._items[key] = item
         self._count.change(1)
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items.keys())
+
     def keys(self, min: str | None = None, max: str | None = None) -> Iterator[str]:
         return iter(self._items.keys(min, max))
 

@@ -278,6 +278,26 @@ def _remove_key_file(keys_dir: Path, descriptor: Mapping[str, Any]) -> None:
         (keys_dir / descriptor["file"]).unlink(missing_ok=True)
 
 
+def _unlock(
+    keys_file: Path, document: Mapping[str, Any], kek: _KeyEncryptionKey
+) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Check ``document`` against ``kek`` and unwrap its data keys."""
+    if not hmac.compare_digest(document["kek_check"].encode(), kek.check_value.encode()):
+        raise KeyringError(
+            f"{keys_file}: the key-encryption key does not match (wrong key file or passphrase)"
+        )
+    if not hmac.compare_digest(document["mac"].encode(), kek.mac(document).encode()):
+        raise KeyringError(f"{keys_file}: altered or corrupt (authentication failed)")
+    try:
+        keys = {key_id: kek.unwrap(key_id, wrapped) for key_id, wrapped in document["keys"].items()}
+        current = dict(document["current"])
+        if any(_purpose_of(k) != purpose or k not in keys for purpose, k in current.items()):
+            raise ValueError("a current key is missing or of another purpose")
+    except (DecryptionError, ValueError):
+        raise KeyringError(f"{keys_file}: a data key does not unwrap or does not fit") from None
+    return keys, current
+
+
 # --- the keyring ----------------------------------------------------------------------
 
 
@@ -336,24 +356,9 @@ class Keyring:
         Opening only reads: whatever fails, no file is written.
         """
         keys_dir = Path(keys_dir)
-        keys_file = keys_dir / KEYS_FILE
-        document = _read_document(keys_file)
+        document = _read_document(keys_dir / KEYS_FILE)
         kek = _load_kek(keys_dir, document["kek"], passphrase)
-        if not hmac.compare_digest(document["kek_check"].encode(), kek.check_value.encode()):
-            raise KeyringError(
-                f"{keys_file}: the key-encryption key does not match (wrong key file or passphrase)"
-            )
-        if not hmac.compare_digest(document["mac"].encode(), kek.mac(document).encode()):
-            raise KeyringError(f"{keys_file}: altered or corrupt (authentication failed)")
-        try:
-            keys = {
-                key_id: kek.unwrap(key_id, wrapped) for key_id, wrapped in document["keys"].items()
-            }
-            current = document["current"]
-            if any(_purpose_of(k) != purpose or k not in keys for purpose, k in current.items()):
-                raise ValueError("a current key is missing or of another purpose")
-        except (DecryptionError, ValueError):
-            raise KeyringError(f"{keys_file}: a data key does not unwrap or does not fit") from None
+        keys, current = _unlock(keys_dir / KEYS_FILE, document, kek)
         return cls(keys_dir, document["kek"], kek, keys, current)
 
     @classmethod
@@ -397,10 +402,25 @@ class Keyring:
         one this keyring does not hold, or when authentication fails.
         """
         header, key_id = _split_ciphertext(blob)
+        if key_id not in self._keys:
+            self._refresh()  # another process may have rotated since this one opened
         key = self._keys.get(key_id)
         if key is None or key_id.rpartition("-")[0] != purpose:
             raise DecryptionError(f"ciphertext names key {key_id!r}, not a {purpose} key held here")
         return sm4_gcm_decrypt(key, blob[len(header) :], header + aad)
+
+    def _refresh(self) -> None:
+        """Take up keys another process added (``keys rotate`` while serving); keep what
+        this process holds if the file cannot be read with the KEK it has."""
+        keys_file = self.keys_dir / KEYS_FILE
+        try:
+            document = _read_document(keys_file)
+            if document["kek"] != self._kek_descriptor:
+                return  # re-wrapped meanwhile: this process keeps its keys until restarted
+            keys, current = _unlock(keys_file, document, self._kek)
+        except KeyringError:
+            return
+        self._keys, self._current = keys, current
 
     def blind_index(self, value: str) -> str:
         """HMAC-SM3 of ``value`` under the blind-index key, hex: find records by an ID number

@@ -7,6 +7,7 @@ pyramid_tm and pyramid_retry do for a web request.
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +25,12 @@ from certarchive.workflow.engine import Actor, WorkflowEngine
 
 T = TypeVar("T")
 ATTEMPTS = 12
+PASSPHRASE_VARIABLE = "CERTARCHIVE_PASSPHRASE"  # noqa: S105 - the variable's name
+
+
+def keyring_passphrase() -> str | None:
+    """The KEK passphrase, for keyrings protected by one instead of a key file."""
+    return os.environ.get(PASSPHRASE_VARIABLE) or None
 
 
 def backoff(attempt: int) -> None:
@@ -44,10 +51,11 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings, create_keys: bool = False) -> Runtime:
         """Open keys first: a missing or wrong key stops start-up before any database opens."""
+        passphrase = keyring_passphrase()
         keyring = (
-            Keyring.open_or_create(settings.keys_dir)
+            Keyring.open_or_create(settings.keys_dir, passphrase)
             if create_keys
-            else Keyring.open(settings.keys_dir)
+            else Keyring.open(settings.keys_dir, passphrase)
         )
         return cls(settings, open_databases(settings.databases), keyring)
 

@@ -1,0 +1,322 @@
+"""``certarchive backup …``: encrypted snapshots for backup operators (H-5.2.7).
+
+Exit codes as everywhere: 0 success; 1 a check failed or the request was refused (a
+damaged or rolled-back chain, a wrong key, a non-empty restore folder); 2 usage or
+configuration (no configuration, no key file, an unreadable key file).  Commands that only
+read a repository (verify, restore, list) need no configuration when ``--key`` names the
+backup key, so they run at a restore site with nothing but the repository and the key.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from persistent.TimeStamp import TimeStamp
+
+from certarchive.backup.drill import run_drill
+from certarchive.backup.export import ExportRefused, export_snapshot
+from certarchive.backup.keys import (
+    BackupKey,
+    BackupKeyError,
+    create_key,
+    default_key_path,
+    load_key,
+)
+from certarchive.backup.manifest import Manifest, ManifestError
+from certarchive.backup.repository import Repository
+from certarchive.backup.restore import RestoreFailed, RestoreRefused, restore_snapshot
+from certarchive.backup.verify import Fault, summary, verify_repository
+from certarchive.cli.common import CliState, emit_json, fail
+from certarchive.config import ConfigError
+from certarchive.crypto.keyring import Keyring, KeyringError
+
+pass_state = click.make_pass_decorator(CliState)
+key_option = click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="backup key file (default: backup.key in the configured keys folder)",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON document")
+data_keys_option = click.option(
+    "--data-keys",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="the registry's keys folder: also decrypt every version and file and check its SM3",
+)
+
+
+def _key_path(state: CliState, key_file: str | None) -> Path:
+    return Path(key_file) if key_file else default_key_path(state.settings.keys_dir)
+
+
+def _load_key(state: CliState, key_file: str | None) -> BackupKey:
+    try:
+        return load_key(_key_path(state, key_file))
+    except BackupKeyError as error:
+        fail(f"备份密钥错误 / backup key error: {error}", 2)
+    raise AssertionError("unreachable")
+
+
+def _data_keys(folder: str | None) -> Keyring | None:
+    if folder is None:
+        return None
+    try:
+        return Keyring.open(Path(folder))
+    except KeyringError as error:
+        fail(f"密钥错误 / key error: {error}", 2)
+    raise AssertionError("unreachable")
+
+
+def _default_repository(state: CliState, path: str | None) -> Path:
+    """PATH, else var/backups beside the keys folder (DESIGN.md's layout)."""
+    return Path(path) if path else state.settings.keys_dir.parent / "backups"
+
+
+class _Progress:
+    """A one-line progress display on a terminal's stderr; silent otherwise."""
+
+    def __init__(self, verb: str) -> None:
+        self._verb = verb
+        self._done: dict[str, int] = {}
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, database: str, size: int) -> None:
+        self._done[database] = self._done.get(database, 0) + size
+        parts = "  ".join(f"{name} {done / 2**20:8.1f} MiB" for name, done in self._done.items())
+        sys.stderr.write(f"\r{self._verb}: {parts}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._done:
+            sys.stderr.write("\n")
+
+    def callback(self) -> _Progress | None:
+        return self if self.enabled else None
+
+
+def _print_faults(faults: list[Fault]) -> None:
+    for fault in faults:
+        click.echo(f"  [{fault.kind}] {fault}")
+
+
+def _tid_time(tid_hex: str) -> str:
+    if tid_hex == "0" * 16:
+        return "-"
+    seconds = TimeStamp(bytes.fromhex(tid_hex)).timeTime()
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+@click.group()
+def backup() -> None:
+    """Encrypted, signed, incremental snapshots: export, verify, restore, list, drill."""
+
+
+@backup.command("init-key")
+@key_option
+@pass_state
+def init_key(state: CliState, key_file: str | None) -> None:
+    """Create the backup key (SM4 + SM2), apart from the data keys; never replaces one."""
+    try:
+        key = create_key(_key_path(state, key_file))
+    except BackupKeyError as error:
+        fail(str(error), 1)
+    click.echo(f"备份密钥 / backup key {key.key_id}: {key.path}")
+    click.echo(f"SM2 fingerprint: {key.public_key.fingerprint()}")
+    click.echo("请另行保管一份副本 / keep a copy apart from the server and from the backups")
+
+
+@backup.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="repository folder")
+@click.option("--incremental", is_flag=True, help="only what changed since the newest snapshot")
+@key_option
+@json_option
+@pass_state
+def export(
+    state: CliState, out: str, incremental: bool, key_file: str | None, as_json: bool
+) -> None:
+    """Snapshot main, audit and sharing and every blob, while the server keeps serving."""
+    repository = Repository(Path(out))
+    key_path = _key_path(state, key_file)
+    if not key_path.exists() and not repository.manifest_paths():
+        create_key(key_path)
+        click.echo(
+            f"已创建备份密钥 / created the backup key {key_path}: keep a copy apart", err=True
+        )
+    key = _load_key(state, key_file)
+    progress = _Progress("export")
+    try:
+        manifest = export_snapshot(
+            state.settings.databases, repository, key, incremental, progress.callback()
+        )
+    except (ExportRefused, ConfigError) as error:
+        progress.close()
+        fail(f"导出被拒绝 / export refused: {error}", 2 if isinstance(error, ConfigError) else 1)
+    progress.close()
+    if as_json:
+        emit_json(summary(manifest))
+        return
+    click.echo(f"快照 / snapshot {manifest.snapshot} ({manifest.kind}), {manifest.size()} bytes")
+    for name, entry in manifest.databases.items():
+        click.echo(
+            f"  {name:8} tid {entry['last_tid']}  {entry['transactions']} transactions, "
+            f"{entry['records']} records, {entry['blobs']} blobs"
+        )
+
+
+@backup.command()
+@click.argument("path", type=click.Path(file_okay=False, exists=True))
+@key_option
+@json_option
+@pass_state
+def verify(state: CliState, path: str, key_file: str | None, as_json: bool) -> None:
+    """Decrypt and check every chunk and signature of the chain; exit 1 on any fault."""
+    report = verify_repository(Path(path), _load_key(state, key_file))
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for snapshot in report.snapshots:
+            click.echo(f"{snapshot['snapshot']}  {snapshot['kind']:11}  {snapshot['size']} bytes")
+        for note in report.notes:
+            click.echo(f"note: {note}")
+        if report.ok:
+            click.echo(f"完好 / intact: {len(report.snapshots)} snapshots verified")
+        else:
+            click.echo(f"发现 {len(report.faults)} 处错误 / {len(report.faults)} faults:")
+            _print_faults(report.faults)
+    sys.exit(0 if report.ok else 1)
+
+
+@backup.command()
+@click.argument("path", type=click.Path(file_okay=False, exists=True))
+@click.option("--to", "target", required=True, type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="replace the databases in a non-empty folder")
+@click.option("--snapshot", default=None, help="snapshot id or sequence number (default: newest)")
+@key_option
+@data_keys_option
+@json_option
+@pass_state
+def restore(
+    state: CliState,
+    path: str,
+    target: str,
+    force: bool,
+    snapshot: str | None,
+    key_file: str | None,
+    data_keys: str | None,
+    as_json: bool,
+) -> None:
+    """Restore into a var/-like folder; verified before anything lands there."""
+    key = _load_key(state, key_file)
+    keyring = _data_keys(data_keys)
+    progress = _Progress("restore")
+    try:
+        report = restore_snapshot(
+            Path(path), key, Path(target), force, snapshot, keyring, progress.callback()
+        )
+    except RestoreRefused as error:
+        progress.close()
+        fail(f"恢复被拒绝 / restore refused: {error}", 1)
+    except RestoreFailed as error:
+        progress.close()
+        if as_json:
+            emit_json({"ok": False, "faults": [vars(fault) for fault in error.faults]})
+        else:
+            click.echo("恢复失败，未写入任何内容 / restore failed, nothing was written:")
+            _print_faults(error.faults)
+        sys.exit(1)
+    progress.close()
+    if as_json:
+        emit_json({"ok": True, **report.to_dict()})
+        return
+    census = report.census
+    click.echo(f"已恢复 / restored {report.snapshot} into {report.target}")
+    click.echo(f"  replayed: {', '.join(report.replayed)}")
+    click.echo(
+        f"  certificates {census.certificates}, versions {census.versions}, "
+        f"files {census.files}, audit entries {census.logs['audit']['entries']}, "
+        f"sharing entries {census.logs['sharing']['entries']}"
+    )
+    click.echo(f"  census {census.digest}")
+    click.echo("运行前请将数据密钥复制到 / copy the data keys into " + str(Path(target) / "keys"))
+
+
+def _list_entry(repository: Repository, path: Path) -> dict[str, Any]:
+    try:
+        manifest: Manifest = repository.load(path)
+    except (ManifestError, OSError) as error:
+        return {"file": path.name, "error": str(error)}
+    return summary(manifest) | {
+        "chunks": sum(len(e["chunks"]) for e in manifest.databases.values())
+    }
+
+
+@backup.command("list")
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@json_option
+@pass_state
+def list_snapshots(state: CliState, path: str | None, as_json: bool) -> None:
+    """Snapshots with ids, times, transaction ids and sizes (run verify to trust them)."""
+    repository = Repository(_default_repository(state, path))
+    entries = [_list_entry(repository, p) for p in repository.manifest_paths()]
+    if as_json:
+        emit_json({"repository": str(repository.path), "snapshots": entries})
+        return
+    if not entries:
+        click.echo(f"没有快照 / no snapshots in {repository.path}")
+    for entry in entries:
+        if "error" in entry:
+            click.echo(f"{entry['file']}  unreadable: {entry['error']}")
+            continue
+        click.echo(
+            f"{entry['snapshot']}  {entry['kind']:11}  {entry['created']}  "
+            f"{entry['size']:>12} bytes  {entry['chunks']} chunks"
+        )
+        for name, db in entry["databases"].items():
+            click.echo(f"    {name:8} tid {db['last_tid']} ({_tid_time(db['last_tid'])})")
+
+
+@backup.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@key_option
+@data_keys_option
+@json_option
+@pass_state
+def drill(
+    state: CliState, path: str | None, key_file: str | None, data_keys: str | None, as_json: bool
+) -> None:
+    """Restore the newest snapshot into a temporary folder and compare it with the live one."""
+    key = _load_key(state, key_file)
+    progress = _Progress("drill")
+    try:
+        report = run_drill(
+            state.settings.databases,
+            _default_repository(state, path),
+            key,
+            _data_keys(data_keys),
+            progress.callback(),
+        )
+    except (RestoreRefused, RestoreFailed) as error:
+        progress.close()
+        click.echo(f"演练失败 / drill failed: the newest snapshot does not restore: {error}")
+        sys.exit(1)
+    progress.close()
+    if as_json:
+        emit_json(report.to_dict())
+    elif report.ok:
+        census = report.restored
+        click.echo(
+            f"演练通过 / drill passed: {report.snapshot} restores to the live registry as of "
+            f"its transactions ({census.certificates} certificates, census {census.digest}, "
+            f"{report.seconds} s)"
+        )
+    else:
+        click.echo(f"演练失败 / drill failed for {report.snapshot}:")
+        for difference in report.differences:
+            click.echo(f"  {difference}")
+    sys.exit(0 if report.ok else 1)

@@ -1,0 +1,77 @@
+"""``certarchive check``: recompute every stored digest and compare file with registry.
+
+H-5.2.2 stores the SM3 digest of each version's canonical data and of each file; H-5.2.6
+requires the metadata inside a certificate file to agree with the registry.  This walks
+every certificate, decrypts and re-digests each version and each file, reads the current
+file's embedded metadata, and names every object that differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from certarchive.content.certificate import Certificate
+from certarchive.crypto.sm import DecryptionError, sm3_hex
+from certarchive.documents.metadata import certificate_metadata, compare_metadata, read_metadata
+from certarchive.services.certdata import data_digest, read_data, read_file
+from certarchive.services.context import Context
+from certarchive.services.issuance import certificate_document
+
+
+@dataclass
+class IntegrityReport:
+    certificates: int = 0
+    versions: int = 0
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "certificates": self.certificates,
+            "versions": self.versions,
+            "files": self.files,
+            "problems": self.problems,
+        }
+
+
+def _check_certificate(ctx: Context, cert: Certificate, report: IntegrityReport) -> None:
+    label = cert.serial or cert.id
+    for version in cert.versions:
+        report.versions += 1
+        try:
+            digest = data_digest(read_data(ctx, cert, version["number"]))
+        except DecryptionError:
+            report.problems.append(f"{label} 版本 {version['number']}: 无法解密 / does not decrypt")
+            continue
+        if digest != version["digest"]:
+            report.problems.append(f"{label} 版本 {version['number']}: 摘要不符 / digest differs")
+    for file in cert.files:
+        report.files += 1
+        try:
+            pdf = read_file(ctx, cert, file["number"])
+        except DecryptionError:
+            report.problems.append(f"{label} 文件 {file['number']}: 无法解密 / does not decrypt")
+            continue
+        if sm3_hex(pdf) != file["digest"]:
+            report.problems.append(f"{label} 文件 {file['number']}: 摘要不符 / digest differs")
+        elif file["number"] == len(cert.files) and cert.state != "draft":
+            expected = certificate_metadata(certificate_document(ctx, cert))
+            for difference in compare_metadata(read_metadata(pdf), expected):
+                report.problems.append(f"{label} 文件 {file['number']}: {difference}")
+
+
+def check_registry(ctx: Context) -> IntegrityReport:
+    """Every certificate of every agency the actor may see."""
+    report = IntegrityReport()
+    registry = ctx.registry
+    for name in registry.agencies:
+        for cert in ctx.agency(name).certificates.values():
+            report.certificates += 1
+            _check_certificate(ctx, cert, report)
+    return report

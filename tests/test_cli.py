@@ -1,0 +1,143 @@
+"""The command line as CONTRACT.md describes it: exit 0 success, 1 refused, 2 usage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from certarchive.validation.samples import sample_case
+from tests.conftest import file_settings, write_ini
+
+
+@pytest.fixture
+def demo(cli_run: Any) -> Any:
+    result = cli_run("init", "--demo", "3")
+    assert result.exit_code == 0, result.output
+    return cli_run
+
+
+def test_init_is_idempotent(cli_run: Any) -> None:
+    first = cli_run("init")
+    assert first.exit_code == 0 and "seal" in first.output
+    second = cli_run("init")
+    assert second.exit_code == 0 and "up to date" in second.output
+
+
+def test_a_missing_config_file_is_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from certarchive.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["-c", str(tmp_path / "nope.ini"), "init"])
+    assert result.exit_code == 2
+    assert "nope.ini" in result.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("certarchive.public_base_url", "ftp://x", "public_base_url"),
+        ("certarchive.agency.county_code", "41152", "county_code"),
+        ("certarchive.agency.serial_width", "seven", "serial_width"),
+        ("certarchive.zodb.audit", "gopher://x", "zodb.audit"),
+        ("certarchive.agency.credit_code", "123", "credit_code"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_it(
+    tmp_path: Path, setting: str, value: str, named: str
+) -> None:
+    from click.testing import CliRunner
+
+    from certarchive.cli.main import cli
+
+    ini = write_ini(tmp_path / "bad.ini", file_settings(tmp_path / "var") | {setting: value})
+    result = CliRunner().invoke(cli, ["-c", str(ini), "init"])
+    assert result.exit_code == 2
+    assert named in result.output
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_missing_setting_is_named(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from certarchive.cli.main import cli
+
+    raw = file_settings(tmp_path / "var")
+    del raw["certarchive.keys_dir"]
+    result = CliRunner().invoke(cli, ["-c", str(write_ini(tmp_path / "m.ini", raw)), "init"])
+    assert result.exit_code == 2 and "keys_dir" in result.output
+
+
+def test_user_add_and_its_refusals(cli_run: Any) -> None:
+    cli_run("init")
+    ok = cli_run(
+        "user", "add", "li", "--role", "registrar", "--password-stdin", input="long-password-1\n"
+    )
+    assert ok.exit_code == 0
+    again = cli_run(
+        "user", "add", "li", "--role", "registrar", "--password-stdin", input="long-password-1\n"
+    )
+    assert again.exit_code == 1 and "exists" in again.output
+    short = cli_run("user", "add", "wu", "--role", "auditor", "--password-stdin", input="short\n")
+    assert short.exit_code == 1 and "password" in short.output
+    assert "short" not in short.output
+    bad_role = cli_run("user", "add", "wu", "--role", "king", "--password-stdin", input="x" * 12)
+    assert bad_role.exit_code == 2
+
+
+def test_client_add_prints_its_key_once(cli_run: Any, tmp_path: Path) -> None:
+    cli_run("init")
+    result = cli_run("client", "add", "icbc", "--scope", "certificates:read", "--json")
+    assert result.exit_code == 0
+    created = json.loads(result.output)
+    assert created["name"] == "icbc" and created["scopes"] == ["certificates:read"]
+    assert created["key"].startswith("ca_")
+    secret = created["key"].split(".", 1)[1]
+    data = b"".join(p.read_bytes() for p in (tmp_path / "var").glob("*.fs"))
+    assert secret.encode() not in data
+
+
+def test_seal_show_and_export_public_that_openssl_reads(demo: Any, tmp_path: Path) -> None:
+    shown = json.loads(demo("seal", "show", "--json").output)
+    assert shown["name"] == "潢川县自然资源局不动产登记专用章"
+    assert shown["number"] == "4115260000001"
+    out = tmp_path / "seal.pem"
+    assert demo("seal", "export-public", "--out", str(out)).exit_code == 0
+    text = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in", str(out), "-text", "-noout"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "SM2" in text
+
+
+def test_import_validates_everything_first(demo: Any, tmp_path: Path) -> None:
+    good = [sample_case(n) for n in range(10, 13)]
+    bad = sample_case(13)
+    bad["certificates"][0]["unit_number"] = "x"
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text(
+        "\n".join(json.dumps(d, ensure_ascii=False) for d in [*good, bad]) + "\nnot json\n",
+        encoding="utf-8",
+    )
+    refused = demo("import", str(lines))
+    assert refused.exit_code == 1
+    assert "line 4: certificates[0].unit_number" in refused.output
+    assert "line 5: not JSON" in refused.output
+    lines.write_text("\n".join(json.dumps(d) for d in good) + "\n", encoding="utf-8")
+    imported = demo("import", str(lines))
+    assert imported.exit_code == 0 and "recorded 3 new cases" in imported.output
+    again = demo("import", str(lines))
+    assert "recorded 0 new cases, 3 already present" in again.output
+
+
+def test_check_passes_on_a_sound_registry(demo: Any) -> None:
+    result = demo("check", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"] and report["certificates"] >= 3 and report["files"] >= 3

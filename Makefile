@@ -6,7 +6,7 @@ CONFIG ?= etc/certarchive.ini
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,30 @@ lint: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# Several app processes on one machine (ZEO) or several machines (RelStorage):
+# `make zeo` in one terminal, `make run-zeo N=2` in another; ports 6543, 6544, …
+N ?= 2
+PG ?= postgresql://postgres@127.0.0.1:5432
+
+zeo: $(STAMP_RUN)
+	mkdir -p var/zeo
+	$(BIN)/runzeo -C etc/zeo.conf
+
+run-zeo: $(STAMP_RUN)
+	$(MAKE) --no-print-directory serve-many CONFIG=etc/certarchive-zeo.ini
+
+run-relstorage: $(STAMP_RUN)
+	for db in main audit sharing; do \
+	  psql "$(PG)/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='certarchive_$$db'" | grep -q 1 \
+	  || psql "$(PG)/postgres" -c "CREATE DATABASE certarchive_$$db"; done
+	$(MAKE) --no-print-directory serve-many CONFIG=etc/certarchive-relstorage.ini
+
+serve-many:
+	$(BIN)/certarchive -c $(CONFIG) init
+	trap 'kill 0' INT TERM EXIT; \
+	for i in $$(seq 0 $$(($(N) - 1))); do \
+	  $(BIN)/certarchive -c $(CONFIG) serve --port $$((6543 + i)) & done; wait
 
 clean:
 	rm -rf $(VENV) var

@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from certarchive.config import load_settings
 from certarchive.services import cases, certificates
 from certarchive.services.permissions import SYSTEM, holder_actor
@@ -18,7 +20,7 @@ from certarchive.services.setup import initialise
 from certarchive.validation.identifiers import parse_serial
 from certarchive.validation.samples import sample_case
 from tests.conftest import UPSTREAM, file_settings
-from tests.servers import zeo_server
+from tests.servers import postgres_databases, zeo_server
 
 PAYMENT = {"receipt_no": "R-1", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
 
@@ -109,8 +111,23 @@ runtime.close()
 """
 
 
-def test_two_processes_on_zeo_issue_gapless_serials(tmp_path: Path) -> None:
-    with zeo_server(tmp_path / "zeo") as uris:
+def audited_issues(runtime: Runtime) -> int:
+    from certarchive.audit.log import get_log
+
+    def count(ctx: Any) -> int:
+        return sum(
+            e["action"] == "certificate.issue" for e in get_log(ctx.conn, "audit").iter_entries()
+        )
+
+    return runtime.run(count, SYSTEM)
+
+
+@pytest.mark.parametrize("backend", ["zeo", "relstorage"])
+def test_two_processes_issue_gapless_serials(tmp_path: Path, backend: str) -> None:
+    """Two app processes share one ZEO server or one PostgreSQL (RelStorage) and issue
+    at once: serials stay 1..N, and the audit log holds exactly one entry per issue."""
+    servers = zeo_server if backend == "zeo" else postgres_databases
+    with servers(tmp_path / backend) as uris:
         raw = file_settings(tmp_path / "var") | uris
         runtime = Runtime.open(load_settings(raw), create_keys=True)
         try:
@@ -131,5 +148,6 @@ def test_two_processes_on_zeo_issue_gapless_serials(tmp_path: Path) -> None:
                 worker.stdin.close()
             assert [worker.wait(timeout=300) for worker in workers] == [0, 0]
             assert right_sequences(runtime) == list(range(1, 11))
+            assert audited_issues(runtime) == 10
         finally:
             runtime.close()

@@ -1,0 +1,147 @@
+"""Machine-readable metadata inside the certificate file, and its comparison (H-5.2.6).
+
+The registry must be able to prove that "the metadata inside and outside the file
+agree": the file carries its key facts in an XMP packet (the catalog's ``/Metadata``
+stream, uncompressed so any XMP-aware tool finds it) and the registry compares them with
+its own record.  The packet sits in the first revision, under the seal signature, so a
+changed value breaks the signature as well as the comparison.
+
+Keys are English camelCase in the namespace :data:`NAMESPACE` (prefix ``ecert``).  Where
+GB/T 36903 (电子证照 元数据规范) defines an element, the key is named after it:
+
+=====================  ===========================  =====================================
+key                    GB/T 36903 element           value
+=====================  ===========================  =====================================
+licenceIdentifier      证照标识                     GB/T 36904 identifier
+licenceNumber          证照编号                     the serial, 豫(2026)潢川县不动产权第…号
+licenceTypeName        证照类型名称                 不动产权证书 / 不动产登记证明
+issuingAuthority       证照颁发机构                 the agency name
+issueDate              证照颁发日期                 ISO 8601 date, 2026-11-21
+certificateKind        (certarchive) 证照种类       right / proof
+unitNumber             (certarchive) 不动产单元号   28 characters, GB/T 37346
+sealName               (certarchive) 电子印章名称   潢川县自然资源局不动产登记专用章
+sealNumber             (certarchive) 电子印章编号   equals the physical seal's (H-3.1)
+version                (certarchive) 版本           the certificate version, decimal
+recordDigestSM3        (certarchive) 登记记录摘要   SM3 hex of the registry record (H-5.2.2)
+=====================  ===========================  =====================================
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from xml.sax.saxutils import escape
+
+from pypdf import PdfReader
+
+from certarchive.documents.model import CertificateDocument
+
+NAMESPACE = "urn:certarchive:xmp:ecert:1/"
+PREFIX = "ecert"
+
+#: key → Chinese name used in messages; the order is the order of comparison reports.
+FIELD_NAMES = {
+    "licenceIdentifier": "证照标识",
+    "licenceNumber": "证照编号",
+    "licenceTypeName": "证照类型名称",
+    "certificateKind": "证照种类",
+    "issuingAuthority": "证照颁发机构",
+    "issueDate": "证照颁发日期",
+    "unitNumber": "不动产单元号",
+    "sealName": "电子印章名称",
+    "sealNumber": "电子印章编号",
+    "version": "版本",
+    "recordDigestSM3": "登记记录摘要",
+}
+
+#: A document type declaration is the only way XML can declare entities; refusing it
+#: closes entity-expansion attacks before the parser sees a byte.
+_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+def certificate_metadata(doc: CertificateDocument) -> dict[str, str]:
+    """The metadata a file rendered from ``doc`` must carry, as strings."""
+    return {
+        "licenceIdentifier": doc.licence_id,
+        "licenceNumber": doc.serial,
+        "licenceTypeName": doc.title,
+        "certificateKind": doc.kind,
+        "issuingAuthority": doc.agency.agency_name,
+        "issueDate": doc.issued_on.isoformat(),
+        "unitNumber": str(doc.data.get("unit_number") or ""),
+        "sealName": doc.agency.seal_name,
+        "sealNumber": doc.agency.seal_number,
+        "version": str(doc.version),
+        "recordDigestSM3": doc.record_digest,
+    }
+
+
+def xmp_packet(metadata: Mapping[str, str]) -> bytes:
+    """Serialise ``metadata`` as a UTF-8 XMP packet, one element per key."""
+    elements = "\n".join(
+        f"   <{PREFIX}:{key}>{escape(value)}</{PREFIX}:{key}>" for key, value in metadata.items()
+    )
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
+        ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        f'  <rdf:Description rdf:about="" xmlns:{PREFIX}="{NAMESPACE}">\n'
+        f"{elements}\n"
+        "  </rdf:Description>\n"
+        " </rdf:RDF>\n"
+        "</x:xmpmeta>\n"
+        '<?xpacket end="r"?>\n'
+    ).encode()
+
+
+def parse_xmp(packet: bytes) -> dict[str, str]:
+    """The ``ecert`` elements of an XMP packet; raises ``ValueError`` if it is not XML."""
+    if _DTD.search(packet):
+        raise ValueError("XMP packet declares a DTD")
+    try:
+        root = ET.fromstring(packet)  # noqa: S314 - DTDs refused above, so no entities
+    except ET.ParseError as exc:
+        raise ValueError(f"XMP packet is not XML: {exc}") from None
+    return {
+        element.tag[len(NAMESPACE) + 2 :]: element.text or ""
+        for element in root.iter()
+        if element.tag.startswith("{" + NAMESPACE + "}")
+    }
+
+
+def read_metadata(pdf: bytes) -> dict[str, str]:
+    """The certificate metadata of the file's current revision; ``{}`` if it has none.
+
+    Raises ``ValueError`` when ``pdf`` cannot be read as a PDF at all.
+    """
+    try:
+        catalog = PdfReader(io.BytesIO(pdf)).root_object
+        stream = catalog.get("/Metadata")
+        packet = stream.get_object().get_data() if stream is not None else None
+    except Exception as exc:  # pypdf raises many types for broken input
+        raise ValueError(f"cannot read the PDF: {exc}") from None
+    return parse_xmp(packet) if packet else {}
+
+
+def compare_metadata(found: Mapping[str, str], expected: Mapping[str, str]) -> list[str]:
+    """Name every field where the file (``found``) and the registry (``expected``) differ.
+
+    Each message gives the field's Chinese and English name, the file's value and the
+    registry's value, Chinese first.
+    """
+    known = [key for key in FIELD_NAMES if key in found or key in expected]
+    others = sorted((set(found) | set(expected)) - set(FIELD_NAMES))
+    problems = []
+    for key in known + others:
+        in_file, in_registry = found.get(key), expected.get(key)
+        if in_file == in_registry:
+            continue
+        shown_file = "（缺失）" if in_file is None else repr(in_file)
+        shown_registry = "（缺失）" if in_registry is None else repr(in_registry)
+        problems.append(
+            f"{FIELD_NAMES.get(key, key)}不一致：文件为{shown_file}，登记簿为{shown_registry} / "
+            f"{key} differs: file has {in_file!r}, registry has {in_registry!r}"
+        )
+    return problems

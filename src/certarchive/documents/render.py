@@ -1,0 +1,65 @@
+"""Render a certificate version into an unsigned PDF: seal page, then data page (H-1.2).
+
+reportlab's invariant mode fixes the timestamps and the file identifier, so the same
+input gives the same bytes; the issue date lives in the metadata, not in the file's
+creation date.  Signing (:mod:`certarchive.documents.signature`) appends to these bytes
+and never rewrites them.
+"""
+
+from __future__ import annotations
+
+import io
+
+from reportlab import rl_config
+from reportlab.pdfbase.pdfdoc import XMP
+from reportlab.pdfgen.canvas import Canvas
+
+from certarchive.documents.data_page import draw_data_pages
+from certarchive.documents.fonts import cjk_font
+from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH
+from certarchive.documents.metadata import certificate_metadata, xmp_packet
+from certarchive.documents.model import CertificateDocument
+from certarchive.documents.seal_page import draw_seal_page
+
+PRODUCER = "certarchive"
+
+# reportlab wraps image data in ASCII85 by default, in pure Python when its C accelerator
+# is absent: a quarter larger and, for the seal image, most of the rendering time.  PDF
+# streams are binary anyway.  (A process-wide reportlab setting; binary is its own
+# recommendation for anything but 7-bit transports.)
+rl_config.useA85 = 0
+
+
+def _attach_metadata(canvas: Canvas, doc: CertificateDocument) -> None:
+    """Document information for ordinary viewers, XMP for machines (H-5.2.6)."""
+    canvas.setTitle(f"{doc.title} {doc.serial}")
+    canvas.setAuthor(doc.agency.agency_name)
+    canvas.setSubject("不动产登记电子证照")
+    canvas.setCreator(PRODUCER)
+    canvas.setProducer(PRODUCER)
+    packet = xmp_packet(certificate_metadata(doc))
+    # Uncompressed, as XMP asks, so that tools that do not parse PDF can find it.
+    canvas.setCatalogEntry("Metadata", XMP(creator=lambda _document: packet))
+    canvas.getCatalogEntry("Metadata").filters = []
+
+
+def render_certificate(doc: CertificateDocument, *, font_path: str | None = None) -> bytes:
+    """The unsigned certificate file for ``doc``.
+
+    ``font_path`` is the configured CJK TrueType font, if any (see :mod:`.fonts`).
+    """
+    font = cjk_font(font_path)
+    buffer = io.BytesIO()
+    canvas = Canvas(
+        buffer,
+        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+        invariant=1,
+        initialFontName=font.name,
+        pageCompression=1,
+    )
+    _attach_metadata(canvas, doc)
+    draw_seal_page(canvas, doc, font)
+    canvas.showPage()
+    draw_data_pages(canvas, doc, font)
+    canvas.save()
+    return buffer.getvalue()

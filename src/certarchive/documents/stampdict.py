@@ -1,0 +1,69 @@
+"""The byte format of the revocation marker, written by the watermark and read by verify.
+
+A revocation (H-1.7, H-4.2) appends a watermark update and then a new seal signature.
+The watermark update carries one marker object, laid out exactly as::
+
+    << /Type /CertarchiveRevocation /RevokedOn (2026-12-01) /Cause <FEFF…> >>
+
+The verifier accepts an update between two signatures only if it carries this marker
+(and nothing that restructures the document, see :func:`restructures`); the later
+signature covers it, so the revocation date and cause are as authentic as the seal.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from certarchive.documents.sigdict import decode_text_string, text_string
+
+MARKER_TYPE = b"/CertarchiveRevocation"
+
+_MARKER = re.compile(
+    rb"<<\s*/Type\s*" + re.escape(MARKER_TYPE) + rb"\s*/RevokedOn\s*\((\d{4}-\d\d-\d\d)\)"
+    rb"\s*/Cause\s*<([0-9A-Fa-f]*)>\s*>>"
+)
+#: Object types a watermark update never defines: their presence means the update adds
+#: pages, fields, annotations, signatures or a new catalog, i.e. it is not a stamp.
+_STRUCTURAL = re.compile(rb"/Type\s*/(?:Catalog|Pages|Sig|Annot)(?![A-Za-z0-9_.])")
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """The revocation a stamp records."""
+
+    revoked_on: datetime.date
+    cause: str
+
+
+def marker(revocation: Revocation) -> bytes:
+    """The marker object's body."""
+    return (
+        b"<< /Type "
+        + MARKER_TYPE
+        + b" /RevokedOn ("
+        + revocation.revoked_on.isoformat().encode()
+        + b")"
+        + b" /Cause "
+        + text_string(revocation.cause)
+        + b" >>"
+    )
+
+
+def find_markers(update: bytes) -> list[Revocation]:
+    """Every well-formed marker in an update's bytes (malformed ones are ignored)."""
+    found = []
+    for match in _MARKER.finditer(update):
+        try:
+            day = datetime.date.fromisoformat(match.group(1).decode())
+            cause = decode_text_string(match.group(2))
+        except ValueError:
+            continue
+        found.append(Revocation(day, cause))
+    return found
+
+
+def restructures(update: bytes) -> bool:
+    """Whether an update defines objects that a watermark stamp never writes."""
+    return _STRUCTURAL.search(update) is not None

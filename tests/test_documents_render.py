@@ -6,6 +6,7 @@ import dataclasses
 import io
 import logging
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,15 @@ def test_a_long_verify_url_still_scans_at_100_dpi() -> None:
     )
     pdf = render_certificate(dataclasses.replace(DOCS[KIND_PROOF], verify_url=url))
     assert decode_qr(page_image(pdf, 1, 100)) == [url]
+
+
+def test_random_tokens_all_scan_with_the_fixed_mask() -> None:
+    """H-1.3: the mask is fixed rather than scored per symbol (see qr.MASK_PATTERN), so
+    symbols for many different tokens must each decode from a 100 dpi rendering."""
+    urls = [f"http://127.0.0.1:6543/v/{secrets.token_urlsafe(24)}" for _ in range(12)]
+    for url in urls:
+        pdf = render_certificate(dataclasses.replace(DOCS[KIND_RIGHT], verify_url=url))
+        assert decode_qr(page_image(pdf, 1, 100)) == [url]
 
 
 @pytest.mark.parametrize("kind", KINDS)

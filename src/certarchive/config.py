@@ -14,14 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from certarchive.documents.model import STATEMENT_PROOF, STATEMENT_RIGHT
 from certarchive.validation.identifiers import check_credit_code
 
 PREFIX = "certarchive."
 
-DEFAULT_STATEMENT = (
-    "根据《中华人民共和国民法典》等法律法规，为保护不动产权利人合法权益，"
-    "对不动产权利人申请登记的本证所列不动产权利，经审查核实，准予登记，颁发此证。"
-)
 DATABASE_NAMES = ("main", "audit", "sharing")
 
 
@@ -41,7 +38,8 @@ class AgencyConfig:
     seal_name: str
     seal_number: str
     serial_width: int
-    statement: str
+    statement: str  # the 不动产权证书 seal page's statement (older forms cite 物权法)
+    statement_proof: str  # the 不动产登记证明's
     # GB/T 36904 licence identifier parts: the issuer's unified social credit code and, per
     # kind, the licence type code (defining body's credit code + 3 digits).  The defaults
     # are well-formed placeholders: configure the codes the e-licence platform assigned.
@@ -100,7 +98,8 @@ def _agency(raw: Mapping[str, str]) -> AgencyConfig:
         seal_name=_optional(raw, "agency.seal_name", "潢川县自然资源局不动产登记专用章"),
         seal_number=_optional(raw, "agency.seal_number", "4115260000001"),
         serial_width=int(width_text),
-        statement=_optional(raw, "agency.statement", DEFAULT_STATEMENT),
+        statement=_optional(raw, "agency.statement", STATEMENT_RIGHT),
+        statement_proof=_optional(raw, "agency.statement_proof", STATEMENT_PROOF),
         credit_code=_credit_code(raw, "agency.credit_code", "114115260053012329"),
         licence_type_right=_licence_type(raw, "agency.licence_type_right", "11100000000001900W001"),
         licence_type_proof=_licence_type(raw, "agency.licence_type_proof", "11100000000001900W002"),

@@ -23,6 +23,7 @@ SETTING_KEYS = (
     "seal_number",
     "serial_width",
     "statement",
+    "statement_proof",
     "credit_code",
     "licence_type_right",
     "licence_type_proof",

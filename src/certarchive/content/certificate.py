@@ -15,9 +15,9 @@ from typing import Any
 from persistent import Persistent
 
 from certarchive.content.records import RecordLog
+from certarchive.documents.model import KIND_TITLES
 
-KINDS = ("right", "proof")
-KIND_TITLES = {"right": "不动产权证书", "proof": "不动产登记证明"}
+KINDS = tuple(KIND_TITLES)
 
 
 class Certificate(Persistent):

@@ -19,6 +19,8 @@ import math
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.utils import ImageReader
 
+from certarchive.documents.pdfimage import PlacedImage
+
 SEAL_RED = (206, 17, 38)
 #: Pixels across the image.  600 px over the 42 mm seal is about 360 dpi: print quality
 #: while keeping the compressed image near 30 KB.
@@ -142,6 +144,6 @@ def draw_seal(
 @functools.cache
 def seal_image(
     seal_name: str, agency_name: str, seal_number: str, font_path: str | None
-) -> ImageReader:
-    """The seal as reportlab draws it, built once per process for each seal."""
-    return ImageReader(draw_seal(seal_name, agency_name, seal_number, font_path))
+) -> PlacedImage:
+    """The seal as PDF image objects, built and compressed once per process for each seal."""
+    return PlacedImage(ImageReader(draw_seal(seal_name, agency_name, seal_number, font_path)))

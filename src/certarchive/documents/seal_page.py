@@ -76,13 +76,12 @@ def _draw_sealed_signature(canvas: Canvas, doc: CertificateDocument, font: CJKFo
     canvas.drawCentredString(x, y, AGENCY_LABEL)
     canvas.drawCentredString(x, y - 14 * mm, chinese_date(doc.issued_on))
     stamp = doc.agency
-    canvas.drawImage(
-        seal_image(stamp.seal_name, stamp.agency_name, stamp.seal_number, font.path),
+    seal_image(stamp.seal_name, stamp.agency_name, stamp.seal_number, font.path).draw(
+        canvas,
         x - SEAL_DIAMETER / 2,
         y - 7 * mm - SEAL_DIAMETER / 2,
         SEAL_DIAMETER,
         SEAL_DIAMETER,
-        mask="auto",
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import Certificate
 from certarchive.content.serials import next_serial
+from certarchive.crypto.keyring import Keyring
 from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.documents.model import AgencyStamp, CertificateDocument
 from certarchive.documents.render import render_certificate
@@ -38,12 +39,18 @@ def seal_aad(agency: Agency) -> bytes:
 
 def seal_key(ctx: Context, agency: Agency) -> SM2PrivateKey:
     assert agency.seal is not None, "init creates the seal"
-    raw = ctx.keyring.decrypt("seal", agency.seal.private_key_sealed, seal_aad(agency))
-    return SM2PrivateKey.from_bytes(raw)
+    return _unsealed(ctx.keyring, agency.seal.private_key_sealed, seal_aad(agency))
+
+
+@lru_cache(maxsize=64)
+def _unsealed(keyring: Keyring, sealed: bytes, aad: bytes) -> SM2PrivateKey:
+    """The seal key, decrypted once per process: building it computes its public key,
+    which is most of the cost of signing."""
+    return SM2PrivateKey.from_bytes(keyring.decrypt("seal", sealed, aad))
 
 
 @cache
-def _stamp(agency_settings: tuple[tuple[str, object], ...]) -> AgencyStamp:
+def _stamp(agency_settings: tuple[tuple[str, object], ...], kind: str) -> AgencyStamp:
     settings = dict(agency_settings)
     return AgencyStamp(
         province=str(settings["province"]),
@@ -51,8 +58,13 @@ def _stamp(agency_settings: tuple[tuple[str, object], ...]) -> AgencyStamp:
         agency_name=str(settings["agency_name"]),
         seal_name=str(settings["seal_name"]),
         seal_number=str(settings["seal_number"]),
-        statement=str(settings["statement"]),
+        statement=str(settings["statement" if kind == "right" else "statement_proof"]),
     )
+
+
+def _font(ctx: Context) -> str | None:
+    font = ctx.runtime.settings.font_path
+    return str(font) if font else None
 
 
 def verify_url(ctx: Context, token: str) -> str:
@@ -80,7 +92,7 @@ def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument
         verify_url=verify_url(ctx, cert.token),
         version=cert.version,
         record_digest=cert.versions[cert.version]["digest"],
-        agency=_stamp(tuple(sorted(settings.items()))),
+        agency=_stamp(tuple(sorted(settings.items())), cert.kind),
     )
 
 
@@ -97,7 +109,7 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
     cert.issued_at = now
     catalog.issue_date.add(now.astimezone(CHINA).date().isoformat(), cert.id)
     assert agency.seal is not None
-    pdf = render_certificate(certificate_document(ctx, cert))
+    pdf = render_certificate(certificate_document(ctx, cert), font_path=_font(ctx))
     signed = sign_pdf(pdf, seal_key(ctx, agency), agency.seal.name, "签发 / issued")
     store_file(ctx, cert, signed, "issued")
 
@@ -112,5 +124,6 @@ def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ct
         revoked_on,
         cert.revocation["cause_label"],
         agency.seal.name,
+        font_path=_font(ctx),
     )
     store_file(ctx, cert, stamped, "revoked")

@@ -1,0 +1,113 @@
+"""The price of the audit log, and verifying a long one (issue #5).
+
+    .venv/bin/python bench/bench_audit.py [--entries 1000000]
+
+1. Recording a case (one transaction, three audit entries) with the audit log and with
+   ``Context.audit`` replaced by a no-op, interleaved in one run.  Target: ≤ 10 % slower.
+2. ``audit verify`` on a log of N entries built in the audit database (entries appended
+   and integrated in batches as the server does), timed end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import transaction
+from bench.common import UPSTREAM, open_registry
+from ZODB import DB
+from ZODB.FileStorage import FileStorage
+
+from certarchive.audit.entry import make_entry
+from certarchive.audit.log import AppendOnlyLog
+from certarchive.audit.verify import verify_log
+from certarchive.crypto.sm import SM2PrivateKey
+from certarchive.services import cases
+from certarchive.services.context import Context
+from certarchive.validation.samples import sample_case
+
+ROUNDS = 5
+PER_ROUND = 40
+
+
+def overhead() -> None:
+    real_audit = Context.audit
+    with tempfile.TemporaryDirectory() as folder:
+        runtime = open_registry(Path(folder))
+        numbers = iter(range(10**6))
+        with_log, without = [], []
+        for _ in range(ROUNDS):
+            for sink, audit in ((with_log, real_audit), (without, lambda *a, **k: None)):
+                Context.audit = audit  # type: ignore[method-assign]
+                start = time.perf_counter()
+                for _ in range(PER_ROUND):
+                    runtime.run(cases.record_case, UPSTREAM, sample_case(next(numbers)))
+                sink.append((time.perf_counter() - start) / PER_ROUND)
+        Context.audit = real_audit  # type: ignore[method-assign]
+        runtime.close()
+    a, b = statistics.median(with_log) * 1000, statistics.median(without) * 1000
+    print(f"record case with audit log: {a:.2f} ms, without: {b:.2f} ms, ratio {a / b:.3f}")
+
+
+def long_log(entries: int) -> None:
+    key = SM2PrivateKey.generate()
+    with tempfile.TemporaryDirectory() as folder:
+        db = DB(FileStorage(str(Path(folder) / "Audit.fs")))
+        conn = db.open()
+        root = conn.root()
+        root["log"] = log = AppendOnlyLog("audit", key.public_key.to_bytes(), b"")
+        transaction.commit()
+        start = time.perf_counter()
+        batch = 10_000
+        for first in range(0, entries, batch):
+            for n in range(first, min(first + batch, entries)):
+                log.append(
+                    make_entry(
+                        time=datetime.now(UTC).isoformat(),
+                        actor="client:upstream",
+                        role="client",
+                        action="certificate.issue",
+                        object=f"certificate:{n}",
+                        before="0" * 64,
+                        after="f" * 64,
+                        result="ok",
+                    )
+                )
+            log.integrate(key, datetime.now(UTC))
+            transaction.commit()
+            conn.cacheMinimize()
+        built = time.perf_counter() - start
+        conn.close()
+        db.close()
+        size = (Path(folder) / "Audit.fs").stat().st_size
+        db = DB(FileStorage(str(Path(folder) / "Audit.fs"), read_only=True))
+        conn = db.open()
+        start = time.perf_counter()
+        report = verify_log(conn.root()["log"])
+        verified = time.perf_counter() - start
+        db.close()
+    assert report.ok and report.size == entries, report.problems
+    print(
+        f"log of {entries} entries ({size / 2**20:.0f} MiB Audit.fs, built in {built:.0f} s): "
+        f"verify {verified:.1f} s = {verified / entries * 1e6:.1f} µs/entry, "
+        f"{report.checkpoints} checkpoints"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    args = parser.parse_args()
+    overhead()
+    long_log(args.entries)
+
+
+if __name__ == "__main__":
+    main()

@@ -80,3 +80,16 @@ def cli_run(ini: Path) -> Any:
         return CliRunner().invoke(cli, ["-c", str(ini), *args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def runtime_of(ini: Path) -> Any:
+    """``runtime_of()``: a runtime on the registry the ``ini`` file describes (open it
+    after the commands that create it have run)."""
+
+    def open_runtime() -> Runtime:
+        from pyramid.paster import get_appsettings
+
+        return Runtime.open(load_settings(get_appsettings(str(ini), name="main")))
+
+    return open_runtime

@@ -79,7 +79,8 @@ def _database_uri(raw: Mapping[str, str], name: str) -> str:
     return uri
 
 
-def _agency(raw: Mapping[str, str]) -> AgencyConfig:
+def agency_config(raw: Mapping[str, str]) -> AgencyConfig:
+    """The ``certarchive.agency.*`` settings of ``raw``, validated (also for ``agency add``)."""
     county_code = _optional(raw, "agency.county_code", "411526")
     if not re.fullmatch(r"\d{6}", county_code):
         raise ConfigError(f"setting {PREFIX}agency.county_code must be 6 digits")
@@ -132,7 +133,7 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         databases={name: _database_uri(raw, name) for name in DATABASE_NAMES},
         keys_dir=Path(_required(raw, "keys_dir")),
         public_base_url=base_url,
-        agency=_agency(raw),
+        agency=agency_config(raw),
         font_path=Path(font) if font else None,
         session_secret=_optional(raw, "session_secret", "") or None,
     )

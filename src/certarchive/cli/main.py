@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from certarchive.cli.agency import agency
 from certarchive.cli.audit import audit
 from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, fail, opened_runtime
 from certarchive.cli.importer import import_cases
@@ -116,12 +117,15 @@ def client() -> None:
 @client.command("add")
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), required=True)
+@click.option("--agency", default=None, help="limit the client to one agency")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON document")
 @pass_state
-def client_add(state: CliState, name: str, scopes: tuple[str, ...], as_json: bool) -> None:
+def client_add(
+    state: CliState, name: str, scopes: tuple[str, ...], agency: str | None, as_json: bool
+) -> None:
     """Add an API client; its key is printed once and stored only as a hash."""
     with opened_runtime(state) as runtime:
-        created = runtime.run(add_client, SYSTEM, name, list(scopes))
+        created = runtime.run(add_client, SYSTEM, name, list(scopes), agency)
     if as_json:
         emit_json(created)
     else:
@@ -130,6 +134,7 @@ def client_add(state: CliState, name: str, scopes: tuple[str, ...], as_json: boo
         )
 
 
+cli.add_command(agency)
 cli.add_command(audit)
 cli.add_command(keys)
 cli.add_command(seal)

@@ -31,7 +31,14 @@ class User(Persistent):
 
 
 class ApiClient(Persistent):
-    def __init__(self, name: str, key_id: str, key_hash: str, scopes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        name: str,
+        key_id: str,
+        key_hash: str,
+        scopes: tuple[str, ...],
+        agency: str | None = None,
+    ) -> None:
         unknown = [scope for scope in scopes if scope not in SCOPES]
         if unknown:
             raise ValueError(f"unknown scope {unknown[0]!r}")
@@ -39,4 +46,5 @@ class ApiClient(Persistent):
         self.key_id = key_id
         self.key_hash = key_hash
         self.scopes = tuple(scopes)
+        self.agency = agency  # None: every agency (a province-wide system)
         self.revoked = False

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from certarchive.content.agency import Agency
 from certarchive.content.casefile import REPLACING_TYPES, CaseFile
 from certarchive.content.certificate import Certificate
 from certarchive.services import certificates as certificate_services
@@ -21,10 +22,23 @@ from certarchive.validation.case import CaseInvalid, validate_case
 
 
 def get_case(ctx: Context, case_no: str) -> CaseFile:
-    case = ctx.agency().cases.get(case_no)
-    if case is None:
-        raise NotFound("案卷不存在 / no such case")
-    return case
+    for agency in ctx.visible_agencies():
+        case = agency.cases.get(case_no)
+        if case is not None:
+            return case
+    raise NotFound("案卷不存在 / no such case")
+
+
+def agency_for_case(ctx: Context, case_no: str) -> Agency:
+    """The agency whose county code the case number carries (YYYY-CCCCCC-NNNNNN)."""
+    county_code = case_no.split("-")[1]
+    for agency in ctx.visible_agencies():
+        if agency.settings["county_code"] == county_code:
+            return agency
+    raise Invalid(
+        "案卷号的行政区划代码不属于本机构 / the case number's county code is not this agency's",
+        {"case_no": "行政区划代码不符 / county code of no agency you may record for"},
+    )
 
 
 def case_summary(ctx: Context, case: CaseFile) -> dict[str, Any]:
@@ -57,7 +71,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
         case_data = validate_case(document).to_dict()
     except CaseInvalid as invalid:
         raise Invalid("案卷数据不符合要求 / the case is invalid (Z-1)", invalid.fields) from None
-    agency = ctx.agency()
+    agency = agency_for_case(ctx, case_data["case_no"])
     digest = data_digest(case_data)
     existing = agency.cases.get(case_data["case_no"])
     if existing is not None:
@@ -191,10 +205,9 @@ def file_case(ctx: Context, case_no: str, comment: str = "") -> dict[str, Any]:
 def filing_queue(ctx: Context) -> list[dict[str, Any]]:
     """Cases ready to file: certified, every live certificate collected (H-2.5)."""
     ctx.require("case.read")
-    agency = ctx.agency()
-    certified = (agency.cases[case_no] for case_no in agency.catalog.case_state.get("certified"))
     return [
         case_summary(ctx, case)
-        for case in certified
+        for agency in ctx.visible_agencies()
+        for case in (agency.cases[n] for n in agency.catalog.case_state.get("certified"))
         if all_certificates_collected(case, ctx) is None
     ]

@@ -41,14 +41,16 @@ PAPER_EVENTS = {
 
 
 def find_certificate(ctx: Context, key: str, missing_ok: bool = False) -> Certificate | None:
-    """By serial (either bracket form) or by id; NotFound is the same for both."""
-    agency = ctx.agency()
+    """By serial (either bracket form) or by id, in every agency the actor may see;
+    one it may not see answers exactly like one that does not exist."""
     normalized = key.replace("（", "(").replace("）", ")")
-    cert_id = agency.catalog.serial.get(normalized, key)
-    cert = agency.certificates.get(cert_id)
-    if cert is None and not missing_ok:
+    for agency in ctx.visible_agencies():
+        cert = agency.certificates.get(agency.catalog.serial.get(normalized, key))
+        if cert is not None:
+            return cert
+    if not missing_ok:
         raise NotFound("证书不存在 / no such certificate")
-    return cert
+    return None
 
 
 def get_certificate(ctx: Context, key: str) -> Certificate:
@@ -214,7 +216,9 @@ def revoke(
             {"cause": "应为 / must be one of " + ", ".join(REVOCATION_CAUSES)},
         )
     _require_reason(reason)
-    if case_no is not None and (not isinstance(case_no, str) or case_no not in ctx.agency().cases):
+    if case_no is not None and (
+        not isinstance(case_no, str) or case_no not in ctx.agency(cert.agency).cases
+    ):
         raise Invalid("案卷不存在 / no such case", {"case_no": "案卷不存在 / no such case"})
     revoke_certificate(ctx, cert, cause, reason, case_no)
     return metadata(ctx, cert)
@@ -267,6 +271,9 @@ def _require_reason(text: Any, field: str = "reason") -> None:
 
 
 def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:
-    agency = ctx.agency()
-    ids = agency.catalog.holder.get(ctx.keyring.blind_index(normalize(id_number)))
-    return [agency.certificates[i] for i in ids]
+    index_key = ctx.keyring.blind_index(normalize(id_number))
+    return [
+        agency.certificates[cert_id]
+        for agency in ctx.visible_agencies()
+        for cert_id in agency.catalog.holder.get(index_key)
+    ]

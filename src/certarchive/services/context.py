@@ -73,6 +73,13 @@ class Context:
             raise NotFound("登记机构不存在 / no such agency")
         return agency
 
+    def visible_agencies(self) -> list[Agency]:
+        """The agencies the actor may see: its own, or every one for a province-wide actor."""
+        if self.actor.agency is not None:
+            return [self.agency(self.actor.agency)]
+        registry = self.registry
+        return [registry.agencies[name] for name in registry.agencies]
+
     def require(self, permission: str) -> None:
         if permission not in self.actor.permissions:
             raise Forbidden(f"无权限 / {self.actor.role} lacks permission {permission}")

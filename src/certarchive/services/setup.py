@@ -35,7 +35,34 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
     for name in LOG_NAMES:
         if create_log(ctx.conn, name, ctx.keyring):
             created.append(f"{name} log")
-    registry = root[ROOT_KEY]
+    created += ensure_agency(ctx, config)
+    for item in created:
+        ctx.audit("admin.init", item)
+    return created
+
+
+def add_agency(ctx: Context, config: AgencyConfig) -> list[str]:
+    """A further county in a province-wide registry, with its own seal and serials."""
+    registry = ctx.registry
+    if config.name in registry.agencies:
+        raise Conflict("登记机构已存在 / the agency exists already")
+    clash = [
+        name
+        for name in registry.agencies
+        if registry.agencies[name].settings["county_code"] == config.county_code
+    ]
+    if clash:
+        raise Conflict(f"行政区划代码已被 {clash[0]} 使用 / county code already used")
+    created = ensure_agency(ctx, config)
+    for item in created:
+        ctx.audit("admin.agency.add", item)
+    return created
+
+
+def ensure_agency(ctx: Context, config: AgencyConfig) -> list[str]:
+    """Create the agency and its seal key if absent; return what was created."""
+    created = []
+    registry = ctx.conn.root()[ROOT_KEY]
     if config.name not in registry.agencies:
         settings: dict[str, Any] = {key: getattr(config, key) for key in SETTING_KEYS}
         registry.agencies.add(config.name, Agency(config.name, settings))
@@ -50,8 +77,6 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
             ctx.keyring.encrypt("seal", key.to_bytes(), seal_aad(agency)),
         )
         created.append(f"seal {config.seal_number}")
-    for item in created:
-        ctx.audit("admin.init", item)
     return created
 
 
@@ -74,7 +99,9 @@ def add_user(ctx: Context, name: str, role: str, password: str, agency: str | No
     ctx.audit("admin.user.add", f"user:{name}", detail={"role": role})
 
 
-def add_client(ctx: Context, name: str, scopes: list[str]) -> dict[str, Any]:
+def add_client(
+    ctx: Context, name: str, scopes: list[str], agency: str | None = None
+) -> dict[str, Any]:
     """Create an API client; its key is returned once and stored only as a hash."""
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if not scopes or unknown:
@@ -86,8 +113,9 @@ def add_client(ctx: Context, name: str, scopes: list[str]) -> dict[str, Any]:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = f"{CLIENT_KEY_PREFIX}{key_id}.{secret}"
-    ctx.registry.clients.add(
-        key_id, ApiClient(name, key_id, sm3_hex(secret.encode()), tuple(scopes))
-    )
+    if agency is not None:
+        ctx.agency(agency)
+    client = ApiClient(name, key_id, sm3_hex(secret.encode()), tuple(scopes), agency)
+    ctx.registry.clients.add(key_id, client)
     ctx.audit("admin.client.add", f"client:{name}", detail={"scopes": sorted(scopes)})
     return {"name": name, "key": key, "scopes": list(scopes)}

@@ -111,6 +111,24 @@ runtime.close()
 """
 
 
+def run_workers(script: str, payloads: list[Any]) -> None:
+    """One app process per payload, started together; each must exit 0."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdin=subprocess.PIPE,
+            cwd=Path(__file__).parents[1],
+            text=True,
+        )
+        for _ in payloads
+    ]
+    for worker, payload in zip(workers, payloads, strict=True):
+        assert worker.stdin is not None
+        worker.stdin.write(json.dumps(payload))
+        worker.stdin.close()
+    assert [worker.wait(timeout=300) for worker in workers] == [0] * len(workers)
+
+
 def audited_issues(runtime: Runtime) -> int:
     from certarchive.audit.log import get_log
 
@@ -133,21 +151,55 @@ def test_two_processes_issue_gapless_serials(tmp_path: Path, backend: str) -> No
         try:
             runtime.run(initialise, SYSTEM, runtime.settings.agency)
             case_nos = record(runtime, range(0, 30, 3))
-            workers = [
-                subprocess.Popen(
-                    [sys.executable, "-c", PAY_SCRIPT],
-                    stdin=subprocess.PIPE,
-                    cwd=Path(__file__).parents[1],
-                    text=True,
-                )
-                for _ in range(2)
-            ]
-            for i, worker in enumerate(workers):
-                assert worker.stdin is not None
-                worker.stdin.write(json.dumps([raw, case_nos[i::2], PAYMENT]))
-                worker.stdin.close()
-            assert [worker.wait(timeout=300) for worker in workers] == [0, 0]
+            run_workers(PAY_SCRIPT, [[raw, case_nos[i::2], PAYMENT] for i in range(2)])
             assert right_sequences(runtime) == list(range(1, 11))
             assert audited_issues(runtime) == 10
+        finally:
+            runtime.close()
+
+
+DOWNLOAD_SCRIPT = """
+import json, sys
+from certarchive.config import load_settings
+from certarchive.services import certificates
+from certarchive.services.permissions import holder_actor
+from certarchive.services.runtime import Runtime
+raw, serial = json.loads(sys.stdin.read())
+runtime = Runtime.open(load_settings(raw))
+for _ in range(3):
+    runtime.run(
+        lambda ctx: certificates.download_by_holder(ctx, certificates.get_certificate(ctx, serial)),
+        holder_actor("race"),
+    )
+runtime.close()
+"""
+
+
+@pytest.mark.parametrize("backend", ["zeo", "relstorage"])
+def test_two_processes_racing_first_downloads_collect_once(tmp_path: Path, backend: str) -> None:
+    """H-2.2 across processes: one collection time, one download transition, one entry."""
+    servers = zeo_server if backend == "zeo" else postgres_databases
+    with servers(tmp_path / backend) as uris:
+        raw = file_settings(tmp_path / "var") | uris
+        runtime = Runtime.open(load_settings(raw), create_keys=True)
+        try:
+            runtime.run(initialise, SYSTEM, runtime.settings.agency)
+            (case_no,) = record(runtime, range(1))
+            paid = runtime.run(cases.confirm_payment, UPSTREAM, case_no, PAYMENT)
+            serial = paid["certificates"][0]["serial"]
+            run_workers(DOWNLOAD_SCRIPT, [[raw, serial]] * 2)
+
+            def downloads(ctx: Any) -> tuple[int, int]:
+                from certarchive.audit.log import get_log
+
+                cert = certificates.get_certificate(ctx, serial)
+                transitions = sum(h["transition"] == "download" for h in cert.history)
+                entries = sum(
+                    e["action"] == "certificate.download"
+                    for e in get_log(ctx.conn, "audit").iter_entries()
+                )
+                return transitions, entries
+
+            assert runtime.run(downloads, SYSTEM) == (1, 1)
         finally:
             runtime.close()

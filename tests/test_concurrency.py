@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,20 @@ runtime.close()
 """
 
 
+@contextmanager
+def shared_registry(tmp_path: Path, backend: str) -> Iterator[tuple[Runtime, dict[str, str]]]:
+    """An initialised registry on a ZEO server or PostgreSQL, and its raw settings."""
+    servers = zeo_server if backend == "zeo" else postgres_databases
+    with servers(tmp_path / backend) as uris:
+        raw = file_settings(tmp_path / "var") | uris
+        runtime = Runtime.open(load_settings(raw), create_keys=True)
+        try:
+            runtime.run(initialise, SYSTEM, runtime.settings.agency)
+            yield runtime, raw
+        finally:
+            runtime.close()
+
+
 def run_workers(script: str, payloads: list[Any]) -> None:
     """One app process per payload, started together; each must exit 0."""
     workers = [
@@ -144,18 +160,11 @@ def audited_issues(runtime: Runtime) -> int:
 def test_two_processes_issue_gapless_serials(tmp_path: Path, backend: str) -> None:
     """Two app processes share one ZEO server or one PostgreSQL (RelStorage) and issue
     at once: serials stay 1..N, and the audit log holds exactly one entry per issue."""
-    servers = zeo_server if backend == "zeo" else postgres_databases
-    with servers(tmp_path / backend) as uris:
-        raw = file_settings(tmp_path / "var") | uris
-        runtime = Runtime.open(load_settings(raw), create_keys=True)
-        try:
-            runtime.run(initialise, SYSTEM, runtime.settings.agency)
-            case_nos = record(runtime, range(0, 30, 3))
-            run_workers(PAY_SCRIPT, [[raw, case_nos[i::2], PAYMENT] for i in range(2)])
-            assert right_sequences(runtime) == list(range(1, 11))
-            assert audited_issues(runtime) == 10
-        finally:
-            runtime.close()
+    with shared_registry(tmp_path, backend) as (runtime, raw):
+        case_nos = record(runtime, range(0, 30, 3))
+        run_workers(PAY_SCRIPT, [[raw, case_nos[i::2], PAYMENT] for i in range(2)])
+        assert right_sequences(runtime) == list(range(1, 11))
+        assert audited_issues(runtime) == 10
 
 
 DOWNLOAD_SCRIPT = """
@@ -178,28 +187,21 @@ runtime.close()
 @pytest.mark.parametrize("backend", ["zeo", "relstorage"])
 def test_two_processes_racing_first_downloads_collect_once(tmp_path: Path, backend: str) -> None:
     """H-2.2 across processes: one collection time, one download transition, one entry."""
-    servers = zeo_server if backend == "zeo" else postgres_databases
-    with servers(tmp_path / backend) as uris:
-        raw = file_settings(tmp_path / "var") | uris
-        runtime = Runtime.open(load_settings(raw), create_keys=True)
-        try:
-            runtime.run(initialise, SYSTEM, runtime.settings.agency)
-            (case_no,) = record(runtime, range(1))
-            paid = runtime.run(cases.confirm_payment, UPSTREAM, case_no, PAYMENT)
-            serial = paid["certificates"][0]["serial"]
-            run_workers(DOWNLOAD_SCRIPT, [[raw, serial]] * 2)
+    with shared_registry(tmp_path, backend) as (runtime, raw):
+        (case_no,) = record(runtime, range(1))
+        paid = runtime.run(cases.confirm_payment, UPSTREAM, case_no, PAYMENT)
+        serial = paid["certificates"][0]["serial"]
+        run_workers(DOWNLOAD_SCRIPT, [[raw, serial]] * 2)
 
-            def downloads(ctx: Any) -> tuple[int, int]:
-                from certarchive.audit.log import get_log
+        def downloads(ctx: Any) -> tuple[int, int]:
+            from certarchive.audit.log import get_log
 
-                cert = certificates.get_certificate(ctx, serial)
-                transitions = sum(h["transition"] == "download" for h in cert.history)
-                entries = sum(
-                    e["action"] == "certificate.download"
-                    for e in get_log(ctx.conn, "audit").iter_entries()
-                )
-                return transitions, entries
+            cert = certificates.get_certificate(ctx, serial)
+            transitions = sum(h["transition"] == "download" for h in cert.history)
+            entries = sum(
+                e["action"] == "certificate.download"
+                for e in get_log(ctx.conn, "audit").iter_entries()
+            )
+            return transitions, entries
 
-            assert runtime.run(downloads, SYSTEM) == (1, 1)
-        finally:
-            runtime.close()
+        assert runtime.run(downloads, SYSTEM) == (1, 1)

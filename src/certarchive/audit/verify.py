@@ -11,37 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from certarchive.audit import merkle
 from certarchive.audit.log import AppendOnlyLog, checkpoint_body, leaf_data
 from certarchive.crypto.sm import SM2PublicKey, sm3
+from certarchive.findings import Findings
 
 
 @dataclass
-class LogReport:
-    log: str
+class LogReport(Findings):
+    log: str = ""
     size: int = 0
     pending: int = 0
     checkpoints: int = 0
     root: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "log": self.log,
-            "ok": self.ok,
-            "size": self.size,
-            "pending": self.pending,
-            "checkpoints": self.checkpoints,
-            "root": self.root,
-            "problems": self.problems,
-        }
 
 
 def checkpoint_signature_ok(checkpoint: Mapping[str, Any], public_key: SM2PublicKey) -> bool:
@@ -131,7 +116,7 @@ def verify_log(
     external: Mapping[str, Any] | None = None,
     external_key: SM2PublicKey | None = None,
 ) -> LogReport:
-    report = LogReport(log.name, pending=log.pending_count())
+    report = LogReport(log=log.name, pending=log.pending_count())
     roots = _check_entries(log, report)
     _check_checkpoints(log, roots, report)
     if external is not None:

@@ -13,16 +13,6 @@ from certarchive.services.permissions import SYSTEM
 from certarchive.services.setup import add_agency
 
 pass_state = click.make_pass_decorator(CliState)
-OPTIONS = (
-    "province",
-    "county",
-    "county_code",
-    "agency_name",
-    "seal_name",
-    "seal_number",
-    "serial_width",
-    "credit_code",
-)
 
 
 def agencies(ctx: Context) -> list[dict[str, Any]]:

@@ -32,6 +32,14 @@ def seal_summary(ctx: Context, agency_name: str | None) -> dict[str, Any]:
     }
 
 
+def existing_seal(state: CliState, agency: str | None) -> dict[str, Any]:
+    with opened_runtime(state) as runtime:
+        summary = runtime.run(seal_summary, SYSTEM, agency)
+    if "public_key_pem" not in summary:
+        fail("该机构尚无印章，请先运行 init / the agency has no seal: run init", 1)
+    return summary
+
+
 @click.group()
 def seal() -> None:
     """The electronic seal: name, number and SM2 public key."""
@@ -43,10 +51,7 @@ def seal() -> None:
 @pass_state
 def show(state: CliState, agency: str | None, as_json: bool) -> None:
     """Seal name, number and SM2 public key."""
-    with opened_runtime(state) as runtime:
-        summary = runtime.run(seal_summary, SYSTEM, agency)
-    if "public_key_pem" not in summary:
-        fail("该机构尚无印章，请先运行 init / the agency has no seal: run init", 1)
+    summary = existing_seal(state, agency)
     if as_json:
         emit_json(summary)
     else:
@@ -61,9 +66,6 @@ def show(state: CliState, agency: str | None, as_json: bool) -> None:
 @pass_state
 def export_public(state: CliState, agency: str | None, out: str) -> None:
     """Write the seal's public key as PEM (``openssl pkey -pubin`` reads it)."""
-    with opened_runtime(state) as runtime:
-        summary = runtime.run(seal_summary, SYSTEM, agency)
-    if "public_key_pem" not in summary:
-        fail("该机构尚无印章，请先运行 init / the agency has no seal: run init", 1)
+    summary = existing_seal(state, agency)
     Path(out).write_text(summary["public_key_pem"], encoding="ascii")
     click.echo(f"已导出 / written: {out}")

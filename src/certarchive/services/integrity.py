@@ -8,36 +8,22 @@ file's embedded metadata, and names every object that differs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from certarchive.content.certificate import Certificate
 from certarchive.crypto.sm import DecryptionError, sm3_hex
 from certarchive.documents.metadata import certificate_metadata, compare_metadata, read_metadata
+from certarchive.findings import Findings
 from certarchive.services.certdata import data_digest, read_data, read_file
 from certarchive.services.context import Context
 from certarchive.services.issuance import certificate_document
 
 
 @dataclass
-class IntegrityReport:
+class IntegrityReport(Findings):
     certificates: int = 0
     versions: int = 0
     files: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "certificates": self.certificates,
-            "versions": self.versions,
-            "files": self.files,
-            "problems": self.problems,
-        }
 
 
 def _check_certificate(ctx: Context, cert: Certificate, report: IntegrityReport) -> None:

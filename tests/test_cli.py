@@ -141,3 +141,36 @@ def test_check_passes_on_a_sound_registry(demo: Any) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["ok"] and report["certificates"] >= 3 and report["files"] >= 3
+
+
+def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: Any) -> None:
+    """Schema changes are named, recorded evolve steps run by init."""
+    from certarchive.content.evolve import LATEST, STEPS
+    from certarchive.services.permissions import SYSTEM
+
+    assert cli_run("init").exit_code == 0
+    runtime = runtime_of()
+
+    def rewind(ctx: Any) -> None:
+        registry = ctx.registry
+        registry.generation = 0
+        del registry.sessions
+
+    runtime.run(rewind, SYSTEM)
+    runtime.close()
+    refused = cli_run("check")
+    assert refused.exit_code == 2 and "certarchive init" in refused.output
+    evolved = cli_run("init")
+    assert evolved.exit_code == 0 and STEPS[0][0] in evolved.output
+    runtime = runtime_of()
+    state = runtime.run(
+        lambda ctx: (
+            ctx.registry.generation,
+            [e["step"] for e in ctx.registry.evolved],
+            len(ctx.registry.sessions),
+        ),
+        SYSTEM,
+    )
+    runtime.close()
+    assert state == (LATEST, [STEPS[0][0], STEPS[0][0]], 0)
+    assert cli_run("check").exit_code == 0

@@ -7,9 +7,10 @@ from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.request import Request
+from pyramid_retry import BeforeRetry
 
 from certarchive.config import load_settings
-from certarchive.services.runtime import Runtime
+from certarchive.services.runtime import ATTEMPTS, Runtime, backoff
 
 
 def _connection(request: Request) -> Any:
@@ -19,15 +20,23 @@ def _connection(request: Request) -> Any:
     return conn
 
 
+def _back_off(event: BeforeRetry) -> None:
+    """Wait a random, growing while before a retried request, so that requests that
+    conflicted on the same object (a serial counter) do not collide again at once."""
+    backoff(event.environ["retry.attempt"] + 1)
+
+
 def make_app(raw_settings: Mapping[str, Any], runtime: Runtime | None = None) -> Any:
     settings = dict(raw_settings)
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
-    settings.setdefault("retry.attempts", "5")
+    settings.setdefault("retry.attempts", str(ATTEMPTS))
     if runtime is None:
         runtime = Runtime.open(load_settings(settings))
+        runtime.require_current_schema()
     with Configurator(settings=settings) as config:
         config.registry.runtime = runtime
         config.include("pyramid_retry")
+        config.add_subscriber(_back_off, BeforeRetry)
         config.include("pyramid_tm")
         config.add_request_method(_connection, "conn", reify=True)
         config.include("certarchive.views")

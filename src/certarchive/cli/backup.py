@@ -194,7 +194,13 @@ def verify(state: CliState, path: str, key_file: str | None, as_json: bool) -> N
 
 @backup.command()
 @click.argument("path", type=click.Path(file_okay=False, exists=True))
-@click.option("--to", "target", required=True, type=click.Path(file_okay=False))
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="a var/-like folder, created if absent",
+)
 @click.option("--force", is_flag=True, help="replace the databases in a non-empty folder")
 @click.option("--snapshot", default=None, help="snapshot id or sequence number (default: newest)")
 @key_option

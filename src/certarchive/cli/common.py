@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from certarchive.config import ConfigError, Settings, load_settings
+from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
 from certarchive.services.errors import ServiceError
 from certarchive.services.runtime import Runtime
@@ -72,6 +73,12 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runti
         fail(f"密钥错误 / key error: {exc}", 2)
     except ConfigError as exc:
         fail(f"配置错误 / configuration error: {exc}", 2)
+    if not create_keys:  # init evolves; every other command needs a current registry
+        try:
+            runtime.require_current_schema()
+        except RegistryOutdated as exc:
+            runtime.close()
+            fail(str(exc), 2)
     try:
         yield runtime
     except ServiceError as exc:

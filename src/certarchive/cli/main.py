@@ -12,12 +12,15 @@ from certarchive.cli.audit import audit
 from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, fail, opened_runtime
 from certarchive.cli.importer import import_cases
 from certarchive.cli.keys import keys
+from certarchive.cli.principals import client, user
 from certarchive.cli.seal import seal
 from certarchive.cli.verify import verify
-from certarchive.content.principals import ROLES, SCOPES
+from certarchive.config import ConfigError
+from certarchive.content.evolve import RegistryOutdated
+from certarchive.crypto.keyring import KeyringError
 from certarchive.services.audit import integrate_logs
 from certarchive.services.permissions import SYSTEM
-from certarchive.services.setup import add_client, add_user, initialise
+from certarchive.services.setup import initialise
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -64,7 +67,7 @@ def init(state: CliState, demo: int, demo_logins: str | None) -> None:
         if demo and demo_logins:
             logins = create_demo_users(runtime)
             with open(demo_logins, "a", encoding="utf-8", opener=_private) as out:
-                out.writelines(f"{name}\t{role}\t{password}\n" for name, role, password in logins)
+                out.writelines("\t".join(login) + "\n" for login in logins)
             click.echo(f"演示账号 / demo logins written to {demo_logins}")
         runtime.run(integrate_logs, SYSTEM)
 
@@ -72,69 +75,36 @@ def init(state: CliState, demo: int, demo_logins: str | None) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=6543, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--sequence-every",
+    type=click.FloatRange(0.5, 3600),
+    default=5.0,
+    show_default=True,
+    help="seconds between sequencing the audit and sharing logs",
+)
 @pass_state
-def serve(state: CliState, host: str, port: int) -> None:
+def serve(state: CliState, host: str, port: int, threads: int, sequence_every: float) -> None:
     """Run waitress on the configured app."""
     import waitress
     from pyramid.paster import get_app, setup_logging
 
+    from certarchive.services.sequencer import start_sequencer
+
     state.settings  # noqa: B018  validate the configuration before anything starts
     setup_logging(state.config)
-    app = get_app(os.path.abspath(state.config), "main")
+    try:
+        app = get_app(os.path.abspath(state.config), "main")
+    except (ConfigError, KeyringError, RegistryOutdated) as exc:
+        fail(f"无法启动 / cannot start: {exc}", 2)
+    start_sequencer(app.registry.runtime, sequence_every)
     click.echo(f"serving on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=8)
-
-
-@cli.group()
-def user() -> None:
-    """Staff users."""
-
-
-@user.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--agency", default=None, help="limit the user to one agency")
-@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-@pass_state
-def user_add(
-    state: CliState, name: str, role: str, agency: str | None, password_stdin: bool
-) -> None:
-    """Add a staff user (roles: admin, registrar, archivist, backup_operator, auditor)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    with opened_runtime(state) as runtime:
-        runtime.run(add_user, SYSTEM, name, role, password, agency)
-    click.echo(f"用户已添加 / user added: {name} ({role})")
-
-
-@cli.group()
-def client() -> None:
-    """API clients: the upstream registration system, banks, agencies."""
-
-
-@client.command("add")
-@click.argument("name")
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), required=True)
-@click.option("--agency", default=None, help="limit the client to one agency")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON document")
-@pass_state
-def client_add(
-    state: CliState, name: str, scopes: tuple[str, ...], agency: str | None, as_json: bool
-) -> None:
-    """Add an API client; its key is printed once and stored only as a hash."""
-    with opened_runtime(state) as runtime:
-        created = runtime.run(add_client, SYSTEM, name, list(scopes), agency)
-    if as_json:
-        emit_json(created)
-    else:
-        click.echo(
-            f"客户端 / client {name}: {' '.join(scopes)}\nkey (shown once): {created['key']}"
-        )
+    waitress.serve(app, host=host, port=port, threads=threads)
 
 
 cli.add_command(agency)
+cli.add_command(user)
+cli.add_command(client)
 cli.add_command(audit)
 cli.add_command(keys)
 cli.add_command(seal)

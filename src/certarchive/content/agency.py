@@ -55,6 +55,7 @@ class Agency(Persistent):
         self.certificates = Folder()
         self.catalog = Catalog()
         self.serial_counters = OOBTree()
+        self.corrections = OOBTree()  # correction request id -> request (Z-5)
         self.seal: Seal | None = None
 
     def __repr__(self) -> str:

@@ -28,6 +28,7 @@ class User(Persistent):
         self.failed_logins = 0
         self.locked_until: datetime | None = None
         self.totp_secret_sealed: bytes | None = None
+        self.totp_last_step: int | None = None  # a TOTP code is accepted once
 
 
 class ApiClient(Persistent):

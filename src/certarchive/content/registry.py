@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from ZODB.Connection import Connection
 
 from certarchive.content.agency import Agency
 from certarchive.content.folder import Folder
+from certarchive.content.records import RecordLog
 
 ROOT_KEY = "certarchive"
 
@@ -16,7 +18,10 @@ class Registry(Persistent):
         self.agencies = Folder()  # agency name -> Agency
         self.users = Folder()  # user name -> User
         self.clients = Folder()  # key id -> ApiClient
-        self.generation = 0  # schema generation, advanced by named evolve steps
+        self.sessions = OOBTree()  # SM3 of a staff session id -> session record
+        self.holder_attempts = OOBTree()  # blind index -> failed holder sign-ins
+        self.evolved = RecordLog()  # evolve steps run, with their times
+        self.generation = 0  # advanced by the named steps of content/evolve.py
 
     def agency(self, name: str) -> Agency:
         return self.agencies[name]

@@ -18,8 +18,6 @@ import secrets
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from BTrees.OOBTree import OOBTree
-
 from certarchive.content.agency import Agency
 from certarchive.services.certificates import find_certificate
 from certarchive.services.context import Context
@@ -46,13 +44,6 @@ def due_time(received: datetime) -> datetime:
     while due.weekday() >= 5:
         due += timedelta(days=1)
     return due
-
-
-def _store(agency: Agency, create: bool) -> Any:
-    tree = getattr(agency, "corrections", None)
-    if tree is None and create:
-        tree = agency.corrections = OOBTree()
-    return tree
 
 
 def _aad(agency: Agency, request_id: str) -> bytes:
@@ -108,7 +99,7 @@ def create_request(
         "closed_by": None,
         "resolution": None,
     }
-    _store(agency, create=True)[request_id] = record
+    agency.corrections[request_id] = record
     ctx.audit("correction.create", f"correction:{request_id}", detail={"serial": cert.serial})
     return _view(ctx, agency, record)
 
@@ -134,10 +125,7 @@ def list_requests(ctx: Context, state: str | None = "open") -> list[dict[str, An
     """Requests of the actor's agency, oldest due first."""
     ctx.require("case.read")
     agency = ctx.agency()
-    tree = _store(agency, create=False)
-    if tree is None:
-        return []
-    records = [r for r in tree.values() if state is None or r["state"] == state]
+    records = [r for r in agency.corrections.values() if state is None or r["state"] == state]
     records.sort(key=lambda r: r["due_at"])
     if "certificate.read_personal" in ctx.actor.permissions:
         return [_view(ctx, agency, r) for r in records]
@@ -147,8 +135,7 @@ def list_requests(ctx: Context, state: str | None = "open") -> list[dict[str, An
 def close_request(ctx: Context, request_id: Any, resolution: Any) -> dict[str, Any]:
     ctx.require("certificate.manage")
     agency = ctx.agency()
-    tree = _store(agency, create=False)
-    record = tree.get(request_id) if tree is not None and isinstance(request_id, str) else None
+    record = agency.corrections.get(request_id) if isinstance(request_id, str) else None
     if record is None:
         raise NotFound("更正申请不存在 / no such correction request")
     if resolution not in RESOLUTIONS:
@@ -167,7 +154,7 @@ def close_request(ctx: Context, request_id: Any, resolution: Any) -> dict[str, A
         resolution=resolution,
         replied_in_time=now <= datetime.fromisoformat(record["due_at"]),
     )
-    tree[request_id] = record
+    agency.corrections[request_id] = record
     ctx.audit(
         "correction.close",
         f"correction:{request_id}",

@@ -7,6 +7,7 @@ import sys
 
 from certarchive.services.cases import confirm_payment, record_case
 from certarchive.services.context import Context
+from certarchive.services.identity import enroll_totp
 from certarchive.services.permissions import SYSTEM, client_actor
 from certarchive.services.runtime import Runtime
 from certarchive.services.setup import add_user
@@ -14,6 +15,7 @@ from certarchive.validation.samples import sample_case
 
 UPSTREAM = client_actor("demo-upstream", ("cases:write",))
 DEMO_USERS = (
+    ("admin", "admin"),
     ("registrar", "registrar"),
     ("archivist", "archivist"),
     ("auditor", "auditor"),
@@ -25,13 +27,15 @@ def _missing_users(ctx: Context) -> list[tuple[str, str]]:
     return [(name, role) for name, role in DEMO_USERS if name not in ctx.registry.users]
 
 
-def create_demo_users(runtime: Runtime) -> list[tuple[str, str, str]]:
-    """Demo staff logins with fresh random passwords: (name, role, password) of each new one."""
-    created = []
+def create_demo_users(runtime: Runtime) -> list[tuple[str, ...]]:
+    """Demo staff logins with fresh random passwords: (name, role, password) of each new
+    one, and for the admin its TOTP URI (admins sign in with a second factor)."""
+    created: list[tuple[str, ...]] = []
     for name, role in runtime.run(_missing_users, SYSTEM):
         password = secrets.token_urlsafe(12)
         runtime.run(add_user, SYSTEM, name, role, password, None)
-        created.append((name, role, password))
+        totp = (runtime.run(enroll_totp, SYSTEM, name)["uri"],) if role == "admin" else ()
+        created.append((name, role, password, *totp))
     return created
 
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from BTrees.OOBTree import OOBTree
-
 from certarchive.content.certificate import Certificate
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import download_by_holder
@@ -42,14 +40,6 @@ class SignIn:
     session: dict[str, Any] = field(default_factory=dict)
 
 
-def _attempts(ctx: Context, create: bool) -> Any:
-    registry = ctx.registry
-    tree = getattr(registry, "holder_attempts", None)
-    if tree is None and create:
-        tree = registry.holder_attempts = OOBTree()
-    return tree
-
-
 def label_of(blind: str) -> str:
     """A pseudonymous label for logs: a prefix of the keyed blind index, not the ID number."""
     return blind[:16]
@@ -68,9 +58,7 @@ def _check_input(id_number: Any, code: Any) -> None:
 def _own_certificates(ctx: Context, id_number: str, blind: str) -> list[Certificate]:
     """Issued (or later) certificates that name ``id_number`` among their holders."""
     found = []
-    names = ctx.registry.agencies.keys()  # a Folder: keys() is its iterator
-    for agency_name in names:
-        agency = ctx.agency(agency_name)
+    for agency in ctx.visible_agencies():
         for cert_id in agency.catalog.holder.get(blind):
             cert = agency.certificates[cert_id]
             if cert.state == "draft" or cert.serial is None:
@@ -87,7 +75,7 @@ def sign_in(ctx: Context, id_number: Any, code: Any) -> SignIn:
     blind = ctx.keyring.blind_index(normalized)
     label = f"holder:{label_of(blind)}"
     now = ctx.now()
-    attempts = _attempts(ctx, create=True)
+    attempts = ctx.registry.holder_attempts
     record = attempts.get(blind)
     if record and record.get("locked_until"):
         if datetime.fromisoformat(record["locked_until"]) > now:

@@ -27,7 +27,6 @@ from typing import Any
 
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError
-from BTrees.OOBTree import OOBTree
 
 from certarchive.content.principals import ApiClient, User
 from certarchive.content.registry import Registry
@@ -187,13 +186,6 @@ def staff_user_actor(ctx: Context, name: str) -> Actor | None:
 # --- sessions ---------------------------------------------------------------------------
 
 
-def _sessions(registry: Registry, create: bool) -> Any:
-    tree = getattr(registry, "sessions", None)
-    if tree is None and create:
-        tree = registry.sessions = OOBTree()
-    return tree
-
-
 def _session_key(session_id: str) -> str:
     return sm3_hex(session_id.encode())
 
@@ -209,7 +201,7 @@ def create_session(ctx: Context, kind: str, **payload: Any) -> tuple[str, dict[s
     """A new session of ``kind``; returns the id (for the cookie or bearer) and the record."""
     if kind not in SESSION_TIMEOUTS:
         raise ValueError(f"unknown session kind {kind!r}")
-    tree = _sessions(ctx.registry, create=True)
+    tree = ctx.registry.sessions
     _purge_some(tree, ctx.now())
     prefix = "hs_" if kind == "holder" else "ss_"
     session_id = prefix + secrets.token_urlsafe(32)
@@ -229,9 +221,7 @@ def load_session(ctx: Context, session_id: str | None) -> dict[str, Any] | None:
     """The live session with this id, its idle time refreshed; None if unknown or expired."""
     if not session_id or len(session_id) > 100:
         return None
-    tree = _sessions(ctx.registry, create=False)
-    if tree is None:
-        return None
+    tree = ctx.registry.sessions
     key = _session_key(session_id)
     record = tree.get(key)
     if record is None:
@@ -247,8 +237,8 @@ def load_session(ctx: Context, session_id: str | None) -> dict[str, Any] | None:
 
 
 def end_session(ctx: Context, session_id: str | None) -> bool:
-    tree = _sessions(ctx.registry, create=False)
-    if tree is None or not session_id:
+    tree = ctx.registry.sessions
+    if not session_id:
         return False
     key = _session_key(session_id)
     if key in tree:
@@ -258,8 +248,7 @@ def end_session(ctx: Context, session_id: str | None) -> bool:
 
 
 def session_count(ctx: Context) -> int:
-    tree = _sessions(ctx.registry, create=False)
-    return 0 if tree is None else len(tree)
+    return len(ctx.registry.sessions)
 
 
 def _purge_some(tree: Any, now: datetime) -> None:

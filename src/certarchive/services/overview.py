@@ -19,14 +19,21 @@ SERIAL_HINT = re.compile(r"第\s*\d+\s*号")
 
 
 def dashboard(ctx: Context) -> dict[str, Any]:
+    """Counts by state over the agencies the actor may see, the filing queue, open
+    correction requests with their due time."""
     ctx.require("case.read")
-    agency = ctx.agency()
-    counts = agency.catalog.state_counts()
-    case_index = agency.catalog.case_state
+    agencies = ctx.visible_agencies()
+    certificates = dict.fromkeys(CERTIFICATE.states, 0)
+    cases = dict.fromkeys(CASE.states, 0)
+    for agency in agencies:
+        for state, count in agency.catalog.state_counts().items():
+            certificates[state] = certificates.get(state, 0) + count
+        for state in CASE.states:
+            cases[state] += len(agency.catalog.case_state.get(state))
     return {
-        "agency": agency.settings["agency_name"],
-        "certificates": {state: counts.get(state, 0) for state in CERTIFICATE.states},
-        "cases": {state: len(case_index.get(state)) for state in CASE.states},
+        "agency": "、".join(agency.settings["agency_name"] for agency in agencies),
+        "certificates": certificates,
+        "cases": cases,
         "filing_queue": filing_queue(ctx),
         "corrections": list_requests(ctx, "open"),
     }
@@ -55,12 +62,13 @@ def search(ctx: Context, query: Any) -> dict[str, Any]:
     result: dict[str, Any] = {"query": text, "mode": None, "cases": [], "certificates": []}
     if not text or len(text) > 100:
         return result
-    agency = ctx.agency()
+    agencies = ctx.visible_agencies()
     if CASE_NO.fullmatch(text):
         result["mode"] = "case_no"
-        case = agency.cases.get(text)
-        if case is not None:
-            result["cases"].append(case_summary(ctx, case))
+        for agency in agencies:
+            case = agency.cases.get(text)
+            if case is not None:
+                result["cases"].append(case_summary(ctx, case))
         return result
     if SERIAL_HINT.search(text):
         result["mode"] = "serial"
@@ -70,8 +78,11 @@ def search(ctx: Context, query: Any) -> dict[str, Any]:
         return result
     if UNIT_NUMBER.fullmatch(text):
         result["mode"] = "unit_number"
-        ids = agency.catalog.unit_number.get(text.upper())
-        result["certificates"] = [certificate_row(agency.certificates[i]) for i in ids]
+        result["certificates"] = [
+            certificate_row(agency.certificates[cert_id])
+            for agency in agencies
+            for cert_id in agency.catalog.unit_number.get(text.upper())
+        ]
         return result
     result["mode"] = "holder_id"
     if "certificate.read_personal" not in ctx.actor.permissions:

@@ -26,8 +26,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
+    # certificate.read: the revoke endpoint answers with the certificate's (masked) metadata
     "cases:write": frozenset(
-        {"case.write", "case.read", "certificate.issue", "certificate.revoke"}
+        {"case.write", "case.read", "certificate.read", "certificate.issue", "certificate.revoke"}
     ),
     "certificates:read": frozenset({"certificate.read"}),
     "certificates:download": frozenset({"certificate.read", "certificate.download_file"}),

@@ -18,8 +18,11 @@ from transaction.interfaces import TransientError
 from ZODB import DB
 
 from certarchive.config import Settings
+from certarchive.content.evolve import require_current
+from certarchive.content.registry import ROOT_KEY
 from certarchive.crypto.keyring import Keyring
 from certarchive.services.context import Context
+from certarchive.services.permissions import SYSTEM
 from certarchive.storage import close_databases, open_databases
 from certarchive.workflow.engine import Actor, WorkflowEngine
 
@@ -58,6 +61,16 @@ class Runtime:
             else Keyring.open(settings.keys_dir, passphrase)
         )
         return cls(settings, open_databases(settings.databases), keyring)
+
+    def require_current_schema(self) -> None:
+        """Refuse to serve a registry whose schema is older than the code (RegistryOutdated)."""
+
+        def check(ctx: Context) -> None:
+            registry = ctx.conn.root().get(ROOT_KEY)
+            if registry is not None:
+                require_current(registry)
+
+        self.run(check, SYSTEM)
 
     def close(self) -> None:
         close_databases(self.db)

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from certarchive.audit.log import LOG_NAMES, create_log
 from certarchive.config import AgencyConfig
 from certarchive.content.agency import SETTING_KEYS, Agency, Seal
+from certarchive.content.evolve import evolve
 from certarchive.content.principals import ROLES, SCOPES, ApiClient, User
 from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.crypto.sm import SM2PrivateKey, sm3_hex
@@ -36,6 +37,7 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
         if create_log(ctx.conn, name, ctx.keyring):
             created.append(f"{name} log")
     created += ensure_agency(ctx, config)
+    created += [f"evolve step {name}" for name in evolve(root[ROOT_KEY], ctx.now())]
     for item in created:
         ctx.audit("admin.init", item)
     return created

@@ -51,8 +51,7 @@ RESULT_TEXT = {
 
 
 def _agencies(ctx: Context) -> list[Agency]:
-    names = ctx.registry.agencies.keys()  # a Folder: keys() is its iterator
-    return [ctx.agency(name) for name in names]
+    return ctx.visible_agencies()
 
 
 def find_by_token(ctx: Context, token: Any) -> Certificate:

@@ -59,11 +59,44 @@ def iso7064_mod37_36(chars: str) -> str:
 # -- GB 11643 resident ID -------------------------------------------------------------------
 
 # Province-level prefixes of GB/T 2260 (the first two digits of every area code).
-_PROVINCES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-    "65", "71", "81", "82",
-})
+_PROVINCES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    }
+)
 _EARLIEST_BIRTH = date(1800, 1, 1)
 
 
@@ -203,21 +236,42 @@ def check_unit_number(value: str) -> list[str]:
     ]
     ownership, right, fixture = unit[12], unit[13], unit[19]
     if ownership not in PARCEL_OWNERSHIP:
-        found.append((13, "第13位：宗地特征码须为G、J或Z / position 13: parcel feature must be "
-                          "G, J or Z"))
+        found.append(
+            (13, "第13位：宗地特征码须为G、J或Z / position 13: parcel feature must be G, J or Z")
+        )
     if right not in PARCEL_RIGHT_TYPES:
-        found.append((14, "第14位：权利类型码无效 / position 14: parcel right type must be one "
-                          "of " + ", ".join(PARCEL_RIGHT_TYPES)))
+        found.append(
+            (
+                14,
+                "第14位：权利类型码无效 / position 14: parcel right type must be one "
+                "of " + ", ".join(PARCEL_RIGHT_TYPES),
+            )
+        )
     elif ownership in PARCEL_OWNERSHIP and _OWNERSHIP_OF_RIGHT.get(right, ownership) != ownership:
         needed = _OWNERSHIP_OF_RIGHT[right]
-        found.append((14, f"第14位：该权利类型须与所有权{needed}组合 / position 14: this right "
-                          f"type needs ownership {needed}"))
+        found.append(
+            (
+                14,
+                f"第14位：该权利类型须与所有权{needed}组合 / position 14: this right "
+                f"type needs ownership {needed}",
+            )
+        )
     if fixture not in FIXTURE_TYPES:
-        found.append((20, "第20位：定着物特征码须为F、L、Q或W / position 20: fixture code must "
-                          "be F, L, Q or W"))
+        found.append(
+            (
+                20,
+                "第20位：定着物特征码须为F、L、Q或W / position 20: fixture code must "
+                "be F, L, Q or W",
+            )
+        )
     elif fixture == "W" and unit[20:] != "00000000":
-        found.append((21, "第21位起：无定着物时须为00000000 / position 21: a unit without "
-                          "fixture ends in 00000000"))
+        found.append(
+            (
+                21,
+                "第21位起：无定着物时须为00000000 / position 21: a unit without "
+                "fixture ends in 00000000",
+            )
+        )
     return [problem for _, problem in sorted(found)]
 
 
@@ -236,14 +290,18 @@ def _licence_check_input(type_code: str, issuer: str, serial: str, version: str)
     """Problems of the parts before the check character (shared by build and check)."""
     problems = []
     if len(type_code) != 21 or check_credit_code(type_code[:18]) or not _digits(type_code[18:]):
-        problems.append("证照类型代码须为定义机构的统一社会信用代码加3位顺序号 / licence type "
-                        "code must be a valid credit code followed by 3 digits")
+        problems.append(
+            "证照类型代码须为定义机构的统一社会信用代码加3位顺序号 / licence type "
+            "code must be a valid credit code followed by 3 digits"
+        )
     if check_credit_code(issuer):
-        problems.append("颁证单位代码须为有效的统一社会信用代码 / issuer must be a valid "
-                        "credit code")
+        problems.append(
+            "颁证单位代码须为有效的统一社会信用代码 / issuer must be a valid credit code"
+        )
     if not _LICENCE_SERIAL.fullmatch(serial):
-        problems.append("流水号须为1至64位数字或大写字母 / serial must be 1 to 64 digits or "
-                        "capital letters")
+        problems.append(
+            "流水号须为1至64位数字或大写字母 / serial must be 1 to 64 digits or capital letters"
+        )
     if len(version) != 3 or not _digits(version) or version == "000":
         problems.append("版本号须为001至999 / version must be 001 to 999")
     return problems
@@ -270,8 +328,10 @@ def check_licence_identifier(value: str) -> list[str]:
     root, dot, rest = identifier.partition(LICENCE_ROOT + ".")
     parts = rest.split(".")
     if root or not dot or len(parts) != 5:
-        return ["电子证照标识结构错误 / licence identifier must read 1.2.156.3005.2.type."
-                "issuer.serial.version.check"]
+        return [
+            "电子证照标识结构错误 / licence identifier must read 1.2.156.3005.2.type."
+            "issuer.serial.version.check"
+        ]
     *body, check = parts
     problems = _licence_check_input(*body)
     if not problems and iso7064_mod37_36("".join(body)) != check:
@@ -306,12 +366,12 @@ class Serial:
     width: int
 
     def __str__(self) -> str:
-        return format_serial(self.province, self.year, self.county, self.kind, self.seq,
-                             self.width)
+        return format_serial(self.province, self.year, self.county, self.kind, self.seq, self.width)
 
 
-def format_serial(province: str, year: int, county: str, kind: str, seq: int,
-                  width: int = 7) -> str:
+def format_serial(
+    province: str, year: int, county: str, kind: str, seq: int, width: int = 7
+) -> str:
     """``豫(2026)潢川县不动产权第0000123号`` for kind "right", ``…不动产证明第…号`` for "proof".
 
     Printed with ASCII parentheses always: the H-1.6 examples and the contract use them, and
@@ -335,11 +395,18 @@ def parse_serial(value: str) -> Serial:
     """The parts of a serial printed with ``()`` or full-width ``（）``; ValueError otherwise."""
     match = _SERIAL.fullmatch(value.strip())
     if not match or int(match["seq"]) == 0:
-        raise ValueError("证书编号格式错误 / serial must read like "
-                         "豫(2026)潢川县不动产权第0000123号")
+        raise ValueError(
+            "证书编号格式错误 / serial must read like 豫(2026)潢川县不动产权第0000123号"
+        )
     kind = next(k for k, word in SERIAL_WORDS.items() if word == match["word"])
-    return Serial(match["province"], int(match["year"]), match["county"], kind,
-                  int(match["seq"]), len(match["seq"]))
+    return Serial(
+        match["province"],
+        int(match["year"]),
+        match["county"],
+        kind,
+        int(match["seq"]),
+        len(match["seq"]),
+    )
 
 
 def normalize_serial(value: str) -> str:

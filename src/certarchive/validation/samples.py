@@ -33,20 +33,81 @@ _SURNAMES = (
 )
 _COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "皇甫")
 _GIVEN_NAMES = (
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
-    "明", "超", "霞", "平", "刚", "秀英", "秀兰", "桂英", "建国", "志强", "海燕", "文博",
-    "子涵", "雨桐", "浩然", "国庆", "红梅", "春生", "玉兰", "德华", "晓东", "思远", "佳怡",
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "霞",
+    "平",
+    "刚",
+    "秀英",
+    "秀兰",
+    "桂英",
+    "建国",
+    "志强",
+    "海燕",
+    "文博",
+    "子涵",
+    "雨桐",
+    "浩然",
+    "国庆",
+    "红梅",
+    "春生",
+    "玉兰",
+    "德华",
+    "晓东",
+    "思远",
+    "佳怡",
 )
 # Districts and counties of 信阳市 (GB/T 2260), where most holders were born.
-_BIRTH_AREAS = ("411526", "411526", "411526", "411502", "411503", "411521", "411522",
-                "411523", "411524", "411525", "411527", "411528", "410102", "420102")
-_TOWNS = ("春申街道", "弋阳街道", "老城街道", "北城街道", "双柳树镇", "伞陂镇", "卜塔集镇",
-          "仁和镇", "黄寺岗镇", "江家集镇")
+_BIRTH_AREAS = (
+    "411526",
+    "411526",
+    "411526",
+    "411502",
+    "411503",
+    "411521",
+    "411522",
+    "411523",
+    "411524",
+    "411525",
+    "411527",
+    "411528",
+    "410102",
+    "420102",
+)
+_TOWNS = (
+    "春申街道",
+    "弋阳街道",
+    "老城街道",
+    "北城街道",
+    "双柳树镇",
+    "伞陂镇",
+    "卜塔集镇",
+    "仁和镇",
+    "黄寺岗镇",
+    "江家集镇",
+)
 _ROADS = ("跃进路", "航空路", "春申路", "弋阳路", "光州大道", "淮河路", "西大街", "小潢河路")
 _ESTATES = ("盛世华庭", "和园小区", "滨河花园", "金色港湾", "书香苑", "城南新区", "龙湖湾")
 _VILLAGES = ("桃林", "黄湾", "刘营", "陈店", "新集", "小吕店")
-_SHARES = {2: (("1/2", "1/2"), ("60%", "40%"), ("1/3", "2/3")),
-           3: (("1/3", "1/3", "1/3"), ("50%", "30%", "20%"), ("1/2", "1/4", "1/4"))}
+_SHARES = {
+    2: (("1/2", "1/2"), ("60%", "40%"), ("1/3", "2/3")),
+    3: (("1/3", "1/3", "1/3"), ("50%", "30%", "20%"), ("1/2", "1/4", "1/4")),
+}
 
 
 def _credit_code(prefix: str, organisation: str) -> str:
@@ -55,13 +116,16 @@ def _credit_code(prefix: str, organisation: str) -> str:
     return body + credit_code_check_char(body)
 
 
-_BANKS = tuple((name, _credit_code("91411526", organisation)) for name, organisation in (
-    ("中国农业银行股份有限公司潢川县支行", "70617324"),
-    ("中国建设银行股份有限公司潢川支行", "70618826"),
-    ("中国工商银行股份有限公司潢川支行", "70618135"),
-    ("中国邮政储蓄银行股份有限公司潢川县支行", "66722493"),
-    ("河南潢川农村商业银行股份有限公司", "05173890"),
-))
+_BANKS = tuple(
+    (name, _credit_code("91411526", organisation))
+    for name, organisation in (
+        ("中国农业银行股份有限公司潢川县支行", "70617324"),
+        ("中国建设银行股份有限公司潢川支行", "70618826"),
+        ("中国工商银行股份有限公司潢川支行", "70618135"),
+        ("中国邮政储蓄银行股份有限公司潢川县支行", "66722493"),
+        ("河南潢川农村商业银行股份有限公司", "05173890"),
+    )
+)
 
 
 def _name(rng: random.Random) -> str:
@@ -108,7 +172,7 @@ def _unit(rng: random.Random) -> dict[str, str]:
     if rng.random() < 0.2:
         return {
             "location": f"{COUNTY}{rng.choice(_TOWNS)}{rng.choice(_VILLAGES)}村"
-                        f"{rng.randint(1, 12)}组{rng.randint(1, 80)}号",
+            f"{rng.randint(1, 12)}组{rng.randint(1, 80)}号",
             "unit_number": f"{COUNTY_CODE}{zone:03d}{sub:03d}JC{parcel:05d}F00010001",
             "right_type": "宅基地使用权/房屋所有权",
             "right_nature": "批准拨用宅基地/自建房",
@@ -119,33 +183,42 @@ def _unit(rng: random.Random) -> dict[str, str]:
     building, storey, door = rng.randint(1, 30), rng.randint(1, 18), rng.randint(1, 4)
     return {
         "location": f"{COUNTY}{rng.choice(_TOWNS)}{rng.choice(_ROADS)}{rng.randint(1, 300)}号"
-                    f"{rng.choice(_ESTATES)}{building}幢{rng.randint(1, 3)}单元"
-                    f"{storey}{door:02d}室",
+        f"{rng.choice(_ESTATES)}{building}幢{rng.randint(1, 3)}单元"
+        f"{storey}{door:02d}室",
         "unit_number": f"{COUNTY_CODE}{zone:03d}{sub:03d}GB{parcel:05d}"
-                       f"F{building:04d}{storey * 100 + door:04d}",
+        f"F{building:04d}{storey * 100 + door:04d}",
         "right_type": "国有建设用地使用权/房屋所有权",
         "right_nature": "出让/商品房",
         "use": "城镇住宅用地/住宅",
         "area": f"共有宗地面积{land * 40:.2f}㎡/房屋建筑面积{floor_area:.2f}㎡",
-        "term": _date_range(date(rng.randint(2003, 2022), rng.randint(1, 12),
-                                 rng.randint(1, 28)), 70),
+        "term": _date_range(
+            date(rng.randint(2003, 2022), rng.randint(1, 12), rng.randint(1, 28)), 70
+        ),
     }
 
 
-def _right(rng: random.Random, owners: list[dict[str, str]], co_ownership: str,
-           unit: dict[str, str]) -> dict[str, Any]:
-    certificate: dict[str, Any] = {"kind": "right", "holders": owners,
-                                   "co_ownership": co_ownership, **unit}
+def _right(
+    rng: random.Random, owners: list[dict[str, str]], co_ownership: str, unit: dict[str, str]
+) -> dict[str, Any]:
+    certificate: dict[str, Any] = {
+        "kind": "right",
+        "holders": owners,
+        "co_ownership": co_ownership,
+        **unit,
+    }
     if rng.random() < 0.5:
-        certificate["other_status"] = (f"房屋结构：钢混结构；房屋总层数：{rng.randint(6, 33)}层；"
-                                       f"专有建筑面积：{rng.uniform(40, 200):.2f}㎡")
+        certificate["other_status"] = (
+            f"房屋结构：钢混结构；房屋总层数：{rng.randint(6, 33)}层；"
+            f"专有建筑面积：{rng.uniform(40, 200):.2f}㎡"
+        )
     if rng.random() < 0.3:
         certificate["notes"] = f"业务号：{YEAR}{rng.randrange(10**8):08d}"
     return certificate
 
 
-def _mortgage(rng: random.Random, owners: list[dict[str, str]],
-              unit: dict[str, str]) -> dict[str, Any]:
+def _mortgage(
+    rng: random.Random, owners: list[dict[str, str]], unit: dict[str, str]
+) -> dict[str, Any]:
     """A 抵押权 proof: a bank (a legal person, Z-3) as holder, the owners as obligors."""
     bank, code = rng.choice(_BANKS)
     start = date(YEAR, 1, 1) + timedelta(days=rng.randrange(300))
@@ -153,12 +226,14 @@ def _mortgage(rng: random.Random, owners: list[dict[str, str]],
         "kind": "proof",
         "proved_right": "抵押权",
         "holders": [{"name": bank, "id_type": "credit_code", "id_number": code}],
-        "obligors": [{k: v for k, v in owner.items() if k in ("name", "id_type", "id_number")}
-                     for owner in owners],
+        "obligors": [
+            {k: v for k, v in owner.items() if k in ("name", "id_type", "id_number")}
+            for owner in owners
+        ],
         "location": unit["location"],
         "unit_number": unit["unit_number"],
         "other": f"被担保主债权数额：{rng.randint(10, 150)}万元；"
-                 f"债务履行期限：{_date_range(start, rng.choice((10, 20, 30)))}",
+        f"债务履行期限：{_date_range(start, rng.choice((10, 20, 30)))}",
         "notes": "抵押方式：一般抵押",
     }
 
@@ -180,8 +255,7 @@ def sample_case(n: int = 0, *, replaces: Sequence[str] = ()) -> dict[str, Any]:
     certificates = [_right(rng, owners, co_ownership, unit)] if shape < 2 else []
     if shape > 0:
         certificates.append(_mortgage(rng, owners, unit))
-    recorded_at = _FIRST_RECORDING + timedelta(days=rng.randrange(300),
-                                               minutes=rng.randrange(480))
+    recorded_at = _FIRST_RECORDING + timedelta(days=rng.randrange(300), minutes=rng.randrange(480))
     case: dict[str, Any] = {
         "case_no": f"{YEAR}-{COUNTY_CODE}-{n + 1:06d}",
         "registration_type": "transfer" if replaces else ("mortgage" if shape == 2 else "first"),

@@ -1,10 +1,113 @@
-"""Pyramid views: the JSON API, staff pages, holder downloads and public verification."""
+"""Pyramid views: the JSON API, staff pages, holder downloads and public verification.
+
+Everything is reached through URL dispatch (routes), listed here in one place: the JSON
+API under /api/v1 (documented by /api/openapi.json, :mod:`.openapi`), the public
+verification pages /v/ and /verify, the staff pages under /staff, the holder pages under
+/holder.  Authorization is the actor's permissions (:mod:`.security`), checked by
+Pyramid for each view and again by the services; what an actor may not see answers 404.
+"""
 
 from __future__ import annotations
 
 from pyramid.config import Configurator
+from pyramid.events import BeforeRender
+from pyramid.tweens import EXCVIEW, INGRESS
+
+from certarchive.services.context import utc_now
+from certarchive.services.ratelimit import RateLimiter
+from certarchive.views import security
+from certarchive.views.i18n import locale_negotiator, renderer_globals
+from certarchive.views.settings import load_web_settings
+
+#: route name -> pattern.  Order matters where patterns overlap (/v/{token}.json first).
+ROUTES = (
+    # operations
+    ("healthz", "/healthz"),
+    ("openapi", "/api/openapi.json"),
+    # upstream registration system, staff and institutions (JSON)
+    ("api.cases", "/api/v1/cases"),
+    ("api.case", "/api/v1/cases/{case_no}"),
+    ("api.case.payment", "/api/v1/cases/{case_no}/payment"),
+    ("api.case.file", "/api/v1/cases/{case_no}/file"),
+    ("api.filing_queue", "/api/v1/filing-queue"),
+    ("api.certificate", "/api/v1/certificates/{serial}"),
+    ("api.certificate.pdf", "/api/v1/certificates/{serial}/pdf"),
+    ("api.certificate.history", "/api/v1/certificates/{serial}/history"),
+    ("api.certificate.versions", "/api/v1/certificates/{serial}/versions"),
+    ("api.certificate.version", "/api/v1/certificates/{serial}/versions/{number}"),
+    ("api.certificate.rollback", "/api/v1/certificates/{serial}/rollback"),
+    ("api.certificate.issue", "/api/v1/certificates/{serial}/issue"),
+    ("api.certificate.reissue", "/api/v1/certificates/{serial}/reissue"),
+    ("api.certificate.revoke", "/api/v1/certificates/{serial}/revoke"),
+    ("api.certificate.paper", "/api/v1/certificates/{serial}/paper"),
+    # holders (JSON)
+    ("api.holder.session", "/api/v1/holder/session"),
+    ("api.holder.certificates", "/api/v1/holder/certificates"),
+    ("api.holder.certificate.pdf", "/api/v1/holder/certificates/{serial}/pdf"),
+    # the public
+    ("home", "/"),
+    ("verify.token.json", "/v/{token}.json"),
+    ("verify.token", "/v/{token}"),
+    ("verify.upload", "/verify"),
+    # staff pages
+    ("login", "/login"),
+    ("login.totp", "/login/totp"),
+    ("logout", "/logout"),
+    ("language", "/language/{code}"),
+    ("staff.dashboard", "/staff"),
+    ("staff.search", "/staff/search"),
+    ("staff.filing", "/staff/filing"),
+    ("staff.case", "/staff/cases/{case_no}"),
+    ("staff.case.file", "/staff/cases/{case_no}/file"),
+    ("staff.certificate", "/staff/certificates/{serial}"),
+    ("staff.certificate.pdf", "/staff/certificates/{serial}/pdf"),
+    ("staff.certificate.action", "/staff/certificates/{serial}/{action}"),
+    ("staff.corrections", "/staff/corrections"),
+    ("staff.correction.close", "/staff/corrections/{request_id}/close"),
+    ("staff.admin", "/staff/admin"),
+    ("staff.admin.client.revoke", "/staff/admin/clients/{key_id}/revoke"),
+    ("staff.admin.user.unlock", "/staff/admin/users/{name}/unlock"),
+    # holder pages
+    ("holder", "/holder"),
+    ("holder.certificates", "/holder/certificates"),
+    ("holder.download", "/holder/certificates/{serial}/download"),
+)
 
 
 def includeme(config: Configurator) -> None:
-    config.add_route("healthz", "/healthz")
+    settings = config.registry.settings
+    # The transaction's user note would resolve the identity (a database read) on every
+    # request, static files included; the audit log records who did what instead.
+    settings["tm.annotate_user"] = False
+    settings.setdefault("jinja2.directories", "certarchive:templates")
+    settings.setdefault("jinja2.autoescape", "true")
+    web = load_web_settings(settings)
+    config.registry.web_settings = web
+    config.registry.clock = utc_now
+    config.registry.rate_limits = {
+        "verify": RateLimiter(*web.verify_rate),
+        "holder": RateLimiter(*web.holder_rate),
+    }
+
+    config.include("pyramid_jinja2")
+    config.add_jinja2_renderer(".jinja2")
+    config.add_subscriber(renderer_globals, BeforeRender)
+    config.set_locale_negotiator(locale_negotiator)
+
+    config.set_security_policy(security.SecurityPolicy())
+    config.add_request_method(security.request_id, "request_id", reify=True)
+    config.add_request_method(security.client_address, "client_address", reify=True)
+    config.add_request_method(security.request_context, "ctx", reify=True)
+    config.add_view_deriver(security.csrf_deriver)
+
+    config.add_tween("certarchive.views.tweens.security_headers_factory", under=INGRESS)
+    config.add_tween(
+        "certarchive.views.tweens.sharing_log_factory",
+        under="pyramid_tm.tm_tween_factory",
+        over=EXCVIEW,
+    )
+
+    config.add_static_view("static", "certarchive:static", cache_max_age=3600)
+    for name, pattern in ROUTES:
+        config.add_route(name, pattern)
     config.scan("certarchive.views")

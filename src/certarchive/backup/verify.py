@@ -1,0 +1,330 @@
+"""``backup verify``: the whole chain, every manifest and every byte, like ``borg check
+--verify-data``.
+
+Three layers, each naming the file and the fault:
+
+1. the chain of manifests: shape, SM2 signature under *this* backup key, file name equal
+   to the snapshot id, sequence numbers 1..N without gaps, each ``previous`` link equal to
+   the SM3 of the manifest before it, and transaction ranges that continue each other;
+2. the key holder's memory (:mod:`.seen`): a repository that ends before the newest
+   snapshot seen was rolled back;
+3. the data: every chunk exists, has its listed length and SM3, decrypts under its AAD
+   (repository, snapshot, database, position), and the decrypted stream parses with the
+   counts, blob digests and tids the manifest states.
+
+A wrong key is said once, as such, instead of as a failure of every chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from certarchive.backup import seen
+from certarchive.backup.chunks import ChunkFault, chunk_aad, read_chunks
+from certarchive.backup.keys import BackupKey
+from certarchive.backup.manifest import COUNTS, Manifest, ManifestError
+from certarchive.backup.repository import Repository
+from certarchive.backup.stream import Counts, Discard, StreamError, decode
+from certarchive.config import DATABASE_NAMES
+
+
+@dataclass
+class Fault:
+    file: str
+    kind: str
+    problem: str
+    position: int | None = None  # the manifest's place in the chain; None: the whole repository
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.problem}"
+
+
+@dataclass
+class Chain:
+    """The manifests that could be read, in order, and what is wrong with the chain."""
+
+    manifests: list[Manifest] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    wrong_key: bool = False
+
+    def faults_up_to(self, position: int) -> list[Fault]:
+        return [f for f in self.faults if f.position is None or f.position <= position]
+
+
+@dataclass
+class VerifyReport:
+    repository: str
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "repository": self.repository,
+            "snapshots": self.snapshots,
+            "faults": [asdict(fault) for fault in self.faults],
+            "notes": self.notes,
+        }
+
+
+# --- layer 1: the chain ----------------------------------------------------------------
+
+
+def _link_faults(manifest: Manifest, before: Manifest | None, position: int) -> Iterator[str]:
+    """What breaks the link from ``before`` (the previous manifest in the folder) to this one."""
+    if manifest.sequence != position:
+        yield (
+            f"序号为 {manifest.sequence}，应为 {position} / has sequence {manifest.sequence} "
+            f"where {position} belongs: a manifest before it is missing, or it was replaced "
+            "by an older one (rolled back)"
+        )
+    if before is None:
+        if manifest.previous is not None or manifest.kind != "full":
+            yield "链首缺失 / names a previous snapshot that is not in the repository"
+        return
+    link = manifest.previous or {}
+    if link.get("snapshot") != before.snapshot or link.get("sm3") != before.digest:
+        yield (
+            f"与前一快照不衔接 / does not chain to {before.path.name}: the manifest before it "
+            "was replaced or removed"
+        )
+    if manifest.repository != before.repository:
+        yield "属于另一仓库 / belongs to another repository"
+    for name in DATABASE_NAMES:
+        entry, earlier = manifest.databases.get(name), before.databases.get(name)
+        if entry is None or earlier is None:
+            continue  # named by _tid_faults
+        expected_after = earlier["last_tid"] if manifest.kind == "incremental" else None
+        if entry["after_tid"] != expected_after:
+            yield f"{name} 事务范围不衔接 / {name}: transaction range does not continue"
+
+
+def _tid_faults(manifest: Manifest) -> Iterator[str]:
+    for name in DATABASE_NAMES:
+        entry = manifest.databases.get(name)
+        if entry is None:
+            yield f"缺少数据库 {name} / database {name} missing"
+        elif entry["after_tid"] is not None and entry["last_tid"] < entry["after_tid"]:
+            yield f"{name} 事务范围颠倒 / {name}: last_tid precedes after_tid"
+
+
+def check_chain(repository: Repository, key: BackupKey) -> Chain:
+    """Layers 1 and 2 for every manifest in ``repository``."""
+    chain = Chain()
+    before: Manifest | None = None
+    for position, path in enumerate(repository.manifest_paths(), start=1):
+        try:
+            manifest = repository.load(path)
+        except (ManifestError, OSError) as error:
+            chain.faults.append(Fault(str(path), "malformed", f"无法读取 / {error}", position))
+            before = None
+            continue
+        problems: list[tuple[str, str]] = []
+        if path.stem != manifest.snapshot:
+            problems.append(
+                (
+                    "misnamed",
+                    f"内容为快照 {manifest.snapshot} / holds snapshot {manifest.snapshot}: "
+                    "a manifest copied over another (rolled back or replaced)",
+                )
+            )
+        if manifest.key_id != key.key_id:
+            chain.wrong_key = True
+            problems.append(
+                (
+                    "wrong-key",
+                    f"由另一备份密钥签名 / made with backup key {manifest.key_id}, "
+                    f"not {key.key_id}",
+                )
+            )
+        elif not manifest.signature_ok(key):
+            problems.append(("bad-signature", "签名无效 / SM2 signature does not verify: altered"))
+        problems += [("chain", p) for p in _link_faults(manifest, before, position)]
+        problems += [("chain", p) for p in _tid_faults(manifest)]
+        chain.faults += [Fault(str(path), k, p, position) for k, p in problems]
+        chain.manifests.append(manifest)
+        before = manifest
+    if chain.wrong_key and all(f.kind == "wrong-key" for f in chain.faults):
+        chain.faults = [
+            Fault(
+                str(key.path),
+                "wrong-key",
+                f"密钥错误 / wrong backup key: the snapshots were made with "
+                f"{chain.manifests[0].key_id}, this key is {key.key_id}",
+            )
+        ]
+    chain.faults += _seen_faults(chain.manifests, key)
+    return chain
+
+
+def _seen_faults(manifests: Sequence[Manifest], key: BackupKey) -> list[Fault]:
+    """Layer 2: compare with the newest snapshot this key holder saw of the repository."""
+    if not manifests:
+        return []
+    newest = manifests[-1]
+    try:
+        recalled = seen.recall(key, newest.repository)
+    except ValueError as error:
+        return [Fault(str(seen.seen_path(key)), "seen-record", str(error))]
+    if recalled is None:
+        return []
+    match = next((m for m in manifests if m.sequence == recalled["sequence"]), None)
+    if match is None and recalled["sequence"] > newest.sequence:
+        return [
+            Fault(
+                str(newest.path),
+                "rolled-back",
+                f"仓库被回滚 / rolled back: the repository ends at {newest.snapshot}, but "
+                f"{recalled['snapshot']} (sequence {recalled['sequence']}) was seen on "
+                f"{recalled['at']}",
+            )
+        ]
+    if match is not None and match.digest != recalled["sm3"]:
+        return [
+            Fault(
+                str(match.path),
+                "replaced",
+                f"与此前所见不同 / differs from the manifest of sequence {match.sequence} "
+                f"seen on {recalled['at']}: replaced",
+                match.sequence,
+            )
+        ]
+    return []
+
+
+# --- layer 3: the data -----------------------------------------------------------------
+
+
+def chunk_labels(manifests: Sequence[Manifest]) -> dict[str, str]:
+    """SM3 of every listed chunk -> where it belongs, to name what a misplaced file holds."""
+    return {
+        digest: f"{m.snapshot} {name} #{index}"
+        for m in manifests
+        for name, entry in m.databases.items()
+        for index, (digest, _) in enumerate(entry["chunks"])
+    }
+
+
+def _remaining_faults(
+    repository: Repository,
+    key: BackupKey | None,
+    manifest: Manifest,
+    name: str,
+    labels: dict[str, str],
+    start: int,
+) -> list[ChunkFault]:
+    """Every further damaged chunk of one stream, checked one by one (the stream is lost)."""
+    faults = []
+    chunks = manifest.databases[name]["chunks"]
+    aad = stream_aad(manifest, name)
+    while start < len(chunks):
+        try:
+            for _ in read_chunks(repository, key, aad, chunks, labels, start):
+                pass
+            break
+        except ChunkFault as fault:
+            faults.append(fault)
+            start = fault.index + 1
+    return faults
+
+
+def stream_aad(manifest: Manifest, name: str) -> Callable[[int], bytes]:
+    """The AAD of each chunk of one database's stream in one snapshot."""
+    return lambda index: chunk_aad(manifest.repository, manifest.snapshot, name, index)
+
+
+def count_faults(entry: dict[str, Any], counts: Counts) -> list[str]:
+    """Where a decoded stream differs from what its manifest entry states."""
+    found = counts.as_manifest()
+    problems = [
+        f"{name}: manifest {entry[name]}, stream {found[name]}"
+        for name in ("first_tid", *COUNTS)
+        if name != "missing_blobs" and entry[name] != found[name]
+    ]
+    if counts.last_tid is not None and counts.last_tid.hex() > entry["last_tid"]:
+        problems.append("a transaction after last_tid")
+    if counts.first_tid is not None and counts.first_tid.hex() <= (entry["after_tid"] or ""):
+        problems.append("a transaction before after_tid")
+    return problems
+
+
+def check_stream(
+    repository: Repository,
+    key: BackupKey | None,
+    manifest: Manifest,
+    name: str,
+    labels: dict[str, str],
+) -> list[Fault]:
+    """Layer 3 for one database of one snapshot."""
+    entry = manifest.databases[name]
+    where = f"{manifest.path} ({name})"
+    chunks = read_chunks(repository, key, stream_aad(manifest, name), entry["chunks"], labels)
+    try:
+        if key is None:
+            for _ in chunks:
+                pass
+            return []
+        counts = decode(chunks, Discard())
+    except ChunkFault as fault:
+        later = _remaining_faults(repository, key, manifest, name, labels, fault.index + 1)
+        return [
+            Fault(str(f.path), f.kind, f"{name} #{f.index}: {f.message}", manifest.sequence)
+            for f in (fault, *later)
+        ]
+    except StreamError as error:
+        return [Fault(where, "stream", f"数据流无效 / stream invalid: {error}", manifest.sequence)]
+    return [
+        Fault(where, "counts", f"计数不符 / {problem}", manifest.sequence)
+        for problem in count_faults(entry, counts)
+    ]
+
+
+def summary(manifest: Manifest) -> dict[str, Any]:
+    return {
+        "snapshot": manifest.snapshot,
+        "sequence": manifest.sequence,
+        "kind": manifest.kind,
+        "created": manifest.document["created"],
+        "size": manifest.size(),
+        "databases": {
+            name: {k: entry[k] for k in ("after_tid", "last_tid", "transactions", "objects")}
+            for name, entry in manifest.databases.items()
+        },
+    }
+
+
+def verify_repository(path: Path, key: BackupKey, remember: bool = True) -> VerifyReport:
+    """Check everything in the repository at ``path``; record it as seen when all is well."""
+    repository = Repository(path)
+    report = VerifyReport(str(path))
+    if not repository.manifest_paths():
+        report.faults.append(Fault(str(path), "empty", "没有快照 / holds no snapshot"))
+        return report
+    chain = check_chain(repository, key)
+    report.faults += chain.faults
+    labels = chunk_labels(chain.manifests)
+    data_key = None if chain.wrong_key else key
+    for manifest in chain.manifests:
+        report.snapshots.append(summary(manifest))
+        for name in manifest.databases:
+            report.faults += check_stream(repository, data_key, manifest, name, labels)
+    temporary, unreferenced = repository.stray_files(labels)
+    if temporary or unreferenced:
+        report.notes.append(
+            f"中断的导出留下 / interrupted exports left {len(temporary)} temporary and "
+            f"{len(unreferenced)} unreferenced chunk files; no snapshot names them"
+        )
+    if report.ok and remember:
+        try:
+            seen.remember(key, chain.manifests[-1])
+        except OSError as error:
+            report.notes.append(f"could not record the newest snapshot as seen: {error}")
+    return report

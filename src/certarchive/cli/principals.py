@@ -1,0 +1,136 @@
+"""``certarchive user …`` and ``certarchive client …``: who may act, and how."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from certarchive.cli.common import CliState, emit_json, opened_runtime
+from certarchive.content.principals import ROLES, SCOPES
+from certarchive.services.identity import (
+    enroll_totp,
+    list_clients,
+    list_users,
+    revoke_client,
+    unlock_user,
+)
+from certarchive.services.permissions import SYSTEM
+from certarchive.services.setup import add_client, add_user
+
+pass_state = click.make_pass_decorator(CliState)
+json_option = click.option("--json", "as_json", is_flag=True, help="print one JSON document")
+
+
+@click.group()
+def user() -> None:
+    """Staff users (admins sign in with a TOTP second factor)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--agency", default=None, help="limit the user to one agency")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@pass_state
+def user_add(
+    state: CliState, name: str, role: str, agency: str | None, password_stdin: bool
+) -> None:
+    """Add a staff user; an admin also gets a TOTP secret, printed once."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with opened_runtime(state) as runtime:
+        runtime.run(add_user, SYSTEM, name, role, password, agency)
+        totp = runtime.run(enroll_totp, SYSTEM, name) if role == "admin" else None
+    click.echo(f"用户已添加 / user added: {name} ({role})")
+    if totp:
+        click.echo(f"TOTP (shown once, add it to the authenticator app): {totp['uri']}")
+
+
+@user.command("totp")
+@click.argument("name")
+@pass_state
+def user_totp(state: CliState, name: str) -> None:
+    """Give a user a new TOTP secret (the old one stops working); printed once."""
+    with opened_runtime(state) as runtime:
+        totp = runtime.run(enroll_totp, SYSTEM, name)
+    click.echo(f"TOTP (shown once, add it to the authenticator app): {totp['uri']}")
+
+
+@user.command("unlock")
+@click.argument("name")
+@pass_state
+def user_unlock(state: CliState, name: str) -> None:
+    """Lift the lock that repeated failed logins put on an account."""
+    with opened_runtime(state) as runtime:
+        runtime.run(unlock_user, SYSTEM, name)
+    click.echo(f"已解锁 / unlocked: {name}")
+
+
+@user.command("list")
+@json_option
+@pass_state
+def user_list(state: CliState, as_json: bool) -> None:
+    """Users with role, agency, lock and TOTP state."""
+    with opened_runtime(state) as runtime:
+        users = runtime.run(list_users, SYSTEM)
+    if as_json:
+        emit_json(users)
+    else:
+        for each in users:
+            flags = " locked" if each["locked"] else ""
+            click.echo(f"{each['name']}\t{each['role']}\t{each['agency'] or '*'}{flags}")
+
+
+@click.group()
+def client() -> None:
+    """API clients: the upstream registration system, banks, agencies."""
+
+
+@client.command("add")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), required=True)
+@click.option("--agency", default=None, help="limit the client to one agency")
+@json_option
+@pass_state
+def client_add(
+    state: CliState, name: str, scopes: tuple[str, ...], agency: str | None, as_json: bool
+) -> None:
+    """Add an API client; its key is printed once and stored only as a hash."""
+    with opened_runtime(state) as runtime:
+        created = runtime.run(add_client, SYSTEM, name, list(scopes), agency)
+    if as_json:
+        emit_json(created)
+    else:
+        click.echo(
+            f"客户端 / client {name}: {' '.join(scopes)}\nkey (shown once): {created['key']}"
+        )
+
+
+@client.command("list")
+@json_option
+@pass_state
+def client_list(state: CliState, as_json: bool) -> None:
+    """Clients with key id, scopes and whether they are revoked (never their keys)."""
+    with opened_runtime(state) as runtime:
+        clients = runtime.run(list_clients, SYSTEM)
+    if as_json:
+        emit_json(clients)
+    else:
+        for each in clients:
+            state_text = "revoked" if each["revoked"] else "active"
+            click.echo(
+                f"{each['key_id']}\t{each['name']}\t{' '.join(each['scopes'])}\t{state_text}"
+            )
+
+
+@client.command("revoke")
+@click.argument("key_id")
+@pass_state
+def client_revoke(state: CliState, key_id: str) -> None:
+    """Revoke a client's key: every later call with it is refused."""
+    with opened_runtime(state) as runtime:
+        runtime.run(revoke_client, SYSTEM, key_id)
+    click.echo(f"已吊销 / revoked: {key_id}")

@@ -1,0 +1,54 @@
+"""Named, recorded schema evolution steps (after Substance D's evolve).
+
+A new registry is created at the latest generation.  An older one is brought forward by
+``certarchive init``, which runs every step it has not run yet, each recorded with its
+name and time in ``registry.evolved``; servers refuse to start on an outdated registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from BTrees.OOBTree import OOBTree
+
+from certarchive.content.registry import Registry
+
+
+def _web_state_trees(registry: Registry) -> None:
+    """Server-side sessions, holder sign-in attempts and per-agency correction requests."""
+    for name in ("sessions", "holder_attempts"):
+        if not hasattr(registry, name):
+            setattr(registry, name, OOBTree())
+    for agency_name in registry.agencies:
+        agency = registry.agencies[agency_name]
+        if not hasattr(agency, "corrections"):
+            agency.corrections = OOBTree()
+
+
+STEPS: tuple[tuple[str, Callable[[Registry], None]], ...] = (("web-state-trees", _web_state_trees),)
+LATEST = len(STEPS)
+
+
+class RegistryOutdated(Exception):
+    """The registry's schema is older than the code: run ``certarchive init``."""
+
+
+def evolve(registry: Registry, now: datetime) -> list[str]:
+    """Run the steps the registry has not run yet; return their names."""
+    done = []
+    for number in range(registry.generation, LATEST):
+        name, step = STEPS[number]
+        step(registry)
+        registry.evolved.append({"step": name, "generation": number + 1, "at": now.isoformat()})
+        registry.generation = number + 1
+        done.append(name)
+    return done
+
+
+def require_current(registry: Registry) -> None:
+    if registry.generation < LATEST:
+        raise RegistryOutdated(
+            f"登记库结构需要升级 / the registry is at generation {registry.generation}, "
+            f"the code needs {LATEST}: run `certarchive init` first"
+        )

@@ -1,0 +1,275 @@
+"""The JSON API under /api/v1 (CONTRACT.md "HTTP"; the reference is /api/openapi.json).
+
+Each view checks the permission Pyramid knows from the caller's role or key scopes
+(403 without it, 401 without credentials), then calls one service function in the
+request's transaction.  The services check again, write the audit entries, and raise
+the refusals that :mod:`.errors` turns into CONTRACT.md's JSON errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from certarchive.services import cases, certificates, holders
+from certarchive.services.certificates import get_certificate
+from certarchive.services.errors import NotFound
+from certarchive.services.identity import SESSION_TIMEOUTS, end_session
+from certarchive.views.common import json_object, limit_rate, pdf_response
+from certarchive.views.errors import error_response
+from certarchive.views.security import resolve_identity
+
+HOLDER_WRONG = "证件号码或下载码不正确 / wrong ID number or download code"
+HOLDER_LOCKED = "尝试次数过多，请15分钟后再试 / too many failed attempts: try again in 15 minutes"
+
+
+def _public_case(summary: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in summary.items() if key != "created"}
+
+
+# --- upstream registration system ------------------------------------------------------
+
+
+@view_config(
+    route_name="api.cases", request_method="POST", renderer="json", permission="case.write"
+)
+def record_case(request: Request) -> dict[str, Any]:
+    result = cases.record_case(request.ctx, json_object(request))
+    request.response.status = 201 if result["created"] else 200
+    return _public_case(result)
+
+
+@view_config(
+    route_name="api.case.payment", request_method="POST", renderer="json", permission="case.write"
+)
+def confirm_payment(request: Request) -> dict[str, Any]:
+    return cases.confirm_payment(request.ctx, request.matchdict["case_no"], json_object(request))
+
+
+@view_config(
+    route_name="api.certificate.revoke",
+    request_method="POST",
+    renderer="json",
+    permission="certificate.revoke",
+)
+def revoke(request: Request) -> dict[str, Any]:
+    body = json_object(request)
+    cert = get_certificate(request.ctx, request.matchdict["serial"])
+    return certificates.revoke(
+        request.ctx, cert, body.get("cause"), body.get("reason"), body.get("case_no")
+    )
+
+
+# --- reading: staff, institutions --------------------------------------------------------
+
+
+@view_config(route_name="api.case", request_method="GET", renderer="json", permission="case.read")
+def get_case(request: Request) -> dict[str, Any]:
+    ctx = request.ctx
+    return cases.case_summary(ctx, cases.get_case(ctx, request.matchdict["case_no"]))
+
+
+@view_config(
+    route_name="api.filing_queue", request_method="GET", renderer="json", permission="case.file"
+)
+def filing_queue(request: Request) -> dict[str, Any]:
+    return {"cases": cases.filing_queue(request.ctx)}
+
+
+@view_config(
+    route_name="api.certificate",
+    request_method="GET",
+    renderer="json",
+    permission="certificate.read",
+)
+def certificate_metadata(request: Request) -> dict[str, Any]:
+    ctx = request.ctx
+    return certificates.metadata(ctx, get_certificate(ctx, request.matchdict["serial"]))
+
+
+@view_config(
+    route_name="api.certificate.pdf", request_method="GET", permission="certificate.download_file"
+)
+def certificate_pdf(request: Request) -> Response:
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    return pdf_response(cert, certificates.file_for_staff(ctx, cert))
+
+
+@view_config(
+    route_name="api.certificate.history",
+    request_method="GET",
+    renderer="json",
+    permission="certificate.read",
+)
+def certificate_history(request: Request) -> dict[str, Any]:
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    return {"serial": cert.serial, "history": certificates.history(ctx, cert)}
+
+
+@view_config(
+    route_name="api.certificate.versions",
+    request_method="GET",
+    renderer="json",
+    permission="certificate.read",
+)
+def certificate_versions(request: Request) -> dict[str, Any]:
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    return {"serial": cert.serial, "versions": certificates.versions(ctx, cert)}
+
+
+@view_config(
+    route_name="api.certificate.version",
+    request_method="GET",
+    renderer="json",
+    permission="certificate.read_personal",
+)
+def certificate_version(request: Request) -> dict[str, Any]:
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    text = request.matchdict["number"]
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= cert.version:
+        raise NotFound("版本不存在 / no such version")
+    number = int(text)
+    record = certificates.versions(ctx, cert)[number - 1]
+    return {
+        **record,
+        "data": certificates.data_of(ctx, cert, number),
+        "changes": certificates.version_diff(ctx, cert, number - 1, number) if number > 1 else {},
+    }
+
+
+# --- registrar: rollback, correction, re-issue, paper; archive: filing -------------------
+
+
+@view_config(
+    route_name="api.certificate.rollback",
+    request_method="POST",
+    renderer="json",
+    permission="certificate.manage",
+)
+def rollback(request: Request) -> dict[str, Any]:
+    body = json_object(request)
+    cert = get_certificate(request.ctx, request.matchdict["serial"])
+    return certificates.rollback(request.ctx, cert, body.get("reason"))
+
+
+@view_config(
+    route_name="api.certificate",
+    request_method="PATCH",
+    renderer="json",
+    permission="certificate.manage",
+)
+def correct(request: Request) -> dict[str, Any]:
+    body = json_object(request)
+    cert = get_certificate(request.ctx, request.matchdict["serial"])
+    return certificates.correct(request.ctx, cert, body.get("changes"), body.get("comment"))
+
+
+@view_config(
+    route_name="api.certificate.issue",
+    request_method="POST",
+    renderer="json",
+    permission="certificate.manage",
+)
+def issue_again(request: Request) -> dict[str, Any]:
+    body = json_object(request, required=False)
+    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
+    cert = get_certificate(request.ctx, request.matchdict["serial"])
+    return certificates.issue_again(request.ctx, cert, comment[:500])
+
+
+@view_config(
+    route_name="api.certificate.reissue",
+    request_method="POST",
+    renderer="json",
+    permission="certificate.manage",
+)
+def reissue(request: Request) -> dict[str, Any]:
+    body = json_object(request)
+    cert = get_certificate(request.ctx, request.matchdict["serial"])
+    result = certificates.reissue(request.ctx, cert, body.get("reason"), body.get("changes"))
+    request.response.status = 201
+    return result
+
+
+@view_config(
+    route_name="api.certificate.paper",
+    request_method="POST",
+    renderer="json",
+    permission="certificate.manage",
+)
+def paper(request: Request) -> dict[str, Any]:
+    body = json_object(request)
+    cert = get_certificate(request.ctx, request.matchdict["serial"])
+    return certificates.paper_event(request.ctx, cert, body.get("event"))
+
+
+@view_config(
+    route_name="api.case.file", request_method="POST", renderer="json", permission="case.file"
+)
+def file_case(request: Request) -> dict[str, Any]:
+    body = json_object(request, required=False)
+    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
+    return cases.file_case(request.ctx, request.matchdict["case_no"], comment[:500])
+
+
+# --- holders ------------------------------------------------------------------------------
+
+
+@view_config(route_name="api.holder.session", request_method="POST", renderer="json", csrf=False)
+def holder_sign_in(request: Request) -> Any:
+    """Failures are answered, not raised, so that their count and audit entry commit."""
+    limit_rate(request, "holder")
+    body = json_object(request)
+    outcome = holders.sign_in(request.ctx, body.get("id_number"), body.get("download_code"))
+    if outcome.locked:
+        response = error_response(request, 429, "rate_limited", HOLDER_LOCKED)
+        response.headers["Retry-After"] = "900"
+        return response
+    if not outcome.ok:
+        return error_response(request, 401, "unauthorized", HOLDER_WRONG)
+    idle, absolute = SESSION_TIMEOUTS["holder"]
+    request.response.status = 201
+    return {
+        "token": outcome.token,
+        "idle_timeout": int(idle.total_seconds()),
+        "expires_in": int(absolute.total_seconds()),
+        "certificates": len(outcome.session["certificates"]),
+    }
+
+
+@view_config(route_name="api.holder.session", request_method="DELETE", permission="holder.read")
+def holder_sign_out(request: Request) -> Response:
+    identity = resolve_identity(request)
+    end_session(request.ctx, identity.session_id if identity else None)
+    request.ctx.audit("holder.logout", f"holder:{identity.session.get('label')}")
+    return Response(status=204)
+
+
+@view_config(
+    route_name="api.holder.certificates",
+    request_method="GET",
+    renderer="json",
+    permission="holder.read",
+)
+def holder_certificates(request: Request) -> dict[str, Any]:
+    identity = resolve_identity(request)
+    listed = holders.list_certificates(request.ctx, identity.session)
+    for item in listed:
+        item["pdf"] = request.route_path("api.holder.certificate.pdf", serial=item["serial"])
+    return {"certificates": listed}
+
+
+@view_config(
+    route_name="api.holder.certificate.pdf", request_method="GET", permission="certificate.download"
+)
+def holder_pdf(request: Request) -> Response:
+    identity = resolve_identity(request)
+    cert, pdf = holders.download(request.ctx, identity.session, request.matchdict["serial"])
+    return pdf_response(cert, pdf)

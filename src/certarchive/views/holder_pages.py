@@ -1,0 +1,74 @@
+"""The holder's pages (H-2.2): sign in with ID number and download code, list, download.
+
+Downloads are POST forms with the session's CSRF token: the first download changes the
+certificate (collection time), so a link on another site must not be able to cause it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from certarchive.services import holders
+from certarchive.services.errors import Invalid
+from certarchive.services.identity import end_session
+from certarchive.views.api import HOLDER_LOCKED, HOLDER_WRONG
+from certarchive.views.common import limit_rate, pdf_response
+from certarchive.views.security import (
+    SESSION_COOKIE,
+    pre_csrf_token,
+    resolve_identity,
+    set_session_cookie,
+)
+
+
+def _form(request: Request, error: str | None = None) -> dict[str, Any]:
+    return {"token": pre_csrf_token(request), "error": error}
+
+
+@view_config(route_name="holder", request_method="GET", renderer="holder_login.jinja2")
+def holder_form(request: Request) -> Any:
+    found = resolve_identity(request)
+    if found is not None and found.kind == "holder":
+        return HTTPFound(location=request.route_path("holder.certificates"))
+    return _form(request)
+
+
+@view_config(route_name="holder", request_method="POST", renderer="holder_login.jinja2", csrf="pre")
+def holder_sign_in(request: Request) -> Any:
+    limit_rate(request, "holder")
+    ctx = request.ctx
+    try:
+        outcome = holders.sign_in(
+            ctx, request.POST.get("id_number"), request.POST.get("download_code")
+        )
+    except Invalid as invalid:
+        return _form(request, invalid.message)
+    if not outcome.ok:
+        return _form(request, HOLDER_LOCKED if outcome.locked else HOLDER_WRONG)
+    end_session(ctx, request.cookies.get(SESSION_COOKIE))
+    response = HTTPFound(location=request.route_path("holder.certificates"))
+    set_session_cookie(request, response, outcome.token or "")
+    return response
+
+
+@view_config(
+    route_name="holder.certificates",
+    request_method="GET",
+    renderer="holder_list.jinja2",
+    permission="holder.read",
+)
+def holder_list(request: Request) -> dict[str, Any]:
+    found = resolve_identity(request)
+    return {"certificates": holders.list_certificates(request.ctx, found.session)}
+
+
+@view_config(route_name="holder.download", request_method="POST", permission="certificate.download")
+def holder_download(request: Request) -> Response:
+    found = resolve_identity(request)
+    cert, pdf = holders.download(request.ctx, found.session, request.matchdict["serial"])
+    return pdf_response(cert, pdf)

@@ -1,0 +1,107 @@
+"""Staff sign-in (password, then TOTP for admins), sign-out.
+
+A failed attempt is answered with the form again, not raised: the failure count and its
+audit entry must commit with the request.  Every answer to a failure reads the same,
+whether the user is unknown, the password wrong or the account locked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from certarchive.services.identity import check_password, check_totp, create_session, end_session
+from certarchive.views.common import local_path
+from certarchive.views.security import (
+    ANONYMOUS,
+    SESSION_COOKIE,
+    clear_session_cookie,
+    make_context,
+    pending_session,
+    pre_csrf_token,
+    resolve_identity,
+    set_session_cookie,
+)
+
+LOGIN_FAILED = (
+    "用户名或密码错误，或账户已被暂时锁定（连续失败5次锁定15分钟） / wrong user name or "
+    "password, or the account is locked for a while (5 failures lock it for 15 minutes)"
+)
+TOTP_MISSING = (
+    "管理员须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名 / an admin needs "
+    "a TOTP authenticator first: run `certarchive user totp NAME`"
+)
+TOTP_FAILED = "动态口令不正确 / wrong one-time code"
+
+
+def _next(request: Request) -> str:
+    return local_path(request.params.get("next"), "/staff")
+
+
+def _form(request: Request, error: str | None = None, name: str = "") -> dict[str, Any]:
+    return {"token": pre_csrf_token(request), "next": _next(request), "error": error, "name": name}
+
+
+@view_config(route_name="login", request_method="GET", renderer="login.jinja2")
+def login_form(request: Request) -> Any:
+    identity = resolve_identity(request)
+    if identity is not None and identity.kind == "staff":
+        return HTTPFound(location=_next(request))
+    return _form(request)
+
+
+def _start(request: Request, kind: str, location: str, **payload: Any) -> Response:
+    """A new session (a new id: never the one the browser brought) and its cookie."""
+    ctx = make_context(request, ANONYMOUS)
+    end_session(ctx, request.cookies.get(SESSION_COOKIE))
+    session_id, _record = create_session(ctx, kind, **payload)
+    response = HTTPFound(location=location)
+    set_session_cookie(request, response, session_id)
+    return response
+
+
+@view_config(route_name="login", request_method="POST", renderer="login.jinja2", csrf="pre")
+def login_submit(request: Request) -> Any:
+    name = str(request.POST.get("username", "")).strip()
+    password = str(request.POST.get("password", ""))
+    outcome = check_password(make_context(request, ANONYMOUS), name, password)
+    if not outcome.ok:
+        return _form(request, TOTP_MISSING if outcome.totp_missing else LOGIN_FAILED, name)
+    if outcome.needs_totp:
+        return _start(request, "pending", "/login/totp", user=outcome.user, next=_next(request))
+    return _start(request, "staff", _next(request), user=outcome.user)
+
+
+@view_config(route_name="login.totp", request_method="GET", renderer="totp.jinja2")
+def totp_form(request: Request) -> Any:
+    if pending_session(request) is None:
+        return HTTPFound(location="/login")
+    return {"token": pre_csrf_token(request), "error": None}
+
+
+@view_config(route_name="login.totp", request_method="POST", renderer="totp.jinja2", csrf="pre")
+def totp_submit(request: Request) -> Any:
+    pending = pending_session(request)
+    if pending is None:
+        return HTTPFound(location="/login")
+    _session_id, record = pending
+    code = str(request.POST.get("code", ""))[:12]
+    if not check_totp(make_context(request, ANONYMOUS), record["user"], code):
+        return {"token": pre_csrf_token(request), "error": TOTP_FAILED}
+    return _start(request, "staff", local_path(record.get("next"), "/staff"), user=record["user"])
+
+
+@view_config(route_name="logout", request_method="POST")
+def logout(request: Request) -> Response:
+    identity = resolve_identity(request)
+    ctx = request.ctx
+    if end_session(ctx, request.cookies.get(SESSION_COOKIE)) and identity is not None:
+        ctx.audit("logout", f"user:{identity.actor.name}")
+    target = "/holder" if identity is not None and identity.kind == "holder" else "/login"
+    response = HTTPFound(location=target)
+    clear_session_cookie(request, response)
+    return response

@@ -1,0 +1,86 @@
+"""The web layer's own settings, read once from the ini file's ``certarchive.*`` keys.
+
+=====================================  ===========  ==============================================
+setting                                default      meaning
+=====================================  ===========  ==============================================
+certarchive.trusted_proxies            (none)       addresses or networks (CIDR) of reverse
+                                                    proxies whose X-Forwarded-For is believed
+certarchive.ratelimit.verify           60/60        public verification requests per client
+                                                    address: requests/seconds
+certarchive.ratelimit.holder           20/900       holder sign-in attempts per client address
+certarchive.verify_max_bytes           5242880      largest file POST /verify accepts (413)
+certarchive.api_max_bytes              1048576      largest JSON body the API accepts (413)
+certarchive.cookie_secure              auto         auto: Secure cookies on https requests;
+                                                    true / false to force
+=====================================  ===========  ==============================================
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from certarchive.config import ConfigError
+from certarchive.services.ratelimit import parse_rate
+
+PREFIX = "certarchive."
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    trusted_proxies: tuple[Network, ...]
+    verify_rate: tuple[int, float]
+    holder_rate: tuple[int, float]
+    verify_max_bytes: int
+    api_max_bytes: int
+    cookie_secure: str  # auto | true | false
+
+    def is_trusted_proxy(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted_proxies)
+
+
+def _get(raw: Mapping[str, Any], key: str, default: str) -> str:
+    return str(raw.get(PREFIX + key, "") or "").strip() or default
+
+
+def _size(raw: Mapping[str, Any], key: str, default: int) -> int:
+    text = _get(raw, key, str(default))
+    if not text.isdigit() or int(text) < 1024:
+        raise ConfigError(f"setting {PREFIX}{key} must be a whole number of bytes, >= 1024")
+    return int(text)
+
+
+def _rate(raw: Mapping[str, Any], key: str, default: str) -> tuple[int, float]:
+    try:
+        return parse_rate(_get(raw, key, default))
+    except ValueError as exc:
+        raise ConfigError(f"setting {PREFIX}{key}: {exc}") from None
+
+
+def load_web_settings(raw: Mapping[str, Any]) -> WebSettings:
+    proxies = []
+    for item in _get(raw, "trusted_proxies", "").replace(",", " ").split():
+        try:
+            proxies.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"setting {PREFIX}trusted_proxies: {item!r} is not an address or network"
+            ) from None
+    secure = _get(raw, "cookie_secure", "auto").lower()
+    if secure not in ("auto", "true", "false"):
+        raise ConfigError(f"setting {PREFIX}cookie_secure must be auto, true or false")
+    return WebSettings(
+        trusted_proxies=tuple(proxies),
+        verify_rate=_rate(raw, "ratelimit.verify", "60/60"),
+        holder_rate=_rate(raw, "ratelimit.holder", "20/900"),
+        verify_max_bytes=_size(raw, "verify_max_bytes", 5 * 1024 * 1024),
+        api_max_bytes=_size(raw, "api_max_bytes", 1024 * 1024),
+        cookie_secure=secure,
+    )

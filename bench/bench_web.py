@@ -51,7 +51,8 @@ end
 
 @contextmanager
 def running(command: list[str], port: int) -> Iterator[str]:
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = Path(tempfile.gettempdir()) / f"certarchive-bench-{port}.log"
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("w"))
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):

@@ -19,7 +19,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from certarchive.crypto.keyring import KeyringError, _read_private_file, _write_atomically
+from certarchive.crypto.keyring import KeyringError, read_private_file, write_atomically
 from certarchive.crypto.sm import (
     SM4_KEY_SIZE,
     SM2PrivateKey,
@@ -92,7 +92,7 @@ def create_key(path: Path) -> BackupKey:
         "sm2_public": key.public_key.to_bytes().hex(),
     }
     try:
-        _write_atomically(path, (json.dumps(document, indent=1) + "\n").encode(), exclusive=True)
+        write_atomically(path, (json.dumps(document, indent=1) + "\n").encode(), exclusive=True)
     except FileExistsError:
         raise BackupKeyError(f"{path}: a backup key exists already; it is never replaced") from None
     return key
@@ -102,7 +102,7 @@ def load_key(path: Path) -> BackupKey:
     """The backup key in ``path``; BackupKeyError naming the file when anything is wrong."""
     path = Path(path)
     try:
-        document = json.loads(_read_private_file(path))
+        document = json.loads(read_private_file(path))
         if document.get("format") != FORMAT or not isinstance(document.get("id"), str):
             raise ValueError("unknown format")
         sm4 = bytes.fromhex(document["sm4"])

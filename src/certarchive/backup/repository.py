@@ -6,7 +6,7 @@
     PATH/chunks/3f/3f9a…e1                        SM4-GCM chunk, named by the SM3 of its bytes
 
 Every file is written under a temporary name, fsynced, renamed and its directory fsynced
-(:func:`certarchive.crypto.keyring._write_atomically`), and a snapshot's manifest is
+(:func:`certarchive.crypto.keyring.write_atomically`), and a snapshot's manifest is
 written only after all its chunks: an export killed at any point leaves the earlier
 snapshots as they were and, at worst, unreferenced chunks and temporary files that no
 manifest names.  A manifest is created with a hard link that fails if the name exists,
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from certarchive.backup.manifest import Manifest
-from certarchive.crypto.keyring import _write_atomically
+from certarchive.crypto.keyring import write_atomically
 
 MANIFESTS = "snapshots"
 CHUNKS = "chunks"
@@ -70,7 +70,7 @@ class Repository:
     def write_manifest(self, snapshot: str, raw: bytes) -> Path:
         """Publish a snapshot; FileExistsError if one of that name appeared meanwhile."""
         path = self.manifest_path(snapshot)
-        _write_atomically(path, raw, exclusive=True)
+        write_atomically(path, raw, exclusive=True)
         return path
 
     # chunks
@@ -81,7 +81,7 @@ class Repository:
     def write_chunk(self, digest: str, data: bytes) -> None:
         path = self.chunk_path(digest)
         path.parent.mkdir(mode=0o700, exist_ok=True)
-        _write_atomically(path, data)
+        write_atomically(path, data)
 
     # leftovers
 

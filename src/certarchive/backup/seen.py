@@ -20,7 +20,7 @@ from typing import Any
 
 from certarchive.backup.keys import BackupKey
 from certarchive.backup.manifest import Manifest
-from certarchive.crypto.keyring import _write_atomically
+from certarchive.crypto.keyring import write_atomically
 
 
 def seen_path(key: BackupKey) -> Path:
@@ -56,4 +56,4 @@ def remember(key: BackupKey, manifest: Manifest) -> None:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(document, indent=1, sort_keys=True) + "\n"
-    _write_atomically(seen_path(key), text.encode())
+    write_atomically(seen_path(key), text.encode())

@@ -9,6 +9,7 @@ import click
 
 from certarchive.cli.agency import agency
 from certarchive.cli.audit import audit
+from certarchive.cli.backup import backup
 from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, fail, opened_runtime
 from certarchive.cli.importer import import_cases
 from certarchive.cli.keys import keys
@@ -106,6 +107,7 @@ cli.add_command(agency)
 cli.add_command(user)
 cli.add_command(client)
 cli.add_command(audit)
+cli.add_command(backup)
 cli.add_command(keys)
 cli.add_command(seal)
 cli.add_command(verify)

@@ -109,7 +109,7 @@ def _new_kek(keys_dir: Path, passphrase: str | None) -> tuple[dict[str, Any], _K
     if passphrase is None:
         name = f"kek-{random_key(4).hex()}.key"
         secret = random_key(KEK_SIZE)
-        _write_atomically(keys_dir / name, secret.hex().encode() + b"\n", exclusive=True)
+        write_atomically(keys_dir / name, secret.hex().encode() + b"\n", exclusive=True)
         return {"kind": "file", "file": name}, _KeyEncryptionKey(secret)
     if not passphrase:
         raise KeyringError("an empty passphrase protects nothing")
@@ -130,7 +130,7 @@ def _load_kek(
         if not isinstance(name, str) or not _KEY_FILE_NAME.match(name):
             raise KeyringError(f"{keys_file}: names no valid key file")
         path = keys_dir / name
-        text = _read_private_file(path).strip()
+        text = read_private_file(path).strip()
         if not re.fullmatch(rb"[0-9a-f]{%d}" % (2 * KEK_SIZE), text):
             raise KeyringError(f"{path}: not a key file ({2 * KEK_SIZE} hex digits expected)")
         return _KeyEncryptionKey(bytes.fromhex(text.decode()))
@@ -152,7 +152,7 @@ def _load_kek(
 # --- files ----------------------------------------------------------------------------
 
 
-def _read_private_file(path: Path) -> bytes:
+def read_private_file(path: Path) -> bytes:
     """A key file's bytes, refusing one that group or others may read or write."""
     try:
         mode = path.stat().st_mode
@@ -168,7 +168,7 @@ def _read_private_file(path: Path) -> bytes:
         raise KeyringError(f"{path}: cannot be read ({error.strerror})") from None
 
 
-def _write_atomically(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+def write_atomically(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     """Write a 0600 file so that readers see the old or the new content, never a mix.
 
     Temporary file in the same directory, fsync, then rename (or, with ``exclusive``, a
@@ -247,13 +247,13 @@ def _write_keyring(
     }
     document["mac"] = kek.mac(document)
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    _write_atomically(keys_dir / KEYS_FILE, text.encode(), exclusive=exclusive)
+    write_atomically(keys_dir / KEYS_FILE, text.encode(), exclusive=exclusive)
 
 
 def _read_document(keys_file: Path) -> dict[str, Any]:
     """datakeys.json, its shape checked; nothing in it is trusted before the MAC is."""
     try:
-        document = json.loads(_read_private_file(keys_file))
+        document = json.loads(read_private_file(keys_file))
         shape_ok = (
             isinstance(document, dict)
             and document.get("format") == FORMAT

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,12 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 
 log = logging.getLogger(__name__)
+
+#: reportlab is not thread-safe: a TrueType font object keeps its read position while it
+#: builds a document's subset, so two threads rendering at once corrupt each other's
+#: subsets (seen as KeyError deep in ttfonts).  Everything that draws with reportlab
+#: holds this lock; rendering is CPU-bound anyway, so a process loses no parallelism.
+REPORTLAB_LOCK = threading.RLock()
 
 #: Usual locations on Debian/Ubuntu, then other common systems, best first.
 SYSTEM_CANDIDATES = (

@@ -15,7 +15,7 @@ from reportlab.pdfbase.pdfdoc import XMP
 from reportlab.pdfgen.canvas import Canvas
 
 from certarchive.documents.data_page import draw_data_pages
-from certarchive.documents.fonts import cjk_font
+from certarchive.documents.fonts import REPORTLAB_LOCK, cjk_font
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH
 from certarchive.documents.metadata import certificate_metadata, xmp_packet
 from certarchive.documents.model import CertificateDocument
@@ -48,18 +48,19 @@ def render_certificate(doc: CertificateDocument, *, font_path: str | None = None
 
     ``font_path`` is the configured CJK TrueType font, if any (see :mod:`.fonts`).
     """
-    font = cjk_font(font_path)
-    buffer = io.BytesIO()
-    canvas = Canvas(
-        buffer,
-        pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
-        invariant=1,
-        initialFontName=font.name,
-        pageCompression=1,
-    )
-    _attach_metadata(canvas, doc)
-    draw_seal_page(canvas, doc, font)
-    canvas.showPage()
-    draw_data_pages(canvas, doc, font)
-    canvas.save()
-    return buffer.getvalue()
+    with REPORTLAB_LOCK:
+        font = cjk_font(font_path)
+        buffer = io.BytesIO()
+        canvas = Canvas(
+            buffer,
+            pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
+            invariant=1,
+            initialFontName=font.name,
+            pageCompression=1,
+        )
+        _attach_metadata(canvas, doc)
+        draw_seal_page(canvas, doc, font)
+        canvas.showPage()
+        draw_data_pages(canvas, doc, font)
+        canvas.save()
+        return buffer.getvalue()

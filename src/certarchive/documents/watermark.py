@@ -34,7 +34,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.pdfgen.canvas import Canvas
 
 from certarchive.crypto.sm import SM2PrivateKey
-from certarchive.documents.fonts import cjk_font
+from certarchive.documents.fonts import REPORTLAB_LOCK, cjk_font
 from certarchive.documents.incremental import IncrementalUpdate, shallow_copy
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH, paragraph, text_style
 from certarchive.documents.objcopy import ObjectImporter, flate_stream
@@ -51,38 +51,39 @@ DETAIL_WIDTH = 380.0
 
 def draw_watermark(revocation: Revocation, font_path: str | None) -> bytes:
     """A one-page PDF, page-sized, holding only the watermark."""
-    font = cjk_font(font_path)
-    buffer = io.BytesIO()
-    canvas = Canvas(
-        buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, initialFontName=font.name
-    )
-    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
-    canvas.rotate(40)
-    canvas.setFillColor(STAMP_RED)
-    canvas.setStrokeColor(STAMP_RED)
-    canvas.setFillAlpha(0.30)
-    canvas.setStrokeAlpha(0.45)
-    canvas.setFont(font.name, 120)
-    canvas.drawCentredString(0, 0, REVOKED)
-    canvas.setLineWidth(5)
-    canvas.roundRect(-230, -92, 460, 216, 18)
-    canvas.setFillAlpha(0.65)
-    details = paragraph(
-        f"注销日期：{chinese_date(revocation.revoked_on)}\n注销原因：{revocation.cause}",
-        text_style("revoked", font.name, 15, alignment=TA_CENTER, textColor=STAMP_RED),
-    )
-    _, height = details.wrap(DETAIL_WIDTH, PAGE_HEIGHT / 3)
-    details.drawOn(canvas, -DETAIL_WIDTH / 2, -28 - height)
-    canvas.rotate(-40)
-    canvas.translate(-PAGE_WIDTH / 2, -PAGE_HEIGHT / 2)
-    line = canvas.beginText(PAGE_WIDTH / 2, 8)
-    line.setFont(font.name, 6)
-    line.setTextRenderMode(3)  # invisible
-    line.textOut(f"{REVOKED} {chinese_date(revocation.revoked_on)} {revocation.cause}")
-    canvas.drawText(line)
-    canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    with REPORTLAB_LOCK:
+        font = cjk_font(font_path)
+        buffer = io.BytesIO()
+        canvas = Canvas(
+            buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, initialFontName=font.name
+        )
+        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+        canvas.rotate(40)
+        canvas.setFillColor(STAMP_RED)
+        canvas.setStrokeColor(STAMP_RED)
+        canvas.setFillAlpha(0.30)
+        canvas.setStrokeAlpha(0.45)
+        canvas.setFont(font.name, 120)
+        canvas.drawCentredString(0, 0, REVOKED)
+        canvas.setLineWidth(5)
+        canvas.roundRect(-230, -92, 460, 216, 18)
+        canvas.setFillAlpha(0.65)
+        details = paragraph(
+            f"注销日期：{chinese_date(revocation.revoked_on)}\n注销原因：{revocation.cause}",
+            text_style("revoked", font.name, 15, alignment=TA_CENTER, textColor=STAMP_RED),
+        )
+        _, height = details.wrap(DETAIL_WIDTH, PAGE_HEIGHT / 3)
+        details.drawOn(canvas, -DETAIL_WIDTH / 2, -28 - height)
+        canvas.rotate(-40)
+        canvas.translate(-PAGE_WIDTH / 2, -PAGE_HEIGHT / 2)
+        line = canvas.beginText(PAGE_WIDTH / 2, 8)
+        line.setFont(font.name, 6)
+        line.setTextRenderMode(3)  # invisible
+        line.textOut(f"{REVOKED} {chinese_date(revocation.revoked_on)} {revocation.cause}")
+        canvas.drawText(line)
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
 
 
 def _content_streams(page: PageObject) -> list[PdfObject]:

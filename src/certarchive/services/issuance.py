@@ -11,8 +11,11 @@ the file log.  Nothing here leaves the transaction, so a retried request repeats
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import datetime, timedelta, timezone
 from functools import cache, lru_cache
+
+from ZODB.POSException import ConflictError
 
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import Certificate
@@ -31,6 +34,8 @@ from certarchive.workflow.model import Transition
 
 CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving: a fixed offset is exact
 TOKEN_BYTES = 24  # 192 random bits, URL-safe; never derived from the serial
+ISSUING_WAIT = 60  # seconds; then the request is retried like any conflict
+_ISSUING = threading.Lock()
 
 
 def seal_aad(agency: Agency) -> bytes:
@@ -96,7 +101,37 @@ def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument
     )
 
 
+def _issue_alone(ctx: Context) -> None:
+    """Hold this process's issuing lock until the transaction commits or aborts.
+
+    Two threads issuing at once would both read the same serial counter, render, and
+    then one would lose the commit and render again.  Within a process they take turns
+    instead (rendering is CPU-bound, so nothing is lost); between processes ZODB's
+    conflict detection and retries still keep the serials gapless.
+    """
+    txn = ctx.conn.transaction_manager.get()
+    try:
+        txn.data(_ISSUING)
+        return  # this transaction holds the lock already: it issues several certificates
+    except KeyError:
+        pass
+    if not _ISSUING.acquire(timeout=ISSUING_WAIT):
+        raise ConflictError("timed out waiting for another issuance in this process")
+    released = False
+
+    def release(*_status: object) -> None:
+        nonlocal released
+        if not released:
+            released = True
+            _ISSUING.release()
+
+    txn.set_data(_ISSUING, True)
+    txn.addAfterCommitHook(release)
+    txn.addAfterAbortHook(release)
+
+
 def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
+    _issue_alone(ctx)
     agency = ctx.agency(cert.agency)
     catalog = agency.catalog
     now = ctx.now()

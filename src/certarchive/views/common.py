@@ -22,7 +22,9 @@ def json_body(request: Request, required: bool = True) -> Any:
     limit = request.registry.web_settings.api_max_bytes
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"请求体过大 / the body exceeds {limit} bytes")
-    raw = request.body_file.read(limit + 1) if request.body_file else b""
+    # ``request.body`` rewinds the (seekable, see pyramid_retry) input after reading it, so
+    # an attempt retried after a conflict reads the same body again.
+    raw = request.body
     if len(raw) > limit:
         raise TooLarge(f"请求体过大 / the body exceeds {limit} bytes")
     if not raw.strip():

@@ -30,6 +30,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from pyramid_retry import is_error_retryable, is_last_attempt
+from transaction.interfaces import TransientError
 
 from certarchive.services.errors import ServiceError
 from certarchive.views.i18n import pick
@@ -41,6 +42,7 @@ NOT_FOUND = "未找到 / not found"
 UNAUTHORIZED = "需要登录或有效的密钥 / authentication required"
 FORBIDDEN = "无权执行此操作 / you may not do this"
 INTERNAL = "服务器内部错误，请稍后再试 / internal error: please try again later"
+BUSY = "系统繁忙，请稍后重试 / busy: nothing was changed, send the request again"
 
 
 class BadRequest(ServiceError):
@@ -233,6 +235,19 @@ def http_exception(exc: HTTPException, request: Request) -> Response:
         return exc
     code = CODES.get(exc.code, "error")
     return error_response(request, exc.code, code, f"{exc.title}")
+
+
+@exception_view_config(TransientError)
+def busy(exc: TransientError, request: Request) -> Response:
+    """Conflicts went on through every retry (many writers on one object, such as the
+    serial counter): nothing was committed, and the same request may simply be sent
+    again — payment confirmation and case recording are idempotent."""
+    if not is_last_attempt(request):
+        return error_response(request, 500, "internal", INTERNAL)  # pyramid_retry retries
+    log.warning("request %s gave up after repeated conflicts", request.request_id)
+    response = error_response(request, 503, "busy", BUSY)
+    response.headers["Retry-After"] = "1"
+    return response
 
 
 @exception_view_config(Exception)

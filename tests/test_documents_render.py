@@ -320,3 +320,18 @@ def test_seal_is_printed_over_the_agency_label() -> None:
 def _is_seal_red(pixel: tuple[int, int, int]) -> bool:
     red, green, blue = pixel
     return red > 150 and green < 120 and blue < 120
+
+
+def test_rendering_from_several_threads_gives_the_same_files() -> None:
+    """reportlab is not thread-safe (a font keeps its read position while subsetting);
+    the documents module serialises it, so concurrent renders equal sequential ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    docs = [
+        dataclasses.replace(DOCS[kind], verify_url=f"{DOCS[kind].verify_url}?n={n}")
+        for n in range(6)
+        for kind in KINDS
+    ]
+    expected = [render_certificate(doc) for doc in docs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(render_certificate, docs)) == expected

@@ -329,9 +329,9 @@ def test_rendering_from_several_threads_gives_the_same_files() -> None:
 
     docs = [
         dataclasses.replace(DOCS[kind], verify_url=f"{DOCS[kind].verify_url}?n={n}")
-        for n in range(6)
+        for n in range(20)
         for kind in KINDS
     ]
     expected = [render_certificate(doc) for doc in docs]
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(render_certificate, docs)) == expected

@@ -174,3 +174,113 @@ def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: 
     runtime.close()
     assert state == (LATEST, [STEPS[0][0], STEPS[0][0]], 0)
     assert cli_run("check").exit_code == 0
+
+
+def current_pdf(runtime_of: Any, tmp_path: Path, revoke: bool = False) -> Path:
+    """The first certificate's current file, written out as a holder would save it."""
+    from certarchive.services import certificates
+    from certarchive.services.certdata import read_file
+    from certarchive.services.permissions import SYSTEM
+
+    runtime = runtime_of()
+
+    def fetch(ctx: Any) -> bytes:
+        cert = next(iter(ctx.agency().certificates.values()))
+        if revoke:
+            certificates.revoke(ctx, cert, "transfer", "转移登记")
+        return read_file(ctx, cert)
+
+    pdf = runtime.run(fetch, SYSTEM)
+    runtime.close()
+    path = tmp_path / ("revoked.pdf" if revoke else "certificate.pdf")
+    path.write_bytes(pdf)
+    return path
+
+
+def test_verify_a_file_with_the_registry_and_offline(
+    demo: Any, runtime_of: Any, tmp_path: Path
+) -> None:
+    """H-5.1.2: exit 0 for the registry's own file, 1 for a changed one; offline with the
+    exported public key alone."""
+    pdf = current_pdf(runtime_of, tmp_path)
+    result = demo("verify", str(pdf), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["result"] == "valid"
+    key = tmp_path / "seal.pem"
+    demo("seal", "export-public", "--out", str(key))
+    offline = demo("verify", str(pdf), "--public-key", str(key), "--json")
+    assert offline.exit_code == 0 and json.loads(offline.output)["result"] == "valid"
+    data = bytearray(pdf.read_bytes())
+    at = data.index(b"/Title") + 2
+    data[at] ^= 0x01
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(bytes(data))
+    for args in ((str(tampered),), (str(tampered), "--public-key", str(key))):
+        refused = demo("verify", *args, "--json")
+        assert refused.exit_code == 1
+        assert json.loads(refused.output)["result"] == "invalid"
+
+
+def test_verify_reports_a_revoked_file(demo: Any, runtime_of: Any, tmp_path: Path) -> None:
+    pdf = current_pdf(runtime_of, tmp_path, revoke=True)
+    result = demo("verify", str(pdf))
+    assert result.exit_code == 1
+    assert "revoked" in result.output
+
+
+def test_verify_refuses_a_bad_key_file(demo: Any, tmp_path: Path) -> None:
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF-1.4 nothing")
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("not a key")
+    assert demo("verify", str(pdf), "--public-key", str(bogus)).exit_code == 2
+    assert demo("verify", str(pdf)).exit_code == 1
+
+
+def test_check_names_a_changed_digest(demo: Any, runtime_of: Any) -> None:
+    """H-5.2.2: a stored digest that no longer matches its data is named."""
+    from certarchive.services.permissions import SYSTEM
+
+    runtime = runtime_of()
+
+    def falsify(ctx: Any) -> str:
+        cert = next(iter(ctx.agency().certificates.values()))
+        cert.versions._records[1] = dict(cert.versions[1], digest="0" * 64)
+        return cert.serial
+
+    serial = runtime.run(falsify, SYSTEM)
+    runtime.close()
+    result = demo("check")
+    assert result.exit_code == 1
+    assert f"{serial} 版本 1" in result.output and "digest differs" in result.output
+
+
+def test_admin_totp_unlock_and_client_revoke(cli_run: Any) -> None:
+    cli_run("init")
+    admin = cli_run(
+        "user", "add", "root", "--role", "admin", "--password-stdin", input="long-password-1\n"
+    )
+    assert admin.exit_code == 0 and "otpauth://totp/" in admin.output
+    assert "otpauth://totp/" in cli_run("user", "totp", "root").output
+    listed = json.loads(cli_run("user", "list", "--json").output)
+    assert listed == [
+        {
+            "name": "root",
+            "role": "admin",
+            "agency": None,
+            "locked": False,
+            "locked_until": None,
+            "totp": True,
+        }
+    ]
+    assert cli_run("user", "unlock", "root").exit_code == 1  # not locked
+    assert cli_run("user", "totp", "nobody").exit_code == 1
+    key_id = json.loads(
+        cli_run("client", "add", "bank", "--scope", "certificates:read", "--json").output
+    )["key"][3:15]
+    assert cli_run("client", "revoke", key_id).exit_code == 0
+    assert cli_run("client", "revoke", key_id).exit_code == 1
+    clients = json.loads(cli_run("client", "list", "--json").output)
+    assert clients == [
+        {"key_id": key_id, "name": "bank", "scopes": ["certificates:read"], "revoked": True}
+    ]

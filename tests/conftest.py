@@ -13,7 +13,6 @@ from certarchive.services.permissions import SYSTEM, client_actor, staff_actor
 from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 UPSTREAM = client_actor("upstream", ("cases:write",))
 REGISTRAR = staff_actor("li.registrar", "registrar")
 ARCHIVIST = staff_actor("wang.archivist", "archivist")

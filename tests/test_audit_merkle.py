@@ -22,7 +22,7 @@ from certarchive.audit.merkle import (
 )
 from certarchive.crypto.sm import sm3
 
-VECTORS = Path(__file__).parents[2] / "shared" / "testvectors" / "rfc6962"
+VECTORS = Path(__file__).parent / "vectors" / "rfc6962"
 INCLUSION_FILES = sorted(VECTORS.glob("inclusion/**/*.json"))
 CONSISTENCY_FILES = sorted(VECTORS.glob("consistency/**/*.json"))
 

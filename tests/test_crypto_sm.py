@@ -21,7 +21,7 @@ from certarchive.crypto.sm import (
     UnusableNonceError,
 )
 
-VECTORS = Path(__file__).parents[2] / "shared" / "testvectors" / "sm.json"
+VECTORS = Path(__file__).parent / "vectors" / "sm.json"
 N = SM2P256V1.n
 
 

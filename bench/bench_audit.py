@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import transaction
-from bench.common import UPSTREAM, open_registry
+from bench.common import PAYMENT, UPSTREAM, open_registry
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 
@@ -33,27 +33,40 @@ from certarchive.services import cases
 from certarchive.services.context import Context
 from certarchive.validation.samples import sample_case
 
-ROUNDS = 5
-PER_ROUND = 40
+ROUNDS = 7
+PER_ROUND = 20
 
 
 def overhead() -> None:
+    """Interleaved rounds with and without the audit log, for recording and for issuing."""
     real_audit = Context.audit
+    timings: dict[tuple[str, bool], list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         runtime = open_registry(Path(folder))
-        numbers = iter(range(10**6))
-        with_log, without = [], []
+        numbers = iter(range(0, 3 * 10**6, 3))  # one right certificate per case
         for _ in range(ROUNDS):
-            for sink, audit in ((with_log, real_audit), (without, lambda *a, **k: None)):
-                Context.audit = audit  # type: ignore[method-assign]
+            for audited in (True, False):
+                Context.audit = real_audit if audited else (lambda *a, **k: None)  # type: ignore[method-assign]
+                documents = [sample_case(next(numbers)) for _ in range(PER_ROUND)]
                 start = time.perf_counter()
-                for _ in range(PER_ROUND):
-                    runtime.run(cases.record_case, UPSTREAM, sample_case(next(numbers)))
-                sink.append((time.perf_counter() - start) / PER_ROUND)
+                for document in documents:
+                    runtime.run(cases.record_case, UPSTREAM, document)
+                middle = time.perf_counter()
+                for document in documents:
+                    runtime.run(cases.confirm_payment, UPSTREAM, document["case_no"], PAYMENT)
+                end = time.perf_counter()
+                timings.setdefault(("record a case", audited), []).append(
+                    (middle - start) / PER_ROUND
+                )
+                timings.setdefault(("issue a certificate", audited), []).append(
+                    (end - middle) / PER_ROUND
+                )
         Context.audit = real_audit  # type: ignore[method-assign]
         runtime.close()
-    a, b = statistics.median(with_log) * 1000, statistics.median(without) * 1000
-    print(f"record case with audit log: {a:.2f} ms, without: {b:.2f} ms, ratio {a / b:.3f}")
+    for operation in ("record a case", "issue a certificate"):
+        a = statistics.median(timings[(operation, True)]) * 1000
+        b = statistics.median(timings[(operation, False)]) * 1000
+        print(f"{operation:20} with audit log {a:6.2f} ms, without {b:6.2f} ms, ratio {a / b:.3f}")
 
 
 def long_log(entries: int) -> None:

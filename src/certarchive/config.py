@@ -55,7 +55,6 @@ class Settings:
     public_base_url: str
     agency: AgencyConfig
     font_path: Path | None
-    session_secret: str | None
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:
@@ -135,5 +134,4 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         public_base_url=base_url,
         agency=agency_config(raw),
         font_path=Path(font) if font else None,
-        session_secret=_optional(raw, "session_secret", "") or None,
     )

@@ -4,9 +4,8 @@ turning refusals into CONTRACT.md's exit codes and messages."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,16 +51,6 @@ def read_settings(config: str) -> Settings:
 def fail(message: str, code: int = 1) -> None:
     click.echo(message, err=True)
     sys.exit(code)
-
-
-def config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "-c",
-        "--config",
-        default=lambda: os.environ.get("CERTARCHIVE_CONFIG", DEFAULT_CONFIG),
-        show_default="$CERTARCHIVE_CONFIG or etc/certarchive.ini",
-        help="PasteDeploy ini file",
-    )(fn)
 
 
 @contextmanager

@@ -26,10 +26,6 @@ class Registry(Persistent):
     def agency(self, name: str) -> Agency:
         return self.agencies[name]
 
-    def default_agency(self) -> Agency:
-        """The first agency: a county deployment has exactly one."""
-        return self.agencies[next(self.agencies.keys())]
-
 
 class RegistryMissing(Exception):
     """The database holds no registry yet: run ``certarchive init``."""

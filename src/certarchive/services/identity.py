@@ -247,10 +247,6 @@ def end_session(ctx: Context, session_id: str | None) -> bool:
     return False
 
 
-def session_count(ctx: Context) -> int:
-    return len(ctx.registry.sessions)
-
-
 def _purge_some(tree: Any, now: datetime) -> None:
     """Delete expired sessions, a batch at a time from a random place (amortised clean-up)."""
     start = secrets.token_hex(2)

@@ -61,11 +61,6 @@ class RateLimiter:
             hits.append(now)
             return Decision(True, 0, False)
 
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()
-            self._refused.clear()
-
     def _sweep(self, now: float) -> None:
         stale = [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]
         for key in stale:

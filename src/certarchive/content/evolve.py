@@ -12,6 +12,7 @@ from datetime import datetime
 
 from BTrees.OOBTree import OOBTree
 
+from certarchive.content.records import RecordLog
 from certarchive.content.registry import Registry
 
 
@@ -37,6 +38,8 @@ class RegistryOutdated(Exception):
 def evolve(registry: Registry, now: datetime) -> list[str]:
     """Run the steps the registry has not run yet; return their names."""
     done = []
+    if not hasattr(registry, "evolved"):  # registries made before steps were recorded
+        registry.evolved = RecordLog()
     for number in range(registry.generation, LATEST):
         name, step = STEPS[number]
         step(registry)

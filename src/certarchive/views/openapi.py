@@ -291,6 +291,18 @@ def _op(
     return op
 
 
+def _serial_listing(title: str, key: str, item: str) -> dict[str, Any]:
+    """GET of a certificate's list of ``item`` records (history, versions)."""
+    listing = {
+        "type": "object",
+        "properties": {
+            "serial": {"type": ["string", "null"]},
+            key: {"type": "array", "items": _ref(item)},
+        },
+    }
+    return {"get": _op(title, "registry", STAFF, {**_ok(listing), **_REFUSALS}, [SERIAL])}
+
+
 def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"200": _json(schema, description)}
 
@@ -441,46 +453,12 @@ PATHS: dict[str, dict[str, Any]] = {
             [SERIAL],
         )
     },
-    "/api/v1/certificates/{serial}/history": {
-        "get": _op(
-            "办理过程 / workflow history",
-            "registry",
-            STAFF,
-            {
-                **_ok(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "serial": {"type": ["string", "null"]},
-                            "history": {"type": "array", "items": _ref("HistoryEntry")},
-                        },
-                    }
-                ),
-                **_REFUSALS,
-            },
-            [SERIAL],
-        )
-    },
-    "/api/v1/certificates/{serial}/versions": {
-        "get": _op(
-            "版本 / versions (metadata only)",
-            "registry",
-            STAFF,
-            {
-                **_ok(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "serial": {"type": ["string", "null"]},
-                            "versions": {"type": "array", "items": _ref("Version")},
-                        },
-                    }
-                ),
-                **_REFUSALS,
-            },
-            [SERIAL],
-        )
-    },
+    "/api/v1/certificates/{serial}/history": _serial_listing(
+        "办理过程 / workflow history", "history", "HistoryEntry"
+    ),
+    "/api/v1/certificates/{serial}/versions": _serial_listing(
+        "版本 / versions (metadata only)", "versions", "Version"
+    ),
     "/api/v1/certificates/{serial}/versions/{number}": {
         "get": _op(
             "某一版本的数据与修改 / one version's data and its changes",

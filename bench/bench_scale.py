@@ -132,6 +132,14 @@ def main() -> None:
     parser.add_argument("--small", type=Path, default=Path("var/bench/10k"))
     parser.add_argument("--large", type=Path, default=Path("var/bench/100k"))
     args = parser.parse_args()
+    missing = [str(path) for path in (args.small, args.large) if not (path / "Data.fs").exists()]
+    if missing:
+        print(
+            f"no registry at {', '.join(missing)}: build them first, e.g.\n"
+            "  .venv/bin/python bench/generate.py --certificates 10000 --var var/bench/10k\n"
+            "  .venv/bin/python bench/generate.py --certificates 100000 --var var/bench/100k"
+        )
+        return
     small = measure("small", args.small)
     large = measure("large", args.large)
     print(f"\nissuance rate, large / small: {large['rate'] / small['rate']:.3f} (target ≥ 0.90)")

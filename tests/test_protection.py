@@ -13,10 +13,11 @@ import pytest
 
 from certarchive.crypto.sm import DecryptionError
 from certarchive.services import cases, certificates
+from certarchive.services.case_documents import add_document
 from certarchive.services.certdata import read_data
 from certarchive.services.permissions import SYSTEM
 from certarchive.validation.samples import sample_case
-from tests.conftest import REGISTRAR
+from tests.conftest import REGISTRAR, UPSTREAM
 
 DEMO = 6
 
@@ -37,8 +38,19 @@ def stored_bytes(var: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(var.rglob("*")) if p.is_file())
 
 
-def test_no_id_number_or_phone_in_any_stored_byte(cli_run: Any, tmp_path: Path) -> None:
+def test_no_id_number_or_phone_in_any_stored_byte(
+    cli_run: Any, runtime_of: Any, tmp_path: Path
+) -> None:
     assert cli_run("init", "--demo", str(DEMO)).exit_code == 0
+    # A scanned application that shows the holder's ID number, as real scans do.
+    holder = sample_case(0)["certificates"][0]["holders"][0]
+    scan = f"%PDF-1.4 申请人 {holder['name']} 身份证号 {holder['id_number']}".encode()
+    runtime = runtime_of()
+    runtime.run(
+        add_document, UPSTREAM, sample_case(0)["case_no"], "申请书.pdf", "application/pdf", scan
+    )
+    runtime.close()
+    assert cli_run("check").exit_code == 0
     data = stored_bytes(tmp_path / "var")
     # The scan works: a non-personal value stored in clear is found.
     assert sample_case(0)["certificates"][0]["unit_number"].encode() in data
@@ -133,3 +145,23 @@ def test_versions_survive_packing(runtime: Any, run: Any) -> None:
     first = run(on(certificates.data_of, 1), actor=REGISTRAR)
     assert first == document["certificates"][0]
     assert run(on(certificates.data_of, 4), actor=REGISTRAR)["notes"] == "更正 2"
+
+
+def test_check_names_a_scanned_document_that_changed(run: Any) -> None:
+    """H-5.2.2: the stored SM3 of each scanned document is recomputed by `check`."""
+    from certarchive.services.cases import get_case
+    from certarchive.services.integrity import check_registry
+
+    document = sample_case(0)
+    run(cases.record_case, document)
+    run(add_document, document["case_no"], "a.pdf", "application/pdf", b"%PDF-1.4 scan")
+    assert run(check_registry, actor=SYSTEM).ok
+
+    def falsify(ctx: Any) -> None:
+        case = get_case(ctx, document["case_no"])
+        case.documents._records[1] = dict(case.documents[1], digest="0" * 64)
+
+    run(falsify, actor=SYSTEM)
+    report = run(check_registry, actor=SYSTEM)
+    assert report.documents == 1
+    assert report.problems == [f"{document['case_no']} 扫描件 1: 摘要不符 / digest differs"]

@@ -36,6 +36,7 @@ class CaseFile(Persistent):
         self.payment: dict[str, Any] | None = None
         self.filed_at: datetime | None = None
         self.history = RecordLog()
+        self.documents = RecordLog()  # scanned application documents, encrypted blobs
 
     def __repr__(self) -> str:
         return f"<CaseFile {self.case_no} {self.state}>"

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
 from certarchive.crypto.sm import DecryptionError, sm3_hex
 from certarchive.documents.metadata import certificate_metadata, compare_metadata, read_metadata
 from certarchive.findings import Findings
+from certarchive.services.case_documents import document_bytes
 from certarchive.services.certdata import data_digest, read_data, read_file
 from certarchive.services.context import Context
 from certarchive.services.issuance import certificate_document
@@ -24,6 +26,7 @@ class IntegrityReport(Findings):
     certificates: int = 0
     versions: int = 0
     files: int = 0
+    documents: int = 0
 
 
 def _check_certificate(ctx: Context, cert: Certificate, report: IntegrityReport) -> None:
@@ -52,12 +55,29 @@ def _check_certificate(ctx: Context, cert: Certificate, report: IntegrityReport)
                 report.problems.append(f"{label} 文件 {file['number']}: {difference}")
 
 
+def _check_documents(ctx: Context, case: CaseFile, report: IntegrityReport) -> None:
+    for record in case.documents:
+        report.documents += 1
+        try:
+            data = document_bytes(ctx, case, record["number"])
+        except DecryptionError:
+            report.problems.append(
+                f"{case.case_no} 扫描件 {record['number']}: 无法解密 / does not decrypt"
+            )
+            continue
+        if sm3_hex(data) != record["digest"]:
+            report.problems.append(
+                f"{case.case_no} 扫描件 {record['number']}: 摘要不符 / digest differs"
+            )
+
+
 def check_registry(ctx: Context) -> IntegrityReport:
-    """Every certificate of every agency the actor may see."""
+    """Every certificate and scanned document of every agency the actor may see."""
     report = IntegrityReport()
-    registry = ctx.registry
-    for name in registry.agencies:
-        for cert in ctx.agency(name).certificates.values():
+    for agency in ctx.visible_agencies():
+        for cert in agency.certificates.values():
             report.certificates += 1
             _check_certificate(ctx, cert, report)
+        for case in agency.cases.values():
+            _check_documents(ctx, case, report)
     return report

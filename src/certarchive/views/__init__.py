@@ -29,6 +29,8 @@ ROUTES = (
     ("api.case", "/api/v1/cases/{case_no}"),
     ("api.case.payment", "/api/v1/cases/{case_no}/payment"),
     ("api.case.file", "/api/v1/cases/{case_no}/file"),
+    ("api.case.documents", "/api/v1/cases/{case_no}/documents"),
+    ("api.case.document", "/api/v1/cases/{case_no}/documents/{number}"),
     ("api.filing_queue", "/api/v1/filing-queue"),
     ("api.certificate", "/api/v1/certificates/{serial}"),
     ("api.certificate.pdf", "/api/v1/certificates/{serial}/pdf"),

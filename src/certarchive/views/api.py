@@ -14,12 +14,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from certarchive.services import cases, certificates, holders
+from certarchive.services import case_documents, cases, certificates, holders
 from certarchive.services.certificates import get_certificate
-from certarchive.services.errors import NotFound
+from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.identity import SESSION_TIMEOUTS, end_session
 from certarchive.views.common import json_object, limit_rate, pdf_response
-from certarchive.views.errors import error_response
+from certarchive.views.errors import TooLarge, error_response
 from certarchive.views.security import resolve_identity
 
 HOLDER_WRONG = "证件号码或下载码不正确 / wrong ID number or download code"
@@ -217,6 +217,62 @@ def file_case(request: Request) -> dict[str, Any]:
     body = json_object(request, required=False)
     comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
     return cases.file_case(request.ctx, request.matchdict["case_no"], comment[:500])
+
+
+@view_config(
+    route_name="api.case.documents",
+    request_method="POST",
+    renderer="json",
+    permission="case.write",
+)
+def add_document(request: Request) -> dict[str, Any]:
+    """A scanned document as multipart ``file`` (and an optional ``name``)."""
+    limit = case_documents.MAX_BYTES
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise TooLarge(f"文件过大 / the file exceeds {limit} bytes")
+    upload = request.POST.get("file") if request.content_type == "multipart/form-data" else None
+    if upload is None or not hasattr(upload, "file"):
+        raise Invalid(
+            "请以multipart/form-data上传file / upload multipart field file", {"file": "required"}
+        )
+    data = upload.file.read(limit + 1)
+    name = request.POST.get("name") or upload.filename
+    result = case_documents.add_document(
+        request.ctx, request.matchdict["case_no"], name, upload.type, data
+    )
+    request.response.status = 201
+    return result
+
+
+@view_config(
+    route_name="api.case.documents",
+    request_method="GET",
+    renderer="json",
+    permission="case.read",
+)
+def list_documents(request: Request) -> dict[str, Any]:
+    case_no = request.matchdict["case_no"]
+    return {"case_no": case_no, "documents": case_documents.list_documents(request.ctx, case_no)}
+
+
+@view_config(
+    route_name="api.case.document",
+    request_method="GET",
+    permission="certificate.read_personal",
+)
+def read_document(request: Request) -> Response:
+    text = request.matchdict["number"]
+    if not text.isascii() or not text.isdigit():
+        raise NotFound("扫描件不存在 / no such document")
+    record, data = case_documents.read_document(
+        request.ctx, request.matchdict["case_no"], int(text)
+    )
+    response = Response(body=data, content_type=record["content_type"])
+    extension = record["content_type"].rsplit("/", 1)[1].replace("jpeg", "jpg")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="document-{record["number"]}.{extension}"'
+    )
+    return response
 
 
 # --- holders ------------------------------------------------------------------------------

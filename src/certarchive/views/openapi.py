@@ -325,6 +325,25 @@ def _reason(extra: dict[str, Any] | None = None, required: tuple[str, ...] = ("r
     }
 
 
+_SCANNED_DOCUMENT = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "integer"},
+        "name": {"type": "string"},
+        "content_type": {"enum": ["application/pdf", "image/jpeg", "image/png"]},
+        "size": {"type": "integer"},
+        "digest": {"type": "string", "description": "SM3 of the document, hex"},
+        "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "string"},
+    },
+}
+DOCUMENT_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/healthz": {
         "get": _op(
@@ -398,6 +417,72 @@ PATHS: dict[str, dict[str, Any]] = {
             {**_ok(_ref("Case")), "409": _error("Conflict"), **_REFUSALS},
             [CASE_NO],
             _body({"type": "object", "properties": {"comment": {"type": "string"}}}, False),
+        )
+    },
+    "/api/v1/cases/{case_no}/documents": {
+        "get": _op(
+            "扫描件列表 / the case's scanned documents (metadata)",
+            "registry",
+            STAFF,
+            {
+                **_ok(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "case_no": {"type": "string"},
+                            "documents": {"type": "array", "items": _ref("ScannedDocument")},
+                        },
+                    }
+                ),
+                **_REFUSALS,
+            },
+            [CASE_NO],
+        ),
+        "post": _op(
+            "上传扫描件 / add a scanned document (PDF, JPEG or PNG, stored encrypted)",
+            "upstream",
+            STAFF,
+            {
+                "201": _json(_ref("ScannedDocument"), "stored"),
+                "413": _error("TooLarge"),
+                "422": _error("Invalid"),
+                **_REFUSALS,
+            },
+            [CASE_NO],
+            {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "name": {"type": "string", "maxLength": 100},
+                            },
+                        }
+                    }
+                },
+            },
+        ),
+    },
+    "/api/v1/cases/{case_no}/documents/{number}": {
+        "get": _op(
+            "下载扫描件 / download a scanned document",
+            "registry",
+            STAFF,
+            {
+                "200": {
+                    "description": "the document as uploaded",
+                    "content": {
+                        media: {"schema": {"type": "string", "format": "binary"}}
+                        for media in ("application/pdf", "image/jpeg", "image/png")
+                    },
+                },
+                **_REFUSALS,
+            },
+            [CASE_NO, DOCUMENT_NUMBER],
+            description="Needs the permission to read personal data (registrar); audited.",
         )
     },
     "/api/v1/filing-queue": {
@@ -800,6 +885,7 @@ DOCUMENT: dict[str, Any] = {
             "HistoryEntry": _HISTORY,
             "CertificateMetadata": _METADATA,
             "Version": _VERSION,
+            "ScannedDocument": _SCANNED_DOCUMENT,
             "PaymentResult": {
                 "type": "object",
                 "properties": {

@@ -17,7 +17,14 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.certificate import Certificate
-from certarchive.services import cases, certificates, corrections, identity, overview
+from certarchive.services import (
+    case_documents,
+    cases,
+    certificates,
+    corrections,
+    identity,
+    overview,
+)
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import NotFound, ServiceError
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
@@ -91,6 +98,8 @@ def case_page(request: Request) -> dict[str, Any]:
         "case": summary,
         "certificates": [certificates.metadata(ctx, c) for c in certs] if readable else [],
         "files": {c.id: _files(c) for c in certs},
+        "documents": case_documents.list_documents(ctx, case.case_no),
+        "can_read_documents": _can(request, "certificate.read_personal"),
         "can_file": case.state == "certified" and ready is None,
         "file_refusal": None if ready is None else ready.message,
     }

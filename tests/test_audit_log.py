@@ -204,7 +204,7 @@ def test_sharing_log_is_separate_with_its_own_key(run: Any) -> None:
     assert "certificate:x" not in objects
 
 
-def test_a_bad_checkpoint_file_is_a_usage_error(
+def test_a_bad_checkpoint_file_is_refused(
     cli_run: Any, populated: Path, tmp_path: Path
 ) -> None:
     bogus = tmp_path / "bogus.json"

@@ -286,3 +286,19 @@ def test_admin_totp_unlock_and_client_revoke(cli_run: Any) -> None:
     assert clients == [
         {"key_id": key_id, "name": "bank", "scopes": ["certificates:read"], "revoked": True}
     ]
+
+
+def test_a_tampered_revoked_file_is_invalid_offline(
+    demo: Any, runtime_of: Any, tmp_path: Path
+) -> None:
+    """A revocation stamp in a file whose signature fails proves nothing: invalid, not revoked."""
+    pdf = current_pdf(runtime_of, tmp_path, revoke=True)
+    key = tmp_path / "seal.pem"
+    demo("seal", "export-public", "--out", str(key))
+    data = bytearray(pdf.read_bytes())
+    data[data.index(b"/Title") + 2] ^= 0x01
+    tampered = tmp_path / "tampered-revoked.pdf"
+    tampered.write_bytes(bytes(data))
+    result = demo("verify", str(tampered), "--public-key", str(key), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["result"] == "invalid"

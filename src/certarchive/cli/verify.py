@@ -26,11 +26,8 @@ def offline_result(pdf: bytes, key: SM2PublicKey) -> dict[str, Any]:
     report: VerificationReport = verify_pdf(pdf, key)
     revoked = report.revoked
     return {
-        "result": "valid"
-        if report.valid and revoked is None
-        else "revoked"
-        if revoked
-        else "invalid",
+        # A broken signature decides: a stamp in a tampered file proves nothing.
+        "result": "invalid" if not report.valid else "revoked" if revoked else "valid",
         "file_sm3": sm3_hex(pdf),
         "signer_fingerprint": key.fingerprint(),
         "signatures": [

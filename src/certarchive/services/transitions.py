@@ -6,7 +6,7 @@ web layer can answer 409/403 with the engine's reason.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
@@ -54,7 +54,7 @@ def certificate_label(cert: Certificate) -> str:
     return f"certificate:{cert.serial or cert.id}"
 
 
-def raise_refusal(refused: TransitionRefused) -> None:
+def raise_refusal(refused: TransitionRefused) -> NoReturn:
     if refused.code == "forbidden":
         raise Forbidden(refused.message)
     raise Conflict(refused.message)

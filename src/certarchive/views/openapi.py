@@ -113,13 +113,18 @@ _CERTIFICATE_DATA = {
 }
 _CASE_DOCUMENT = {
     "type": "object",
-    "required": ["case_no", "registration_type", "recorded_at", "delivery", "certificates"],
+    "required": ["case_no", "registration_type", "recorded_at", "delivery"],
     "properties": {
         "case_no": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{6}-[0-9]{6,8}$"},
         "registration_type": {"enum": list(REGISTRATION_TYPES)},
         "recorded_at": {"type": "string", "format": "date-time"},
         "delivery": {"enum": list(DELIVERIES)},
-        "certificates": {"type": "array", "items": _ref("CertificateData"), "maxItems": 100},
+        "certificates": {
+            "type": "array",
+            "items": _ref("CertificateData"),
+            "maxItems": 100,
+            "description": "required, except for a cancellation, which issues none",
+        },
         "replaces": {"type": "array", "items": {"type": "string"}},
     },
 }

@@ -11,6 +11,7 @@ from pyramid_retry import BeforeRetry
 
 from certarchive.config import load_settings
 from certarchive.services.runtime import ATTEMPTS, Runtime, backoff
+from certarchive.views.page_cache import PageCacheMiddleware
 
 
 def _connection(request: Request) -> Any:
@@ -40,4 +41,4 @@ def make_app(raw_settings: Mapping[str, Any], runtime: Runtime | None = None) ->
         config.include("pyramid_tm")
         config.add_request_method(_connection, "conn", reify=True)
         config.include("certarchive.views")
-        return config.make_wsgi_app()
+        return PageCacheMiddleware(config.make_wsgi_app())

@@ -17,6 +17,7 @@ from certarchive.services.context import utc_now
 from certarchive.services.ratelimit import RateLimiter
 from certarchive.views import security
 from certarchive.views.i18n import locale_negotiator, renderer_globals
+from certarchive.views.page_cache import PageCache
 from certarchive.views.settings import load_web_settings
 
 #: route name -> pattern.  Order matters where patterns overlap (/v/{token}.json first).
@@ -102,7 +103,13 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(security.request_context, "ctx", reify=True)
     config.add_view_deriver(security.csrf_deriver)
 
+    config.registry.page_cache = PageCache(web.verify_cache_seconds, web.verify_cache_entries)
     config.add_tween("certarchive.views.tweens.security_headers_factory", under=INGRESS)
+    config.add_tween(
+        "certarchive.views.page_cache.page_cache_factory",
+        under="certarchive.views.tweens.security_headers_factory",
+        over="pyramid_tm.tm_tween_factory",
+    )
     config.add_tween(
         "certarchive.views.tweens.sharing_log_factory",
         under="pyramid_tm.tm_tween_factory",

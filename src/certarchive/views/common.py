@@ -10,8 +10,10 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from certarchive.content.certificate import Certificate
+from certarchive.services.ratelimit import Decision
 from certarchive.validation.identifiers import parse_serial
 from certarchive.views.errors import BadRequest, RateLimited, TooLarge, UnsupportedMediaType
+from certarchive.views.security import client_address
 
 JSON_TYPES = ("application/json", "")
 
@@ -64,8 +66,21 @@ def pdf_response(cert: Certificate, pdf: bytes) -> Response:
     return response
 
 
+#: Where a request keeps the rate limiters' decisions about it (see :func:`rate_decision`).
+RATE_DECISIONS = "certarchive.rate_decisions"
+
+
+def rate_decision(request: Request, name: str) -> Decision:
+    """The ``name`` limiter's decision about this request, taken once: the page cache and
+    the view both ask, and a request must count once (and its refusal be audited once)."""
+    decisions = request.environ.setdefault(RATE_DECISIONS, {})
+    if name not in decisions:
+        decisions[name] = request.registry.rate_limits[name].hit(client_address(request))
+    return decisions[name]
+
+
 def limit_rate(request: Request, name: str) -> None:
-    decision = request.registry.rate_limits[name].hit(request.client_address)
+    decision = rate_decision(request, name)
     if not decision.allowed:
         raise RateLimited(
             f"请求过于频繁，请{decision.retry_after}秒后再试 / too many requests: "

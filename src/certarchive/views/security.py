@@ -59,7 +59,7 @@ class Identity:
 # --- request helpers (added as request methods in includeme) -----------------------------
 
 
-def request_id(request: Request) -> str:
+def request_id(request: Request | None = None) -> str:
     return secrets.token_hex(8)
 
 

@@ -12,6 +12,10 @@ certarchive.verify_max_bytes           5242880      largest file POST /verify ac
 certarchive.api_max_bytes              1048576      largest JSON body the API accepts (413)
 certarchive.cookie_secure              auto         auto: Secure cookies on https requests;
                                                     true / false to force
+certarchive.verify_cache_seconds       5            how long a finished public verification
+                                                    page may be served again (0: never); see
+                                                    :mod:`certarchive.views.page_cache`
+certarchive.verify_cache_entries       10000        how many such pages one process keeps
 =====================================  ===========  ==============================================
 """
 
@@ -37,6 +41,8 @@ class WebSettings:
     verify_max_bytes: int
     api_max_bytes: int
     cookie_secure: str  # auto | true | false
+    verify_cache_seconds: float
+    verify_cache_entries: int
 
     def is_trusted_proxy(self, address: str) -> bool:
         try:
@@ -64,6 +70,17 @@ def _rate(raw: Mapping[str, Any], key: str, default: str) -> tuple[int, float]:
         raise ConfigError(f"setting {PREFIX}{key}: {exc}") from None
 
 
+def _number(raw: Mapping[str, Any], key: str, default: str, kind: type[int | float]) -> Any:
+    text = _get(raw, key, default)
+    try:
+        value = kind(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"setting {PREFIX}{key} must be a number >= 0, not {text!r}")
+    return value
+
+
 def load_web_settings(raw: Mapping[str, Any]) -> WebSettings:
     proxies = []
     for item in _get(raw, "trusted_proxies", "").replace(",", " ").split():
@@ -83,4 +100,6 @@ def load_web_settings(raw: Mapping[str, Any]) -> WebSettings:
         verify_max_bytes=_size(raw, "verify_max_bytes", 5 * 1024 * 1024),
         api_max_bytes=_size(raw, "api_max_bytes", 1024 * 1024),
         cookie_secure=secure,
+        verify_cache_seconds=_number(raw, "verify_cache_seconds", "5", float),
+        verify_cache_entries=_number(raw, "verify_cache_entries", "10000", int),
     )

@@ -27,22 +27,40 @@ CONTENT_SECURITY_POLICY = (
 SHARING_SCOPES = frozenset({"certificates:read", "certificates:download"})
 
 
+#: Headers every response carries: no framing, no type sniffing, no referrer.
+FIXED_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
+def security_header_items(request_id: str, path: str, https: bool) -> list[tuple[str, str]]:
+    """The security headers of a response to ``path``.  Everything but static files is
+    ``no-store``: pages and API answers may carry personal data."""
+    items = [*FIXED_HEADERS, ("X-Request-Id", request_id)]
+    if not path.startswith("/static/"):
+        items.append(("Cache-Control", "no-store"))
+    if https:
+        items.append(("Strict-Transport-Security", "max-age=31536000"))
+    return items
+
+
 def security_headers_factory(handler: Any, registry: Any) -> Any:
     def security_headers(request: Request) -> Response:
         response = handler(request)
-        headers = response.headers
-        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
-        headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        headers["X-Request-Id"] = request.request_id
-        if not request.path_info.startswith("/static/"):
-            headers["Cache-Control"] = "no-store"
-            headers.pop("Expires", None)
-        if request.scheme == "https":
-            headers["Strict-Transport-Security"] = "max-age=31536000"
+        items = security_header_items(
+            request.request_id, request.path_info, request.scheme == "https"
+        )
+        replaced = {name.lower() for name, _ in items}
+        if "cache-control" in replaced:
+            replaced.add("expires")
+        response.headerlist = [
+            header for header in response.headerlist if header[0].lower() not in replaced
+        ] + items
         return response
 
     return security_headers

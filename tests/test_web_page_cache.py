@@ -1,0 +1,186 @@
+"""The cache of public verification pages (H-1.3): served again without Pyramid, never stale
+after a commit, never across languages or signed-in users, rate limits counted on hits,
+and the age and size limits of :class:`certarchive.views.page_cache.PageCache`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pyramid.events import NewRequest
+from webtest import TestApp
+
+from certarchive.config import ConfigError
+from certarchive.views.page_cache import PageCache
+from certarchive.views.settings import load_web_settings
+from tests.test_web_public import api, token_of
+from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
+
+
+class PyramidRequests:
+    """Counts the requests that reach Pyramid's router (a cache hit never does)."""
+
+    def __init__(self, app: Any) -> None:
+        self.paths: list[str] = []
+        app.registry.registerHandler(self, (NewRequest,))
+
+    def __call__(self, event: NewRequest) -> None:
+        self.paths.append(event.request.path_info)
+
+
+def test_second_request_is_served_without_pyramid(site: Site) -> None:
+    app = site.other_app()
+    seen = PyramidRequests(app)
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.40"})
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}"
+    first, second = web.get(url), web.get(url)
+    assert seen.paths == [url]
+    assert second.body == first.body and second.content_type == "text/html"
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert second.headers[header] == first.headers[header]
+    assert second.headers["Cache-Control"] == "no-store"
+    assert second.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+    assert web.get(url + ".json").json == web.get(url + ".json").json
+    assert seen.paths == [url, url + ".json"]
+
+
+def test_a_commit_makes_every_cached_page_stale(site: Site, web: TestApp) -> None:
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}"
+    assert web.get(url + ".json").json["status"] == "valid"
+    assert "已注销" not in web.get(url).text
+    site.web().post_json(
+        api(site, paid["certificates"][0]["serial"], "/revoke"),
+        {"cause": "transfer", "reason": "转移"},
+        headers=site.headers("upstream"),
+    )
+    assert web.get(url + ".json").json["status"] == "revoked"
+    assert "已注销" in web.get(url).text
+
+
+def test_languages_are_cached_apart(site: Site, web: TestApp) -> None:
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}"
+    chinese = web.get(url)
+    english = site.web(HTTP_COOKIE="lang=en").get(url)
+    assert 'lang="zh-CN"' in chinese.text and 'lang="en"' in english.text
+    assert 'lang="zh-CN"' in web.get(url).text
+
+
+def test_signed_in_requests_always_reach_pyramid(site: Site) -> None:
+    """The page header may name a signed-in user: such requests bypass the cache."""
+    app = site.other_app()
+    seen = PyramidRequests(app)
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}"
+    staff = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.42"})
+    site.app, original = app, site.app  # log in through the app under test
+    try:
+        site.login(staff, "registrar")
+    finally:
+        site.app = original
+    anonymous = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.41"})
+    cached = anonymous.get(url).body
+    seen.paths.clear()
+    assert paid["certificates"][0]["serial"] in staff.get(url).text
+    assert anonymous.get(url).body == cached
+    bearer = anonymous.get(url + ".json", headers=site.headers("bank_read"))
+    assert bearer.json["serial"] == paid["certificates"][0]["serial"]
+    assert seen.paths == [url, url + ".json"]  # the staff and the bearer request only
+
+
+def test_query_strings_and_refusals_always_reach_pyramid(site: Site) -> None:
+    app = site.other_app()
+    seen = PyramidRequests(app)
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.43"})
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}"
+    unknown = "/v/" + "B" * 32
+    for _ in range(2):
+        web.get(url + "?utm=qr")
+        web.get(unknown, status=404)
+    assert seen.paths == [url, unknown] * 2
+
+
+def test_rate_limit_counts_cache_hits_and_audits_one_refusal(site: Site) -> None:
+    app = site.other_app(**{"certarchive.ratelimit.verify": "3/60"})
+    address = "203.0.113.150"
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": address})
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}.json"
+    for _ in range(3):
+        web.get(url)
+    before = len(site.entries())
+    for _ in range(3):
+        refused = web.get(url, status=429)
+        assert refused.json["error"] == "rate_limited"
+    refusals = [e for e in site.entries()[before:] if e.get("client") == address]
+    assert [e["result"] for e in refusals] == ["refused"]
+
+
+def test_cache_off_sends_every_request_to_pyramid(site: Site) -> None:
+    app = site.other_app(**{"certarchive.verify_cache_seconds": "0"})
+    seen = PyramidRequests(app)
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.44"})
+    _doc, paid = site.issued()
+    url = f"/v/{token_of(paid)}"
+    web.get(url)
+    web.get(url)
+    assert seen.paths == [url, url]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Page:
+    """What :meth:`PageCache.put` reads of a response."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.headers = {"Content-Type": "text/html; charset=UTF-8"}
+
+
+def test_entries_expire_within_the_age_limit() -> None:
+    clock = Clock()
+    cache = PageCache(seconds=5, size=10, clock=clock)
+    cache.put(("/v/a", "zh"), Page(b"a"), b"tid1")  # type: ignore[arg-type]
+    assert cache.get(("/v/a", "zh"), b"tid1").body == b"a"
+    assert cache.get(("/v/a", "en"), b"tid1") is None
+    clock.now += 5.0
+    assert cache.get(("/v/a", "zh"), b"tid1") is None and len(cache) == 0
+    cache.put(("/v/a", "zh"), Page(b"a"), b"tid1")  # type: ignore[arg-type]
+    clock.now += 3.7  # under three quarters of the limit: always still fresh
+    assert cache.get(("/v/a", "zh"), b"tid1") is not None
+    assert cache.get(("/v/a", "zh"), b"tid2") is None and len(cache) == 0
+
+
+def test_the_least_recently_used_page_goes_first() -> None:
+    cache = PageCache(seconds=60, size=2, clock=Clock())
+    for name in ("a", "b"):
+        cache.put((f"/v/{name}", "zh"), Page(name.encode()), b"t")  # type: ignore[arg-type]
+    assert cache.get(("/v/a", "zh"), b"t") is not None
+    cache.put(("/v/c", "zh"), Page(b"c"), b"t")  # type: ignore[arg-type]
+    assert len(cache) == 2
+    assert cache.get(("/v/b", "zh"), b"t") is None
+    assert cache.get(("/v/a", "zh"), b"t") is not None
+    assert not PageCache(seconds=0, size=2).enabled and not PageCache(seconds=5, size=0).enabled
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("verify_cache_seconds", "-1"),
+        ("verify_cache_seconds", "soon"),
+        ("verify_cache_entries", "1.5"),
+        ("verify_cache_entries", "-3"),
+    ],
+)
+def test_bad_cache_settings_name_the_setting(setting: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"certarchive.{setting}"):
+        load_web_settings({f"certarchive.{setting}": value})

@@ -28,12 +28,17 @@ class PyramidRequests:
         self.paths.append(event.request.path_info)
 
 
-def test_second_request_is_served_without_pyramid(site: Site) -> None:
-    app = site.other_app()
-    seen = PyramidRequests(app)
-    web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.40"})
+def watched(site: Site, address: str, **settings: str) -> tuple[TestApp, PyramidRequests, str]:
+    """An app of its own on the site's registry (so that its cache starts empty), the
+    requests that reach its router, and the page of a newly issued certificate."""
+    app = site.other_app(**settings)
     _doc, paid = site.issued()
-    url = f"/v/{token_of(paid)}"
+    web = TestApp(app, extra_environ={"REMOTE_ADDR": address})
+    return web, PyramidRequests(app), f"/v/{token_of(paid)}"
+
+
+def test_second_request_is_served_without_pyramid(site: Site) -> None:
+    web, seen, url = watched(site, "192.0.2.40")
     first, second = web.get(url), web.get(url)
     assert seen.paths == [url]
     assert second.body == first.body and second.content_type == "text/html"
@@ -91,11 +96,7 @@ def test_signed_in_requests_always_reach_pyramid(site: Site) -> None:
 
 
 def test_query_strings_and_refusals_always_reach_pyramid(site: Site) -> None:
-    app = site.other_app()
-    seen = PyramidRequests(app)
-    web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.43"})
-    _doc, paid = site.issued()
-    url = f"/v/{token_of(paid)}"
+    web, seen, url = watched(site, "192.0.2.43")
     unknown = "/v/" + "B" * 32
     for _ in range(2):
         web.get(url + "?utm=qr")
@@ -120,11 +121,7 @@ def test_rate_limit_counts_cache_hits_and_audits_one_refusal(site: Site) -> None
 
 
 def test_cache_off_sends_every_request_to_pyramid(site: Site) -> None:
-    app = site.other_app(**{"certarchive.verify_cache_seconds": "0"})
-    seen = PyramidRequests(app)
-    web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.44"})
-    _doc, paid = site.issued()
-    url = f"/v/{token_of(paid)}"
+    web, seen, url = watched(site, "192.0.2.44", **{"certarchive.verify_cache_seconds": "0"})
     web.get(url)
     web.get(url)
     assert seen.paths == [url, url]

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from certarchive.audit.log import LOG_NAMES, get_log, signing_key
+from certarchive.audit.log import LOG_NAMES, AppendOnlyLog, get_log, signing_key
 from certarchive.audit.verify import LogReport, load_checkpoint_file, verify_log
 from certarchive.crypto.sm import SM2PublicKey
 from certarchive.services.context import Context
-from certarchive.services.errors import Invalid
+from certarchive.services.errors import Conflict, Invalid, NotFound
+from certarchive.validation.identifiers import mask_identifiers_in
+
+MAX_ENTRIES = 1000  # entries per read: a page an auditor's tool can hold and we can serve
+MAX_SEQ = 2**31 - 1  # the logs' IOBTrees take 32-bit keys: a larger one is a TypeError
 
 
 def _log_name(name: str) -> str:
     if name not in LOG_NAMES:
-        raise Invalid("日志名称无效 / unknown log", {"log": " | ".join(LOG_NAMES)})
+        raise NotFound("日志不存在 / no such log: " + " | ".join(LOG_NAMES))
     return name
+
+
+def _whole_number(value: Any) -> int | None:
+    """``value`` as an int if it is one or the decimal text of one (a query parameter)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
+
+
+def _numbers(ranges: Mapping[str, tuple[Any, int, int]]) -> dict[str, int]:
+    """Each ``name: (value, low, high)`` as an int within [low, high]; otherwise Invalid
+    naming every bad one, so a caller fixes them all at once."""
+    numbers: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    for name, (value, low, high) in ranges.items():
+        number = _whole_number(value)
+        if number is None or not low <= number <= high:
+            problems[name] = f"须为{low}至{high}的整数 / must be a whole number {low}..{high}"
+        else:
+            numbers[name] = number
+    if problems:
+        raise Invalid("参数无效 / invalid parameters", problems)
+    return numbers
 
 
 def integrate_logs(ctx: Context) -> dict[str, dict[str, Any] | None]:
@@ -29,6 +59,7 @@ def integrate_logs(ctx: Context) -> dict[str, dict[str, Any] | None]:
 
 def checkpoint_document(ctx: Context, name: str) -> dict[str, Any]:
     """The newest checkpoint with the log's public key: what an auditor keeps outside."""
+    ctx.require("audit.read")
     log = get_log(ctx.conn, _log_name(name))
     checkpoint = log.latest_checkpoint()
     return {
@@ -51,11 +82,92 @@ def verify(ctx: Context, name: str, external_text: str | None = None) -> LogRepo
     return verify_log(log, external, key)
 
 
-def entries(ctx: Context, name: str, start: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """Sequenced entries for auditors; entries hold no personal data by construction."""
+def entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> list[dict[str, Any]]:
+    """Sequenced entries from ``start``, at most ``limit`` (1..MAX_ENTRIES).
+
+    Entries name objects by serial or id and states by digest, so they hold no personal data
+    by construction, except one field: ``object`` of a refused or shared call is taken from
+    the URL the caller typed, which may hold an ID number or a phone number instead of a
+    serial.  Callers without the right to read personal data get that masked (H-5.2.3); the
+    system (``audit export``) gets the entries as they are hashed in the log.
+    """
     ctx.require("audit.read")
     log = get_log(ctx.conn, _log_name(name))
-    return [
-        {"seq": seq, "integrated_at": record["integrated_at"], **record["entry"]}
-        for seq, record in log.entries.items(start, start + limit - 1)
-    ]
+    wanted = _numbers({"start": (start, 0, MAX_SEQ), "limit": (limit, 1, MAX_ENTRIES)})
+    first = wanted["start"]
+    last = min(first + wanted["limit"] - 1, MAX_SEQ)
+    personal = "certificate.read_personal" in ctx.actor.permissions
+    found = []
+    for seq, record in log.entries.items(first, last):
+        entry = {"seq": seq, "integrated_at": record["integrated_at"], **record["entry"]}
+        if not personal and isinstance(entry.get("object"), str):
+            entry["object"] = mask_identifiers_in(entry["object"])
+        found.append(entry)
+    return found
+
+
+def read_entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> dict[str, Any]:
+    """An auditor's page of the log, itself audited (H-5.2.4) as reads of scanned documents
+    are: who read which part of which log is traceable too."""
+    page = entries(ctx, name, start, limit)
+    log = get_log(ctx.conn, name)
+    ctx.audit(
+        "audit.read",
+        f"log:{name}",
+        detail={"start": _whole_number(start), "count": len(page)},
+    )
+    return {"log": name, "size": log.size, "entries": page}
+
+
+def _sequenced(log: AppendOnlyLog) -> int:
+    """The log's sequenced size; a proof needs at least one sequenced entry."""
+    if log.size == 0:
+        raise Conflict("日志尚无已排序的条目 / the log has no sequenced entries yet")
+    return log.size
+
+
+def _within(size: Any, total: int) -> int:
+    """``size`` if it is a valid tree size of the log, else the whole log: the bound that
+    the other parameter is checked against, so both can be named in one answer."""
+    number = _whole_number(size)
+    return number if number is not None and 1 <= number <= total else total
+
+
+def inclusion_proof(ctx: Context, name: str, seq: Any, size: Any = None) -> dict[str, Any]:
+    """RFC 6962 audit path of entry ``seq`` in the tree of the first ``size`` entries
+    (default: the whole sequenced log, the newest checkpoint's size).
+
+    The caller recomputes the entry's leaf from the entry it read and checks the path
+    against the root of a signed checkpoint of that size it holds.
+    """
+    ctx.require("audit.read")
+    log = get_log(ctx.conn, _log_name(name))
+    total = _sequenced(log)
+    size = total if size is None else size
+    checked = _numbers({"size": (size, 1, total), "seq": (seq, 0, _within(size, total) - 1)})
+    index, tree_size = checked["seq"], checked["size"]
+    return {
+        "log": name,
+        "seq": index,
+        "size": tree_size,
+        "leaf_hash": log.entries[index]["leaf"].hex(),
+        "proof": [node.hex() for node in log.inclusion_proof(index, tree_size)],
+    }
+
+
+def consistency_proof(ctx: Context, name: str, first: Any, second: Any = None) -> dict[str, Any]:
+    """RFC 6962 proof that the tree of ``first`` entries is a prefix of the tree of
+    ``second`` (default: the whole sequenced log): an auditor's kept checkpoint still
+    stands inside today's log."""
+    ctx.require("audit.read")
+    log = get_log(ctx.conn, _log_name(name))
+    total = _sequenced(log)
+    second = total if second is None else second
+    checked = _numbers({"first": (first, 1, _within(second, total)), "second": (second, 1, total)})
+    older, newer = checked["first"], checked["second"]
+    return {
+        "log": name,
+        "first": older,
+        "second": newer,
+        "proof": [node.hex() for node in log.consistency_proof(older, newer)],
+    }

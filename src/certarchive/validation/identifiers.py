@@ -451,3 +451,20 @@ def mask_id_number(number: str) -> str:
 def mask_phone(phone: str) -> str:
     """First 3 and last 4 digits kept: 138****0000."""
     return _keep_ends(phone, 3, 4)
+
+
+# A resident ID number (GB 11643) or a mobile number standing alone in free text: not part
+# of a longer run of letters and digits, so that hex ids, digests and serials never match.
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
+
+
+def mask_identifiers_in(text: str) -> str:
+    """``text`` with every ID-number-shaped and phone-shaped token masked as above.
+
+    For text a caller typed that reaches a log (a mistyped URL holding an ID number instead
+    of a serial): the shape is recognised whether or not the check digit is right, since a
+    mistyped ID number is still somebody's. Names cannot be recognised in free text.
+    """
+    text = _ID_NUMBER_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)

@@ -43,6 +43,11 @@ ROUTES = (
     ("api.certificate.reissue", "/api/v1/certificates/{serial}/reissue"),
     ("api.certificate.revoke", "/api/v1/certificates/{serial}/revoke"),
     ("api.certificate.paper", "/api/v1/certificates/{serial}/paper"),
+    # auditors (JSON)
+    ("api.audit.entries", "/api/v1/audit/{log}/entries"),
+    ("api.audit.checkpoint", "/api/v1/audit/{log}/checkpoint"),
+    ("api.audit.inclusion", "/api/v1/audit/{log}/proofs/inclusion"),
+    ("api.audit.consistency", "/api/v1/audit/{log}/proofs/consistency"),
     # holders (JSON)
     ("api.holder.session", "/api/v1/holder/session"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),

@@ -12,7 +12,9 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
+from certarchive.audit.log import LOG_NAMES
 from certarchive.content.principals import SCOPES
+from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
 from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES
 from certarchive.validation.case import (
     CO_OWNERSHIPS,
@@ -347,6 +349,139 @@ DOCUMENT_NUMBER = {
     "in": "path",
     "required": True,
     "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+
+LOG = {
+    "name": "log",
+    "in": "path",
+    "required": True,
+    "description": "audit: 审计日志 / the audit log; sharing: 共享服务日志 / the sharing log "
+    "(H-5.2.5)",
+    "schema": {"enum": list(LOG_NAMES)},
+}
+
+
+def _count(name: str, description: str, minimum: int, maximum: int | None = None) -> dict[str, Any]:
+    """An optional whole-number query parameter."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+_AUDIT_ENTRY = {
+    "type": "object",
+    "properties": {
+        "seq": {"type": "integer", "description": "position in the log, from 0"},
+        "integrated_at": {"type": "string", "format": "date-time"},
+        "time": {"type": "string", "format": "date-time"},
+        "actor": {"type": ["string", "null"]},
+        "role": {"type": ["string", "null"]},
+        "action": {"type": "string"},
+        "object": {
+            "type": ["string", "null"],
+            "description": "ID and phone numbers typed into URLs are masked unless the caller "
+            "may read personal data (H-5.2.3)",
+        },
+        "before": {"type": ["string", "null"], "description": "SM3 of the state before"},
+        "after": {"type": ["string", "null"], "description": "SM3 of the state after"},
+        "result": {"type": ["string", "null"]},
+        "request_id": {"type": ["string", "null"]},
+        "client": {"type": ["string", "null"]},
+        "detail": {"type": "object"},
+    },
+}
+_CHECKPOINT = {
+    "type": "object",
+    "properties": {
+        "log": {"enum": list(LOG_NAMES)},
+        "size": {"type": "integer"},
+        "root": {"type": "string", "description": "Merkle tree root (SM3), hex"},
+        "time": {"type": "string", "format": "date-time"},
+        "key": {"type": "string", "description": "fingerprint of the log's SM2 key"},
+        "signature": {"type": "string", "description": "SM2 signature, hex"},
+    },
+}
+_HEXES = {"type": "array", "items": {"type": "string"}, "description": "node hashes, hex"}
+
+
+def _audit_read(
+    summary: str, schema: dict[str, Any], parameters: list[dict[str, Any]], text: str
+) -> dict[str, Any]:
+    """GET of one of a log's documents; 422 names each bad parameter, 404 an unknown log."""
+    responses = {**_ok(schema), "422": _error("Invalid"), **_REFUSALS}
+    if parameters:
+        responses["409"] = _error("Conflict")
+    return {"get": _op(summary, "audit", STAFF, responses, [LOG, *parameters], description=text)}
+
+
+_AUDIT_PATHS = {
+    "/api/v1/audit/{log}/entries": _audit_read(
+        "日志条目 / log entries (H-5.2.4)",
+        {
+            "type": "object",
+            "properties": {
+                "log": {"enum": list(LOG_NAMES)},
+                "size": {"type": "integer", "description": "entries sequenced so far"},
+                "entries": {"type": "array", "items": _ref("AuditEntry")},
+            },
+        },
+        [
+            _count("start", "first entry (seq), default 0", 0, MAX_SEQ),
+            _count("limit", "entries at most, default 100", 1, MAX_ENTRIES),
+        ],
+        "Auditors (role auditor, admin; scope audit:read). Each read is itself audited "
+        "(audit.read).",
+    ),
+    "/api/v1/audit/{log}/checkpoint": _audit_read(
+        "最新检查点 / the newest signed checkpoint and the log's public key",
+        {
+            "type": "object",
+            "properties": {
+                "checkpoint": {"oneOf": [_ref("Checkpoint"), {"type": "null"}]},
+                "public_key_pem": {"type": "string"},
+            },
+        },
+        [],
+        "The document `certarchive audit checkpoint` prints; keep it outside and check the "
+        "log against it later (`audit verify --checkpoint FILE`).",
+    ),
+    "/api/v1/audit/{log}/proofs/inclusion": _audit_read(
+        "包含证明 / inclusion proof of an entry (RFC 6962)",
+        {
+            "type": "object",
+            "properties": {
+                "log": {"enum": list(LOG_NAMES)},
+                "seq": {"type": "integer"},
+                "size": {"type": "integer"},
+                "leaf_hash": {"type": "string"},
+                "proof": _HEXES,
+            },
+        },
+        [
+            {**_count("seq", "the entry", 0), "required": True},
+            _count("size", "tree size, default the whole sequenced log", 1),
+        ],
+        "Check the path against the root of a checkpoint of that size; recompute the leaf "
+        "from the entry.",
+    ),
+    "/api/v1/audit/{log}/proofs/consistency": _audit_read(
+        "一致性证明 / consistency proof between two tree sizes (RFC 6962)",
+        {
+            "type": "object",
+            "properties": {
+                "log": {"enum": list(LOG_NAMES)},
+                "first": {"type": "integer"},
+                "second": {"type": "integer"},
+                "proof": _HEXES,
+            },
+        },
+        [
+            {**_count("first", "the older tree size", 1), "required": True},
+            _count("second", "the newer tree size, default the whole sequenced log", 1),
+        ],
+        "Shows that a kept checkpoint of size first still heads a prefix of the log.",
+    ),
 }
 
 PATHS: dict[str, dict[str, Any]] = {
@@ -739,6 +874,7 @@ PATHS: dict[str, dict[str, Any]] = {
             [SERIAL],
         )
     },
+    **_AUDIT_PATHS,
     "/v/{token}": {
         "get": _op(
             "验证页面 / the verification page the QR code opens (HTML)",
@@ -854,6 +990,7 @@ DOCUMENT: dict[str, Any] = {
             "registrar",
             "archive",
             "holder",
+            "audit",
             "public",
             "operations",
         )
@@ -891,6 +1028,8 @@ DOCUMENT: dict[str, Any] = {
             "CertificateMetadata": _METADATA,
             "Version": _VERSION,
             "ScannedDocument": _SCANNED_DOCUMENT,
+            "AuditEntry": _AUDIT_ENTRY,
+            "Checkpoint": _CHECKPOINT,
             "PaymentResult": {
                 "type": "object",
                 "properties": {

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,12 +50,31 @@ class AgencyConfig:
 
 
 @dataclass(frozen=True)
+class WorkCalendar:
+    """Which days are working days, for deadlines counted in working days (Z-5).
+
+    Monday to Friday, except the configured public holidays, plus the configured make-up
+    working days (调休): the weekend days the State Council's yearly notice makes working
+    days to bridge a holiday block.  Without a configuration it knows weekends only.
+    """
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        return day.weekday() < 5 and day not in self.holidays
+
+
+@dataclass(frozen=True)
 class Settings:
     databases: Mapping[str, str]  # database name -> zodburi URI
     keys_dir: Path
     public_base_url: str
     agency: AgencyConfig
     font_path: Path | None
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:
@@ -120,6 +140,62 @@ def _licence_type(raw: Mapping[str, str], key: str, default: str) -> str:
     return value
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_RANGE_DAYS = 31  # a holiday block is a few days: a longer range is a typo in a year
+
+
+def _day(text: str, key: str) -> date:
+    try:
+        if _DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ConfigError(
+        f"setting {PREFIX}{key}: {text!r} 不是日期 / is not a date YYYY-MM-DD "
+        "(or a range YYYY-MM-DD..YYYY-MM-DD)"
+    )
+
+
+def _days(raw: Mapping[str, str], key: str) -> frozenset[date]:
+    """Dates and inclusive ranges ``A..B``, separated by spaces, commas or new lines."""
+    days: set[date] = set()
+    for token in re.split(r"[\s,]+", _optional(raw, key, "")):
+        if not token:
+            continue
+        first_text, dots, last_text = token.partition("..")
+        first = _day(first_text, key)
+        last = _day(last_text, key) if dots else first
+        span = (last - first).days
+        if not 0 <= span < MAX_RANGE_DAYS:
+            raise ConfigError(
+                f"setting {PREFIX}{key}: {token!r} 范围须在{MAX_RANGE_DAYS}天内且先早后晚 / "
+                f"a range must run forwards and span at most {MAX_RANGE_DAYS} days"
+            )
+        days.update(first + timedelta(days=n) for n in range(span + 1))
+    return frozenset(days)
+
+
+def work_calendar(raw: Mapping[str, str]) -> WorkCalendar:
+    """``certarchive.holidays`` and ``certarchive.workdays``, validated: a make-up working
+    day must be a Saturday or Sunday and no day may be both (either is a typo that would
+    silently move every deadline)."""
+    holidays = _days(raw, "holidays")
+    workdays = _days(raw, "workdays")
+    weekday = min((day for day in workdays if day.weekday() < 5), default=None)
+    if weekday is not None:
+        raise ConfigError(
+            f"setting {PREFIX}workdays: {weekday.isoformat()} 不是周六或周日 / is not a "
+            "Saturday or Sunday (weekdays are working days already)"
+        )
+    both = min(holidays & workdays, default=None)
+    if both is not None:
+        raise ConfigError(
+            f"setting {PREFIX}workdays: {both.isoformat()} 也列在 {PREFIX}holidays 中 / "
+            f"is also listed in {PREFIX}holidays"
+        )
+    return WorkCalendar(holidays, workdays)
+
+
 def load_settings(raw: Mapping[str, str]) -> Settings:
     """Validate the raw ini settings; raise :class:`ConfigError` naming the first bad one."""
     base_url = _required(raw, "public_base_url").rstrip("/")
@@ -134,4 +210,5 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         public_base_url=base_url,
         agency=agency_config(raw),
         font_path=Path(font) if font else None,
+        calendar=work_calendar(raw),
     )

@@ -5,8 +5,10 @@ certificate data because it may quote personal data), when it was received, and 
 the error is in the registry book: an error that is not → revoke and re-issue directly;
 one that is → correction registration first, then re-issue (Z-5).  The reply is due one
 working day after receipt: a request received on a working day is due at the same time
-on the next working day; one received on a Saturday or Sunday is due at the end of the
-following Monday.  Public holidays are not known to the system.
+on the next working day; one received on a day off (a weekend, a public holiday) is due
+at the end of the next working day.  Working days are Monday to Friday, less the public
+holidays and plus the make-up working days (调休) configured as ``certarchive.holidays``
+and ``certarchive.workdays`` (:class:`certarchive.config.WorkCalendar`).
 
 Requests are kept per agency, as plain records in an OOBTree, and closed with the
 resolution taken.
@@ -15,9 +17,10 @@ resolution taken.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from certarchive.config import WorkCalendar
 from certarchive.content.agency import Agency
 from certarchive.services.certificates import find_certificate
 from certarchive.services.context import Context
@@ -31,19 +34,29 @@ RESOLUTIONS = {
     "no_error": "经核实无误 / checked: no error",
 }
 CHANNELS = ("counter", "phone", "online", "other")
+WEEKENDS_ONLY = WorkCalendar()
 
 
-def due_time(received: datetime) -> datetime:
-    """One working day after ``received`` (Monday to Friday, China time)."""
+def _next_working_day(day: date, calendar: WorkCalendar) -> date:
+    day += timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def due_time(received: datetime, calendar: WorkCalendar = WEEKENDS_ONLY) -> datetime:
+    """One working day after ``received``, China time (Z-5).
+
+    Received on a working day: the same time on the next working day.  Received on a day
+    off: the clock starts at the beginning of the next working day, so the reply is due
+    when that day ends (midnight after it).
+    """
     local = received.astimezone(CHINA)
-    if local.weekday() >= 5:  # weekend: the clock starts on Monday morning
-        local = datetime.combine(
-            local.date() + timedelta(days=7 - local.weekday()), time(0), tzinfo=CHINA
-        )
-    due = local + timedelta(days=1)
-    while due.weekday() >= 5:
-        due += timedelta(days=1)
-    return due
+    if calendar.is_working_day(local.date()):
+        due_day, at = _next_working_day(local.date(), calendar), local.time()
+    else:
+        due_day, at = _next_working_day(local.date(), calendar) + timedelta(days=1), time(0)
+    return datetime.combine(due_day, at, tzinfo=CHINA)
 
 
 def _aad(agency: Agency, request_id: str) -> bytes:
@@ -87,7 +100,7 @@ def create_request(
         "serial": cert.serial,
         "case_no": cert.case_no,
         "received_at": received.isoformat(),
-        "due_at": due_time(received).isoformat(),
+        "due_at": due_time(received, ctx.runtime.settings.calendar).isoformat(),
         "channel": channel,
         "in_registry_book": bool(in_registry_book),
         "description_sealed": ctx.keyring.encrypt(

@@ -24,7 +24,7 @@ from certarchive.services.certificates import download_by_holder
 from certarchive.services.context import Context
 from certarchive.services.download_codes import code_matches
 from certarchive.services.errors import Invalid, NotFound
-from certarchive.services.identity import create_session
+from certarchive.services.identity import create_session, delete_expired
 from certarchive.validation.identifiers import normalize
 
 MAX_FAILURES = 5
@@ -38,6 +38,24 @@ class SignIn:
     locked: bool = False
     token: str | None = None
     session: dict[str, Any] = field(default_factory=dict)
+
+
+def attempt_expired(record: dict[str, Any], now: datetime) -> bool:
+    """Whether a failed-attempts record no longer counts: its lock has ended, or (never
+    locked) its last failure is older than the memory window.  Such a record acts exactly
+    like no record, so :func:`purge_expired_attempts` may delete it."""
+    if record.get("locked_until"):
+        return datetime.fromisoformat(record["locked_until"]) <= now
+    return now - datetime.fromisoformat(record["last"]) > ATTEMPT_MEMORY
+
+
+def purge_expired_attempts(ctx: Context, limit: int) -> int:
+    """Delete up to ``limit`` expired failed-attempts records; return how many went.
+
+    Without this, every ID number ever mistyped would keep its record (a blind index and
+    a time) for good.  A live lock and a recent failure stay.
+    """
+    return delete_expired(ctx.registry.holder_attempts, attempt_expired, ctx.now(), limit)
 
 
 def label_of(blind: str) -> str:
@@ -77,16 +95,14 @@ def sign_in(ctx: Context, id_number: Any, code: Any) -> SignIn:
     now = ctx.now()
     attempts = ctx.registry.holder_attempts
     record = attempts.get(blind)
+    if record is not None and attempt_expired(record, now):
+        record = None  # as if never made: what the periodic purge deletes
     if record and record.get("locked_until"):
-        if datetime.fromisoformat(record["locked_until"]) > now:
-            ctx.audit("holder.login.refused", label, result="refused", detail={"step": "locked"})
-            return SignIn(False, locked=True)
-        record = None
+        ctx.audit("holder.login.refused", label, result="refused", detail={"step": "locked"})
+        return SignIn(False, locked=True)
     own = _own_certificates(ctx, normalized, blind)
     if not any(code_matches(ctx, cert, code) for cert in own):
         failures = 1 + (record["failures"] if record else 0)
-        if record and now - datetime.fromisoformat(record["last"]) > ATTEMPT_MEMORY:
-            failures = 1
         new = {"failures": failures, "last": now.isoformat(), "locked_until": None}
         if failures >= MAX_FAILURES:
             new = {

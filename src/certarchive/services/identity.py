@@ -20,7 +20,9 @@ secret and the client's scopes; a revoked client is refused.
 from __future__ import annotations
 
 import hmac
+import itertools
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -247,17 +249,42 @@ def end_session(ctx: Context, session_id: str | None) -> bool:
     return False
 
 
+def delete_expired(
+    tree: Any,
+    expired: Callable[[dict[str, Any], datetime], bool],
+    now: datetime,
+    limit: int | None = None,
+    records: Iterable[tuple[Any, dict[str, Any]]] | None = None,
+) -> int:
+    """Delete the records of ``tree`` that ``expired(record, now)`` says have run out:
+    among ``records`` (default: the whole tree, in key order), at most ``limit`` of them.
+
+    The keys are collected first (a BTree must not change under its own iteration), but
+    lazily, so a sweep with a limit reads only as far as it needs to.
+    """
+    pairs = tree.items() if records is None else records
+    expired_keys = (key for key, record in pairs if expired(record, now))
+    doomed = dict.fromkeys(itertools.islice(expired_keys, limit))
+    for key in doomed:
+        del tree[key]
+    return len(doomed)
+
+
 def _purge_some(tree: Any, now: datetime) -> None:
     """Delete expired sessions, a batch at a time from a random place (amortised clean-up)."""
     start = secrets.token_hex(2)
-    seen = 0
-    for chunk in (tree.items(min=start), tree.items(max=start)):
-        for key, record in list(chunk):
-            if seen >= PURGE_BATCH:
-                return
-            seen += 1
-            if _expired(record, now):
-                del tree[key]
+    window = itertools.chain(tree.items(min=start), tree.items(max=start))
+    delete_expired(tree, _expired, now, records=list(itertools.islice(window, PURGE_BATCH)))
+
+
+def purge_expired_sessions(ctx: Context, limit: int) -> int:
+    """Delete up to ``limit`` expired sessions; return how many went.
+
+    Sign-ins sweep only a batch, and only when someone signs in; the periodic job sweeps
+    the whole tree, so that a quiet server does not keep sessions that can no longer be
+    used (each names a user or a holder's certificates).
+    """
+    return delete_expired(ctx.registry.sessions, _expired, ctx.now(), limit)
 
 
 # --- API clients ------------------------------------------------------------------------

@@ -88,8 +88,10 @@ def entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> list[d
     Entries name objects by serial or id and states by digest, so they hold no personal data
     by construction, except one field: ``object`` of a refused or shared call is taken from
     the URL the caller typed, which may hold an ID number or a phone number instead of a
-    serial.  Callers without the right to read personal data get that masked (H-5.2.3); the
-    system (``audit export``) gets the entries as they are hashed in the log.
+    serial.  :meth:`Context.audit` masks those before they are written; a log kept from
+    before it did holds them as typed, and they cannot be rewritten (the Merkle tree covers
+    them), so callers without the right to read personal data get them masked here as well
+    (H-5.2.3).  The system (``audit export``) gets the entries as they are hashed.
     """
     ctx.require("audit.read")
     log = get_log(ctx.conn, _log_name(name))

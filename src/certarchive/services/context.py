@@ -18,6 +18,7 @@ from certarchive.audit.log import AppendOnlyLog, get_log
 from certarchive.content.agency import Agency
 from certarchive.content.registry import Registry, get_registry
 from certarchive.services.errors import Forbidden, NotFound
+from certarchive.validation.identifiers import mask_identifiers_in
 from certarchive.workflow.engine import Actor
 
 if TYPE_CHECKING:
@@ -97,14 +98,17 @@ class Context:
         detail: dict[str, Any] | None = None,
         log: str = "audit",
     ) -> None:
-        """Append one entry to the audit (or sharing) log in this transaction."""
+        """Append one entry to the audit (or sharing) log in this transaction.
+
+        ``obj`` may come from a URL the caller typed (a refused or shared call): an ID
+        number or phone number there is masked before it reaches the log (H-5.2.3)."""
         self._log(log).append(
             make_entry(
                 time=self.now().isoformat(),
                 actor=self.actor.name,
                 role=self.actor.role,
                 action=action,
-                object=obj,
+                object=mask_identifiers_in(obj),
                 before=before,
                 after=after,
                 result=result,

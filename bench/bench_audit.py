@@ -5,18 +5,21 @@
 1. Recording a case (one transaction, three audit entries) with the audit log and with
    ``Context.audit`` replaced by a no-op, interleaved in one run.  Target: ≤ 10 % slower.
 2. ``audit verify`` on a log of N entries built in the audit database (entries appended
-   and integrated in batches as the server does), timed end to end.
+   and integrated in batches as the server does), timed end to end; then inclusion proofs
+   at the full size, served from the kept subtree hashes and from the leaves alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -25,10 +28,11 @@ from bench.common import PAYMENT, UPSTREAM, open_registry
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 
+from certarchive.audit import merkle
 from certarchive.audit.entry import make_entry
 from certarchive.audit.log import AppendOnlyLog
 from certarchive.audit.verify import verify_log
-from certarchive.crypto.sm import SM2PrivateKey
+from certarchive.crypto.sm import SM2PrivateKey, sm3
 from certarchive.services import cases
 from certarchive.services.context import Context
 from certarchive.validation.samples import sample_case
@@ -105,6 +109,7 @@ def long_log(entries: int) -> None:
         start = time.perf_counter()
         report = verify_log(conn.root()["log"])
         verified = time.perf_counter() - start
+        proofs = proof_times(conn.root()["log"])
         db.close()
     assert report.ok and report.size == entries, report.problems
     print(
@@ -112,6 +117,35 @@ def long_log(entries: int) -> None:
         f"verify {verified:.1f} s = {verified / entries * 1e6:.1f} µs/entry, "
         f"{report.checkpoints} checkpoints"
     )
+    kept, from_leaves = proofs
+    print(
+        f"inclusion proof at the full size, median: {kept * 1000:.2f} ms from the kept "
+        f"subtree hashes, {from_leaves:.1f} s hashing every leaf (×{from_leaves / kept:,.0f})"
+    )
+
+
+def proof_times(log: AppendOnlyLog) -> tuple[float, float]:
+    """Median seconds for an inclusion proof of a random entry in the whole log, served as
+    the log serves it and, for comparison, from the leaves alone (3 of those: slow)."""
+    from_leaves = merkle.subtree_roots(sm3, log.leaf_hashes)
+    rng = random.Random(6962)
+    seqs = [rng.randrange(log.size) for _ in range(21)]
+    kept = timed_each(lambda seq: log.inclusion_proof(seq, log.size), seqs)
+    slow = timed_each(lambda seq: merkle.inclusion_proof(from_leaves, seq, log.size), seqs[:3])
+    for seq in seqs[:3]:
+        assert log.inclusion_proof(seq, log.size) == merkle.inclusion_proof(
+            from_leaves, seq, log.size
+        )
+    return kept, slow
+
+
+def timed_each(fn: Any, arguments: list[int]) -> float:
+    times = []
+    for argument in arguments:
+        start = time.perf_counter()
+        fn(argument)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main() -> None:

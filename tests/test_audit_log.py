@@ -96,9 +96,20 @@ def _recompute_leaf_after_change(log: Any) -> None:
     log.entries[2] = record
 
 
+def _forge_node(log: Any) -> None:
+    """Proofs are served from kept subtree hashes: a forged one is named."""
+    log.nodes[log.nodes.minKey()] = sm3(b"forged")
+
+
+def _drop_node(log: Any) -> None:
+    del log.nodes[log.nodes.maxKey()]
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
+        (_forge_node, "the kept Merkle node (4, 0) does not match"),
+        (_drop_node, "does not match the entries"),
         (_change_entry, "entry 5 was altered"),
         (_delete_entry, "entry 4 is missing"),
         (_reorder_entries, "entry 3 was altered"),
@@ -167,6 +178,14 @@ def test_inclusion_and_consistency_proofs(run: Any) -> None:
         proof = log.consistency_proof(size1, size2)
         assert merkle.verify_consistency(sm3, size1, size2, root1, root2, proof)
         assert not merkle.verify_consistency(sm3, size1, size2, root2, root2, proof)
+        # served from the kept subtree hashes, the same proofs as from the leaves alone
+        assert len(log.nodes) >= size2 // 16 >= 1
+        from_leaves = merkle.subtree_roots(sm3, log.leaf_hashes)
+        for seq in range(size2):
+            assert log.inclusion_proof(seq, size2) == merkle.inclusion_proof(
+                from_leaves, seq, size2
+            )
+        assert proof == merkle.consistency_proof(from_leaves, size1, size2)
 
     run(prove, actor=SYSTEM)
 

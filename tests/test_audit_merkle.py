@@ -17,6 +17,7 @@ from certarchive.audit.merkle import (
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
+    subtree_roots,
     verify_consistency,
     verify_inclusion,
 )
@@ -70,8 +71,13 @@ def naive_root(h, leaf_hashes: list[bytes]) -> bytes:
     return node_hash(h, naive_root(h, leaf_hashes[:k]), naive_root(h, leaf_hashes[k:]))
 
 
-def getter(leaf_hashes: list[bytes]):
-    return lambda start, end: leaf_hashes[start:end]
+def getter(leaf_hashes: list[bytes], h=sha256, stored=None):
+    """``root_of`` for a list of leaf hashes (and, if given, a dict of kept nodes)."""
+    if stored is None:
+        return subtree_roots(h, lambda start, end: leaf_hashes[start:end])
+    return subtree_roots(
+        h, lambda start, end: leaf_hashes[start:end], lambda *key: stored.get(key)
+    )
 
 
 def leaves(count: int, h=sha256) -> list[bytes]:
@@ -124,7 +130,7 @@ def test_our_inclusion_proofs_are_the_vectors_proofs(path):
     hashes = [leaf_hash(sha256, data) for data in RFC_LEAVES[: case["treeSize"]]]
     assert hashes[case["leafIdx"]] == b64(case["leafHash"])
     assert root_from_leaf_hashes(sha256, hashes) == b64(case["root"])
-    proof = inclusion_proof(sha256, getter(hashes), case["leafIdx"], case["treeSize"])
+    proof = inclusion_proof(getter(hashes), case["leafIdx"], case["treeSize"])
     assert proof == proof_of(case)
 
 
@@ -136,7 +142,7 @@ def test_our_consistency_proofs_are_the_vectors_proofs(path):
     hashes = [leaf_hash(sha256, data) for data in RFC_LEAVES[: case["size2"]]]
     assert root_from_leaf_hashes(sha256, hashes[: case["size1"]]) == b64(case["root1"])
     assert root_from_leaf_hashes(sha256, hashes) == b64(case["root2"])
-    proof = consistency_proof(sha256, getter(hashes), case["size1"], case["size2"])
+    proof = consistency_proof(getter(hashes), case["size1"], case["size2"])
     assert proof == proof_of(case)
 
 
@@ -186,7 +192,7 @@ def test_inclusion_proofs_verify_and_alterations_do_not(data):
     index = data.draw(st.integers(min_value=0, max_value=size - 1), label="index")
     hashes = leaves(size)
     root = naive_root(sha256, hashes)
-    proof = inclusion_proof(sha256, getter(hashes), index, size)
+    proof = inclusion_proof(getter(hashes), index, size)
     assert verify_inclusion(sha256, index, size, hashes[index], proof, root)
 
     other = (index + 1) % size
@@ -211,7 +217,7 @@ def test_consistency_proofs_verify_and_alterations_do_not(data):
     size1 = data.draw(st.integers(min_value=1, max_value=size2), label="size1")
     hashes = leaves(size2)
     root1, root2 = naive_root(sha256, hashes[:size1]), naive_root(sha256, hashes)
-    proof = consistency_proof(sha256, getter(hashes), size1, size2)
+    proof = consistency_proof(getter(hashes), size1, size2)
     assert verify_consistency(sha256, size1, size2, root1, root2, proof)
 
     if size1 < size2:
@@ -225,11 +231,68 @@ def test_consistency_proofs_verify_and_alterations_do_not(data):
         assert not verify_consistency(sha256, size1, size2, root1, root2, tampered)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 64, 100, 257])
+def test_the_frontier_reports_every_perfect_subtree_it_completes(size):
+    """Each (level, index, hash) is MTH of leaves index·2^level …, and there is one per
+    perfect aligned subtree of two leaves or more: n − popcount(n) of them."""
+    hashes = leaves(size)
+    frontier = MerkleFrontier(sha256)
+    reported = [node for leaf in hashes for node in frontier.append(leaf)]
+    assert len(reported) == size - size.bit_count()
+    assert len({(level, index) for level, index, _ in reported}) == len(reported)
+    for level, index, node in reported:
+        width = 1 << level
+        assert node == naive_root(sha256, hashes[index * width : (index + 1) * width])
+
+
+def kept_nodes(hashes: list[bytes], lowest: int) -> dict[tuple[int, int], bytes]:
+    frontier = MerkleFrontier(sha256)
+    return {
+        (level, index): node
+        for leaf in hashes
+        for level, index, node in frontier.append(leaf)
+        if level >= lowest
+    }
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_kept_nodes_give_the_same_proofs_from_a_few_leaves(data):
+    size = data.draw(st.integers(min_value=1, max_value=3000), label="size")
+    index = data.draw(st.integers(min_value=0, max_value=size - 1), label="index")
+    size1 = data.draw(st.integers(min_value=1, max_value=size), label="size1")
+    hashes = leaves(size)
+    stored = kept_nodes(hashes, 4)
+    read: list[int] = []
+
+    def counted(start: int, end: int) -> list[bytes]:
+        read.append(end - start)
+        return hashes[start:end]
+
+    with_nodes = subtree_roots(sha256, counted, lambda *key: stored.get(key))
+    assert inclusion_proof(with_nodes, index, size) == inclusion_proof(getter(hashes), index, size)
+    assert consistency_proof(with_nodes, size1, size) == consistency_proof(
+        getter(hashes), size1, size
+    )
+    # only ranges under 16 leaves are hashed from leaves: two proofs, ≤ 12 levels each
+    assert all(width < 16 for width in read) and sum(read) <= 2 * 12 * 15
+
+
+def test_a_wrong_kept_node_makes_the_proof_fail():
+    hashes = leaves(1000)
+    stored = kept_nodes(hashes, 4)
+    stored[(6, 1)] = sha256(b"forged")  # leaves 64…127: a sibling on leaf 0's path
+    root = naive_root(sha256, hashes)
+    proof = inclusion_proof(getter(hashes, stored=stored), 0, 1000)
+    assert not verify_inclusion(sha256, 0, 1000, hashes[0], proof, root)
+    assert proof != inclusion_proof(getter(hashes), 0, 1000)
+
+
 def test_a_rewritten_history_is_not_consistent():
     hashes = leaves(50)
     forged = [*hashes[:20], leaf_hash(sha256, b"forged"), *hashes[21:]]
     root1 = naive_root(sha256, hashes[:30])
-    proof = consistency_proof(sha256, getter(forged), 30, 50)
+    proof = consistency_proof(getter(forged), 30, 50)
     assert not verify_consistency(sha256, 30, 50, root1, naive_root(sha256, forged), proof)
 
 
@@ -238,13 +301,13 @@ def test_a_rewritten_history_is_not_consistent():
 )
 def test_inclusion_proof_refuses_impossible_positions(index, size):
     with pytest.raises(ValueError):
-        inclusion_proof(sha256, getter(leaves(5)), index, size)
+        inclusion_proof(getter(leaves(5)), index, size)
 
 
 @pytest.mark.parametrize(("size1", "size2"), [(0, 3), (4, 3)])
 def test_consistency_proof_refuses_impossible_sizes(size1, size2):
     with pytest.raises(ValueError):
-        consistency_proof(sha256, getter(leaves(5)), size1, size2)
+        consistency_proof(getter(leaves(5)), size1, size2)
 
 
 @pytest.mark.parametrize(
@@ -303,10 +366,10 @@ def test_sm3_proofs_round_trip(size, data):
     size1 = data.draw(st.integers(min_value=1, max_value=size))
     hashes = leaves(size, sm3)
     root = root_from_leaf_hashes(sm3, hashes)
-    proof = inclusion_proof(sm3, getter(hashes), index, size)
+    proof = inclusion_proof(getter(hashes, sm3), index, size)
     assert verify_inclusion(sm3, index, size, hashes[index], proof, root)
     old_root = root_from_leaf_hashes(sm3, hashes[:size1])
-    consistency = consistency_proof(sm3, getter(hashes), size1, size)
+    consistency = consistency_proof(getter(hashes, sm3), size1, size)
     assert verify_consistency(sm3, size1, size, old_root, root, consistency)
     if size > 1:  # the same proof under another hash proves nothing
         assert not verify_inclusion(sha256, index, size, hashes[index], proof, root)

@@ -145,18 +145,24 @@ def test_check_passes_on_a_sound_registry(demo: Any) -> None:
 
 def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: Any) -> None:
     """Schema changes are named, recorded evolve steps run by init."""
+    from certarchive.audit.log import get_log
     from certarchive.content.evolve import LATEST, STEPS
     from certarchive.services.permissions import SYSTEM
 
-    assert cli_run("init").exit_code == 0
+    assert cli_run("init", "--demo", "2").exit_code == 0
+    assert cli_run("audit", "checkpoint").exit_code == 0
     runtime = runtime_of()
+    kept = runtime.run(lambda ctx: dict(get_log(ctx.conn, "audit").nodes), SYSTEM)
+    assert kept  # a few dozen entries: at least one subtree of 16
 
     def rewind(ctx: Any) -> None:
-        """Back to a registry as the first release made it: no sessions, no step record."""
+        """Back to a registry as the first release made it: no sessions, no step record,
+        logs without kept subtree hashes."""
         registry = ctx.registry
         registry.generation = 0
         del registry.sessions
         del registry.evolved
+        del get_log(ctx.conn, "audit").nodes
 
     runtime.run(rewind, SYSTEM)
     runtime.close()
@@ -170,11 +176,12 @@ def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: 
             ctx.registry.generation,
             [e["step"] for e in ctx.registry.evolved],
             len(ctx.registry.sessions),
+            dict(get_log(ctx.conn, "audit").nodes),
         ),
         SYSTEM,
     )
     runtime.close()
-    assert state == (LATEST, [name for name, _step in STEPS], 0)
+    assert state == (LATEST, [name for name, _step in STEPS], 0, kept)
     assert cli_run("check").exit_code == 0
 
 

@@ -9,6 +9,12 @@ sequences the pending entries into the numbered log in one short transaction —
 certificate-transparency log merges its queue — extends the RFC 6962 Merkle tree (SM3)
 and signs a checkpoint of its size and root with the log's own SM2 key.  Nothing is
 capped and nothing is dropped: entries are never deleted.
+
+Integration also keeps the hash of every perfect subtree of at least
+``2**NODE_LEVEL`` leaves (``nodes``, about one per 16 entries), so that an inclusion or
+consistency proof reads O(log n) of them and a few leaves instead of hashing the whole
+log.  They are derived data: a proof against a signed checkpoint verifies only if they
+are right, and ``audit verify`` recomputes and compares each one.
 """
 
 from __future__ import annotations
@@ -39,7 +45,15 @@ def checkpoint_body(log: str, size: int, root: bytes, at: str) -> bytes:
     return canonical({"log": log, "size": size, "root": root.hex(), "time": at})
 
 
+#: Perfect subtrees of 2**NODE_LEVEL leaves and more have their hash kept in ``nodes``.
+NODE_LEVEL = 4
+
+
 class AppendOnlyLog(Persistent):
+    #: (level, index) -> hash of that perfect subtree; None on logs made before it existed,
+    #: until the evolve step ``audit-merkle-nodes`` fills it.
+    nodes: OOBTree | None = None
+
     def __init__(self, name: str, public_key: bytes, private_key_sealed: bytes) -> None:
         self.name = name
         self.public_key = public_key  # verifies this log's checkpoints
@@ -50,6 +64,7 @@ class AppendOnlyLog(Persistent):
         self.size = 0
         self.frontier: tuple[bytes, ...] = ()
         self.checkpoints = IOBTree()  # n (1-based) -> signed checkpoint dict
+        self.nodes = OOBTree()
 
     def append(self, entry: Mapping[str, Any]) -> None:
         """Queue ``entry``; it commits with the caller's transaction and never conflicts."""
@@ -76,7 +91,7 @@ class AppendOnlyLog(Persistent):
         for key, entry in list(self.pending.items()):
             leaf = merkle.leaf_hash(sm3, leaf_data(frontier.size, at, entry))
             self.entries[frontier.size] = {"entry": entry, "integrated_at": at, "leaf": leaf}
-            frontier.append(leaf)
+            self.keep_nodes(frontier.append(leaf))
             del self.pending[key]
             self.pending_count.change(-1)
         self.size, self.frontier = frontier.size, tuple(frontier.hashes)
@@ -103,11 +118,34 @@ class AppendOnlyLog(Persistent):
         for record in self.entries.values(start, end - 1):
             yield record["leaf"]
 
+    def keep_nodes(self, completed: list[tuple[int, int, bytes]]) -> None:
+        """Keep the large perfect subtrees that appending a leaf completed."""
+        if self.nodes is None:
+            self.nodes = OOBTree()
+        for level, index, node in completed:
+            if level >= NODE_LEVEL:
+                self.nodes[(level, index)] = node
+
+    def stored_node(self, level: int, index: int) -> bytes | None:
+        return self.nodes.get((level, index)) if self.nodes is not None else None
+
+    def subtree_roots(self) -> merkle.SubtreeRoot:
+        return merkle.subtree_roots(sm3, self.leaf_hashes, self.stored_node)
+
     def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
-        return merkle.inclusion_proof(sm3, self.leaf_hashes, seq, size)
+        return merkle.inclusion_proof(self.subtree_roots(), seq, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        return merkle.consistency_proof(sm3, self.leaf_hashes, size1, size2)
+        return merkle.consistency_proof(self.subtree_roots(), size1, size2)
+
+    def rebuild_nodes(self) -> int:
+        """Fill ``nodes`` from the sequenced leaves (for logs made before it existed);
+        return how many were kept."""
+        self.nodes = OOBTree()
+        frontier = merkle.MerkleFrontier(sm3)
+        for leaf in self.leaf_hashes(0, self.size):
+            self.keep_nodes(frontier.append(leaf))
+        return len(self.nodes)
 
 
 LOG_NAMES = ("audit", "sharing")

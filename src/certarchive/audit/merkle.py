@@ -8,9 +8,12 @@ Leaves are hashed as ``h(0x00 || data)`` and interior nodes as ``h(0x01 || left 
 so that a leaf can never pass for a node. A tree of n leaves splits at the largest power
 of two k < n: the left subtree is perfect, the right one holds the rest.
 
-Proofs are computed from leaf hashes fetched through a callback ``leaf_hashes(start, end)``
-that yields the hashes of leaves ``start <= i < end`` in order; each proof costs O(n)
-hashing and O(log n) memory. Verifiers never raise: anything malformed is just False.
+Proofs are computed from the roots of subtrees, asked of a callback ``root_of(start,
+end)``. :func:`subtree_roots` builds one from leaf hashes (a callback ``leaf_hashes(start,
+end)`` yielding the hashes of leaves ``start <= i < end`` in order) and, where the caller
+kept them, the hashes of perfect subtrees that :meth:`MerkleFrontier.append` reports as it
+completes them: with those at hand a proof reads O(log n) stored hashes instead of
+hashing every leaf. Verifiers never raise: anything malformed is just False.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from collections.abc import Callable, Iterable, Sequence
 
 Hash = Callable[[bytes], bytes]
 LeafHashes = Callable[[int, int], Iterable[bytes]]
+SubtreeRoot = Callable[[int, int], bytes]
+#: A kept hash of the perfect subtree ``index`` at ``level`` (leaves index·2^level up to
+#: (index+1)·2^level), or None where none was kept.
+StoredNode = Callable[[int, int], bytes | None]
 
 
 def leaf_hash(h: Hash, data: bytes) -> bytes:
@@ -47,15 +54,24 @@ class MerkleFrontier:
         self.size = size
         self.hashes = list(hashes)
 
-    def append(self, leaf: bytes) -> None:
-        """Add the next leaf hash (not the entry: hash it with :func:`leaf_hash` first)."""
+    def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add the next leaf hash (not the entry: hash it with :func:`leaf_hash` first).
+
+        Returns the perfect subtrees this leaf completed, as (level, index, hash): level 1
+        and up, the smallest first.
+        """
         merged = leaf
         size = self.size
+        level = 0
+        completed = []
         while size & 1:  # each trailing 1 bit is a perfect subtree of the new one's size
             merged = node_hash(self._h, self.hashes.pop(), merged)
             size >>= 1
+            level += 1
+            completed.append((level, size, merged))
         self.hashes.append(merged)
         self.size += 1
+        return completed
 
     def root(self) -> bytes:
         """The tree head: perfect subtrees folded right to left; h(b"") for the empty tree."""
@@ -80,11 +96,35 @@ def _split(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
-def _subtree_root(h: Hash, leaf_hashes: LeafHashes, start: int, end: int) -> bytes:
-    return root_from_leaf_hashes(h, leaf_hashes(start, end))
+def _no_stored_nodes(level: int, index: int) -> None:
+    return None
 
 
-def inclusion_proof(h: Hash, leaf_hashes: LeafHashes, index: int, size: int) -> list[bytes]:
+def subtree_roots(
+    h: Hash, leaf_hashes: LeafHashes, stored: StoredNode = _no_stored_nodes
+) -> SubtreeRoot:
+    """``root_of(start, end)``: MTH of leaves ``start <= i < end`` (end > start).
+
+    A perfect, aligned subtree (every left subtree of a proof is one) is looked up in
+    ``stored`` first and hashed from its leaves otherwise; any other range is split as
+    the tree splits it, so only its right edge is ever recomputed.
+    """
+
+    def root_of(start: int, end: int) -> bytes:
+        size = end - start
+        if size & (size - 1) == 0 and start % size == 0:
+            level = size.bit_length() - 1
+            known = stored(level, start >> level)
+            if known is not None:
+                return known
+            return root_from_leaf_hashes(h, leaf_hashes(start, end))
+        middle = start + _split(size)
+        return node_hash(h, root_of(start, middle), root_of(middle, end))
+
+    return root_of
+
+
+def inclusion_proof(root_of: SubtreeRoot, index: int, size: int) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of the first ``size`` leaves.
 
     RFC 6962 §2.1.1, leaf-side sibling first. Raises ValueError unless 0 ≤ index < size.
@@ -96,15 +136,15 @@ def inclusion_proof(h: Hash, leaf_hashes: LeafHashes, index: int, size: int) -> 
     while end - start > 1:  # descend from the root, noting the other side at each level
         middle = start + _split(end - start)
         if index < middle:
-            siblings.append(_subtree_root(h, leaf_hashes, middle, end))
+            siblings.append(root_of(middle, end))
             end = middle
         else:
-            siblings.append(_subtree_root(h, leaf_hashes, start, middle))
+            siblings.append(root_of(start, middle))
             start = middle
     return siblings[::-1]
 
 
-def consistency_proof(h: Hash, leaf_hashes: LeafHashes, size1: int, size2: int) -> list[bytes]:
+def consistency_proof(root_of: SubtreeRoot, size1: int, size2: int) -> list[bytes]:
     """Proof that the tree of ``size1`` leaves is a prefix of the tree of ``size2``.
 
     RFC 6962 §2.1.2. Raises ValueError unless 0 < size1 ≤ size2 (an empty tree proves
@@ -118,14 +158,14 @@ def consistency_proof(h: Hash, leaf_hashes: LeafHashes, size1: int, size2: int) 
     while size1 - start != end - start:
         middle = start + _split(end - start)
         if size1 <= middle:
-            nodes.append(_subtree_root(h, leaf_hashes, middle, end))
+            nodes.append(root_of(middle, end))
             end = middle
         else:
-            nodes.append(_subtree_root(h, leaf_hashes, start, middle))
+            nodes.append(root_of(start, middle))
             start = middle
             complete = False
     if not complete:
-        nodes.append(_subtree_root(h, leaf_hashes, start, end))
+        nodes.append(root_of(start, end))
     return nodes[::-1]
 
 

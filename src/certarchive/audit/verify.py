@@ -2,7 +2,8 @@
 
 The verifier trusts nothing stored beside the entries: it recomputes every leaf from the
 entry, its sequence number and integration time, rebuilds the Merkle tree, and checks
-each signed checkpoint's root, signature, size and time against the rebuilt tree.  A
+each signed checkpoint's root, signature, size and time against the rebuilt tree, and
+each kept subtree hash that proofs are served from against the rebuilt one.  A
 checkpoint kept outside the system (``--checkpoint FILE``) pins the log at a size the
 attacker cannot rewrite: a log rolled back below it, or rewritten before it, fails.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from certarchive.audit import merkle
-from certarchive.audit.log import AppendOnlyLog, checkpoint_body, leaf_data
+from certarchive.audit.log import NODE_LEVEL, AppendOnlyLog, checkpoint_body, leaf_data
 from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.findings import Findings
 
@@ -58,7 +59,12 @@ def _check_entries(log: AppendOnlyLog, report: LogReport) -> dict[int, bytes]:
         if record["integrated_at"] < previous_time:
             report.problems.append(f"条目 {seq} 时间倒序 / entry {seq} is out of time order")
         previous_time = record["integrated_at"]
-        frontier.append(leaf)
+        for level, index, node in frontier.append(leaf):
+            if level >= NODE_LEVEL and log.stored_node(level, index) != node:
+                report.problems.append(
+                    f"证明节点 ({level}, {index}) 与条目不符 / the kept Merkle node "
+                    f"({level}, {index}) does not match the entries"
+                )
         if frontier.size in wanted:
             roots[frontier.size] = frontier.root()
     report.size = frontier.size

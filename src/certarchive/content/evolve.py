@@ -11,13 +11,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 from BTrees.OOBTree import OOBTree
+from ZODB.Connection import Connection
 
+from certarchive.audit.log import LOG_NAMES
 from certarchive.content.records import RecordLog
-from certarchive.content.registry import Registry
+from certarchive.content.registry import ROOT_KEY, Registry
 
 
-def _web_state_trees(registry: Registry) -> None:
+def _web_state_trees(conn: Connection) -> None:
     """Server-side sessions, holder sign-in attempts and per-agency correction requests."""
+    registry = conn.root()[ROOT_KEY]
     for name in ("sessions", "holder_attempts"):
         if not hasattr(registry, name):
             setattr(registry, name, OOBTree())
@@ -27,7 +30,19 @@ def _web_state_trees(registry: Registry) -> None:
             agency.corrections = OOBTree()
 
 
-STEPS: tuple[tuple[str, Callable[[Registry], None]], ...] = (("web-state-trees", _web_state_trees),)
+def _audit_merkle_nodes(conn: Connection) -> None:
+    """Keep the logs' large perfect subtree hashes, so that proofs stop hashing every entry."""
+    for name in LOG_NAMES:
+        log = conn.get_connection(name).root().get("log")
+        if log is not None:
+            log.rebuild_nodes()
+
+
+#: Each step takes the ``main`` connection (the other databases are reached through it).
+STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
+    ("web-state-trees", _web_state_trees),
+    ("audit-merkle-nodes", _audit_merkle_nodes),
+)
 LATEST = len(STEPS)
 
 
@@ -35,14 +50,15 @@ class RegistryOutdated(Exception):
     """The registry's schema is older than the code: run ``certarchive init``."""
 
 
-def evolve(registry: Registry, now: datetime) -> list[str]:
+def evolve(conn: Connection, now: datetime) -> list[str]:
     """Run the steps the registry has not run yet; return their names."""
+    registry = conn.root()[ROOT_KEY]
     done = []
     if not hasattr(registry, "evolved"):  # registries made before steps were recorded
         registry.evolved = RecordLog()
     for number in range(registry.generation, LATEST):
         name, step = STEPS[number]
-        step(registry)
+        step(conn)
         registry.evolved.append({"step": name, "generation": number + 1, "at": now.isoformat()})
         registry.generation = number + 1
         done.append(name)

@@ -37,7 +37,7 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
         if create_log(ctx.conn, name, ctx.keyring):
             created.append(f"{name} log")
     created += ensure_agency(ctx, config)
-    created += [f"evolve step {name}" for name in evolve(root[ROOT_KEY], ctx.now())]
+    created += [f"evolve step {name}" for name in evolve(ctx.conn, ctx.now())]
     for item in created:
         ctx.audit("admin.init", item)
     return created

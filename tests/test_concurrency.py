@@ -7,12 +7,14 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from webtest import TestApp
 
 from certarchive.config import load_settings
 from certarchive.services import cases, certificates
@@ -21,6 +23,7 @@ from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
 from certarchive.validation.identifiers import parse_serial
 from certarchive.validation.samples import sample_case
+from certarchive.web import make_app
 from tests.conftest import UPSTREAM, file_settings
 from tests.servers import postgres_databases, zeo_server
 
@@ -205,3 +208,49 @@ def test_two_processes_racing_first_downloads_collect_once(tmp_path: Path, backe
             return transitions, entries
 
         assert runtime.run(downloads, SYSTEM) == (1, 1)
+
+
+REVOKE_SCRIPT = """
+import json, sys
+from certarchive.config import load_settings
+from certarchive.services import certificates
+from certarchive.services.runtime import Runtime
+from tests.conftest import UPSTREAM
+raw, serial = json.loads(sys.stdin.read())
+runtime = Runtime.open(load_settings(raw))
+runtime.run(
+    lambda ctx: certificates.revoke(
+        ctx, certificates.get_certificate(ctx, serial), "transfer", "转移登记"
+    ),
+    UPSTREAM,
+)
+runtime.close()
+"""
+
+
+@pytest.mark.parametrize(("backend", "cache_seconds"), [("zeo", "600"), ("relstorage", "1")])
+def test_a_cached_page_shows_a_revocation_made_by_another_process(
+    tmp_path: Path, backend: str, cache_seconds: str
+) -> None:
+    """The page cache (H-1.3) on several processes: ZEO's invalidation message makes a
+    page cached for ten minutes stale at once; RelStorage, which learns of other
+    processes' commits only when it polls, shows the change once the age limit passed."""
+    with shared_registry(tmp_path, backend) as (runtime, raw):
+        (case_no,) = record(runtime, range(1))
+        paid = runtime.run(cases.confirm_payment, UPSTREAM, case_no, PAYMENT)
+        serial = paid["certificates"][0]["serial"]
+        token = paid["certificates"][0]["verify_url"].rsplit("/", 1)[1]
+        settings = {
+            "certarchive.verify_cache_seconds": cache_seconds,
+            "certarchive.ratelimit.verify": "100000/60",
+        }
+        app = make_app(raw | settings, runtime)
+        web = TestApp(app, extra_environ={"REMOTE_ADDR": "192.0.2.60"})
+        url = f"/v/{token}.json"
+        assert web.get(url).json["status"] == web.get(url).json["status"] == "valid"
+        run_workers(REVOKE_SCRIPT, [[raw, serial]])
+        deadline = time.monotonic() + 10
+        while web.get(url).json["status"] == "valid":
+            assert time.monotonic() < deadline, "the cached page never showed the revocation"
+            time.sleep(0.05)
+        assert web.get(url).json["status"] == "revoked"

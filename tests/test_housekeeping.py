@@ -71,13 +71,18 @@ def test_expired_attempts_go_and_live_ones_stay(site: Site) -> None:
     everyone = (old_failure, ended_lock, inside_window, live_lock, recent)
     assert all(attempt(site, id_number) is not None for id_number in everyone)
 
+    before = len(site.entries())
     purged = site.run(purge_expired)
     assert purged["holder_attempts"] >= 2
+    purges = [e for e in site.entries()[before:] if e["action"] == "system.purge"]
+    assert [e["detail"] for e in purges] == [purged]
     assert attempt(site, old_failure) is None and attempt(site, ended_lock) is None
     assert attempt(site, inside_window)["failures"] == 1
     assert attempt(site, live_lock)["locked_until"] is not None
     assert attempt(site, recent)["failures"] == 2
-    site.run(purge_expired)  # a second sweep leaves the live ones alone as well
+    before = len(site.entries())
+    assert site.run(purge_expired) == {"sessions": 0, "holder_attempts": 0}
+    assert not [e for e in site.entries()[before:] if e["action"] == "system.purge"]
     assert all(attempt(site, id_number) for id_number in (inside_window, live_lock, recent))
 
     # and they still count: the lock holds, the two failures lead to a lock after three more

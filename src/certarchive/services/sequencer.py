@@ -8,8 +8,8 @@ integrations conflict, and ZODB retries the loser, which then finds nothing to d
 Less often it deletes what has run out: expired sessions (sign-ins sweep only a batch)
 and holder sign-in attempts whose memory window and lock have passed (nothing else ever
 deleted those).  Such a record acts exactly like no record, so deleting it changes no
-outcome; like the sweep at sign-in it writes no audit entry (the log would fill with
-housekeeping), and the server log notes how many went.
+outcome.  A sweep that deleted anything writes one audit entry, ``system.purge``, with
+the counts (no entry per record: the log would fill with housekeeping).
 """
 
 from __future__ import annotations
@@ -34,11 +34,15 @@ SWEEP_LIMIT = 5000  # records of each kind deleted per sweep: one short transact
 
 
 def purge_expired(ctx: Context) -> dict[str, int]:
-    """Delete expired sessions and holder sign-in attempts, in one transaction."""
-    return {
+    """Delete expired sessions and holder sign-in attempts, in one transaction with its
+    audit entry."""
+    purged = {
         "sessions": purge_expired_sessions(ctx, SWEEP_LIMIT),
         "holder_attempts": purge_expired_attempts(ctx, SWEEP_LIMIT),
     }
+    if any(purged.values()):
+        ctx.audit("system.purge", "registry", detail=purged)
+    return purged
 
 
 def _run(runtime: Runtime, what: str, fn: Callable[[Context], Any]) -> Any:

@@ -147,6 +147,8 @@ class PageCacheMiddleware:
         return [page.body]
 
     def _cached(self, environ: dict[str, Any]) -> CachedPage | None:
+        if not environ.get("PATH_INFO", "").startswith("/v/"):
+            return None  # every other request passes at the cost of this comparison
         request = Request(environ)
         request.registry = self.registry
         key = page_key(request)

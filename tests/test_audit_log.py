@@ -127,6 +127,30 @@ def test_tampering_is_found_and_named(
     assert named in result.output
 
 
+def test_a_log_from_before_kept_nodes_verifies_and_proves(
+    cli_run: Any, populated: Path, tmp_path: Path
+) -> None:
+    """A log restored from a backup made before subtree hashes were kept has none: it still
+    verifies (a restore re-checks the logs so), proves from its leaves, and keeps none
+    until the evolve step fills them all."""
+    from certarchive.audit.log import AppendOnlyLog
+
+    tamper(tmp_path, lambda log: delattr(log, "nodes"))
+    result = cli_run("audit", "verify", "--checkpoint", str(populated))
+    assert result.exit_code == 0, result.output
+
+    def prove_and_rebuild(log: AppendOnlyLog) -> None:
+        size = log.size
+        from_leaves = log.inclusion_proof(size - 1, size)
+        log.keep_nodes([(4, 0, sm3(b"not kept"))])
+        assert log.nodes is None
+        assert log.rebuild_nodes() >= 1
+        assert log.inclusion_proof(size - 1, size) == from_leaves
+
+    tamper(tmp_path, prove_and_rebuild)
+    assert cli_run("audit", "verify").exit_code == 0
+
+
 def test_truncating_the_file_is_caught_by_the_saved_checkpoint(
     cli_run: Any, populated: Path, tmp_path: Path
 ) -> None:

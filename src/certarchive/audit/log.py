@@ -50,8 +50,9 @@ NODE_LEVEL = 4
 
 
 class AppendOnlyLog(Persistent):
-    #: (level, index) -> hash of that perfect subtree; None on logs made before it existed,
-    #: until the evolve step ``audit-merkle-nodes`` fills it.
+    #: (level, index) -> hash of that perfect subtree.  None on logs made before it existed
+    #: (restored from an old backup, or not yet evolved): such a log keeps no nodes, serves
+    #: proofs from its leaves, and has none checked, until ``audit-merkle-nodes`` fills it.
     nodes: OOBTree | None = None
 
     def __init__(self, name: str, public_key: bytes, private_key_sealed: bytes) -> None:
@@ -121,7 +122,7 @@ class AppendOnlyLog(Persistent):
     def keep_nodes(self, completed: list[tuple[int, int, bytes]]) -> None:
         """Keep the large perfect subtrees that appending a leaf completed."""
         if self.nodes is None:
-            self.nodes = OOBTree()
+            return  # all or nothing: a log keeps every node from its first entry, or none
         for level, index, node in completed:
             if level >= NODE_LEVEL:
                 self.nodes[(level, index)] = node

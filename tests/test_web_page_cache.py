@@ -174,6 +174,8 @@ def test_the_least_recently_used_page_goes_first() -> None:
     [
         ("verify_cache_seconds", "-1"),
         ("verify_cache_seconds", "soon"),
+        ("verify_cache_seconds", "nan"),
+        ("verify_cache_seconds", "inf"),
         ("verify_cache_entries", "1.5"),
         ("verify_cache_entries", "-3"),
     ],

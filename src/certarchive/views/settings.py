@@ -22,6 +22,7 @@ certarchive.verify_cache_entries       10000        how many such pages one proc
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,12 +72,13 @@ def _rate(raw: Mapping[str, Any], key: str, default: str) -> tuple[int, float]:
 
 
 def _number(raw: Mapping[str, Any], key: str, default: str, kind: type[int | float]) -> Any:
+    """A finite number >= 0 (``nan`` and ``inf`` parse as floats but mean nothing here)."""
     text = _get(raw, key, default)
     try:
         value = kind(text)
     except ValueError:
         value = -1
-    if value < 0:
+    if not math.isfinite(value) or value < 0:
         raise ConfigError(f"setting {PREFIX}{key} must be a number >= 0, not {text!r}")
     return value
 

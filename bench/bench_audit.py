@@ -1,10 +1,15 @@
 """The price of the audit log, and verifying a long one (issue #5).
 
-    .venv/bin/python bench/bench_audit.py [--entries 1000000]
+    .venv/bin/python bench/bench_audit.py [--entries 1000000] [--rounds 9]
 
-1. Recording a case (one transaction, three audit entries) with the audit log and with
-   ``Context.audit`` replaced by a no-op, interleaved in one run.  Target: ≤ 10 % slower.
-2. ``audit verify`` on a log of N entries built in the audit database (entries appended
+1. Recording a case (one transaction, three audit entries) and issuing a certificate,
+   without the audit log (``Context.audit`` replaced by a no-op) and with it, entries
+   queued in the main database's outbox (``audit_queue = main``, the default) or in the
+   audit database (``audit_queue = log``); the variants take turns in one run, in a
+   rotating order.  Each round of an audited variant ends by sequencing its entries
+   (both transactions of :func:`sequence_logs`), timed apart: the request pays the first
+   figure, the server the second as well.  Target: ≤ 10 % slower.
+2. ``audit verify`` on a log of N entries built in the audit database (entries queued
    and integrated in batches as the server does), timed end to end; then inclusion proofs
    at the full size, served from the kept subtree hashes and from the leaves alone.
 """
@@ -12,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import statistics
 import sys
@@ -31,46 +37,84 @@ from ZODB.FileStorage import FileStorage
 from certarchive.audit import merkle
 from certarchive.audit.entry import make_entry
 from certarchive.audit.log import AppendOnlyLog
+from certarchive.audit.queue import enqueue
 from certarchive.audit.verify import verify_log
 from certarchive.crypto.sm import SM2PrivateKey, sm3
 from certarchive.services import cases
+from certarchive.services.audit import sequence_logs
 from certarchive.services.context import Context
+from certarchive.services.runtime import Runtime
 from certarchive.validation.samples import sample_case
 
-ROUNDS = 7
-PER_ROUND = 20
+PER_ROUND = 100  # operations per round; an audited round then sequences them
+VARIANTS = ("without", "main", "log")  # no audit log; audit_queue = main; audit_queue = log
+OPERATIONS = ("record a case", "issue a certificate")
 
 
-def overhead() -> None:
-    """Interleaved rounds with and without the audit log, for recording and for issuing."""
+def overhead(rounds: int) -> None:
+    """Every variant once per round, in a rotating order; medians of per-operation times."""
     real_audit = Context.audit
-    timings: dict[tuple[str, bool], list[float]] = {}
+    times: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         runtime = open_registry(Path(folder))
         numbers = iter(range(0, 3 * 10**6, 3))  # one right certificate per case
-        for _ in range(ROUNDS):
-            for audited in (True, False):
+        for n in range(rounds):
+            for variant in VARIANTS[n % 3 :] + VARIANTS[: n % 3]:
+                audited = variant != "without"
                 Context.audit = real_audit if audited else (lambda *a, **k: None)  # type: ignore[method-assign]
+                if audited:
+                    runtime.settings = dataclasses.replace(runtime.settings, audit_queue=variant)
                 documents = [sample_case(next(numbers)) for _ in range(PER_ROUND)]
-                start = time.perf_counter()
-                for document in documents:
-                    runtime.run(cases.record_case, UPSTREAM, document)
-                middle = time.perf_counter()
-                for document in documents:
-                    runtime.run(cases.confirm_payment, UPSTREAM, document["case_no"], PAYMENT)
-                end = time.perf_counter()
-                timings.setdefault(("record a case", audited), []).append(
-                    (middle - start) / PER_ROUND
-                )
-                timings.setdefault(("issue a certificate", audited), []).append(
-                    (end - middle) / PER_ROUND
-                )
+                for operation, seconds in one_round(runtime, documents, audited).items():
+                    times.setdefault((operation, variant), []).append(seconds / PER_ROUND)
         Context.audit = real_audit  # type: ignore[method-assign]
         runtime.close()
-    for operation in ("record a case", "issue a certificate"):
-        a = statistics.median(timings[(operation, True)]) * 1000
-        b = statistics.median(timings[(operation, False)]) * 1000
-        print(f"{operation:20} with audit log {a:6.2f} ms, without {b:6.2f} ms, ratio {a / b:.3f}")
+    report(times)
+
+
+def one_round(runtime: Runtime, documents: list[dict[str, Any]], audited: bool) -> dict[str, float]:
+    """Seconds for recording the cases, then for issuing them, each followed (when audited)
+    by sequencing what they queued."""
+    spent = {}
+    for operation in OPERATIONS:
+        start = time.perf_counter()
+        for document in documents:
+            if operation == "record a case":
+                runtime.run(cases.record_case, UPSTREAM, document)
+            else:
+                runtime.run(cases.confirm_payment, UPSTREAM, document["case_no"], PAYMENT)
+        spent[operation] = time.perf_counter() - start
+        start = time.perf_counter()
+        if audited:
+            sequence_logs(runtime)
+        spent[operation + " +seq"] = time.perf_counter() - start
+    return spent
+
+
+def report(times: dict[tuple[str, str], list[float]]) -> None:
+    def median(operation: str, variant: str) -> float:
+        return statistics.median(times[(operation, variant)]) * 1000
+
+    for operation in OPERATIONS:
+        bare = median(operation, "without")
+        print(f"{operation}: without the audit log {bare:.3f} ms")
+        for variant in VARIANTS[1:]:
+            request = median(operation, variant)
+            server = (
+                statistics.median(
+                    a + b
+                    for a, b in zip(
+                        times[(operation, variant)],
+                        times[(operation + " +seq", variant)],
+                        strict=True,
+                    )
+                )
+                * 1000
+            )
+            print(
+                f"  audit_queue = {variant:4}: {request:.3f} ms, ratio {request / bare:.3f}; "
+                f"with sequencing {server:.3f} ms, ratio {server / bare:.3f}"
+            )
 
 
 def long_log(entries: int) -> None:
@@ -85,7 +129,8 @@ def long_log(entries: int) -> None:
         batch = 10_000
         for first in range(0, entries, batch):
             for n in range(first, min(first + batch, entries)):
-                log.append(
+                enqueue(
+                    log.pending,
                     make_entry(
                         time=datetime.now(UTC).isoformat(),
                         actor="client:upstream",
@@ -95,7 +140,7 @@ def long_log(entries: int) -> None:
                         before="0" * 64,
                         after="f" * 64,
                         result="ok",
-                    )
+                    ),
                 )
             log.integrate(key, datetime.now(UTC))
             transaction.commit()
@@ -151,8 +196,9 @@ def timed_each(fn: Any, arguments: list[int]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    overhead()
+    overhead(args.rounds)
     long_log(args.entries)
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import PAYMENT, UPSTREAM, open_registry
 
 from certarchive.services import cases
-from certarchive.services.audit import integrate_logs
+from certarchive.services.audit import sequence_logs
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.runtime import Runtime
 from certarchive.validation.samples import sample_case
@@ -58,13 +58,13 @@ def generate(runtime: Runtime, target: int, batch: int) -> int:
         made += runtime.run(record_and_pay, UPSTREAM, numbers)
         n += batch
         if n % (batch * 10) == 0:
-            runtime.run(integrate_logs, SYSTEM)
+            sequence_logs(runtime)
         rate = made / max(time.monotonic() - began, 1e-9)
         left = (target - have - made) / rate if rate else 0
         sys.stderr.write(
             f"\r{have + made}/{target} certificates, {rate:.1f}/s, {left / 60:.0f} min left "
         )
-    runtime.run(integrate_logs, SYSTEM)
+    sequence_logs(runtime)
     sys.stderr.write("\n")
     return have + made
 

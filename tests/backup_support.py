@@ -20,12 +20,13 @@ from BTrees.OOBTree import OOBTree
 from click.testing import CliRunner, Result
 from ZODB.blob import Blob
 
-from certarchive.audit.log import LOG_NAMES, get_log
+from certarchive.audit.log import get_log
+from certarchive.audit.queue import LOG_NAMES, get_outbox
 from certarchive.cli.backup import backup
 from certarchive.cli.common import CliState
 from certarchive.config import Settings, load_settings
 from certarchive.services import certificates
-from certarchive.services.audit import integrate_logs
+from certarchive.services.audit import sequence_logs
 from certarchive.services.certdata import read_data, read_file
 from certarchive.services.context import Context
 from certarchive.services.demo import load_demo
@@ -68,7 +69,7 @@ def populate(runtime: Runtime, cases: int = 3) -> None:
     first, second, *_ = serials(runtime)
     runtime.run(_on(first, certificates.revoke, "cancellation", "注销登记"), REGISTRAR)
     runtime.run(_on(second, certificates.download_by_holder), HOLDER)
-    runtime.run(integrate_logs, SYSTEM)
+    sequence_logs(runtime)
 
 
 def add_bulk_blobs(runtime: Runtime, megabytes: int, seed: int = 0) -> None:
@@ -119,7 +120,7 @@ def dump(runtime: Runtime) -> dict[str, Any]:
         for name in LOG_NAMES:
             log = get_log(ctx.conn, name)
             logs[name] = {
-                "entries": list(log.iter_entries()),
+                "entries": list(log.iter_entries(outbox=get_outbox(ctx.conn))),
                 "checkpoints": list(log.checkpoints.values()),
                 "size": len(log),
             }

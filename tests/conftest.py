@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from certarchive.audit.log import get_log
+from certarchive.audit.queue import get_outbox
 from certarchive.config import Settings, load_settings
 from certarchive.services.permissions import SYSTEM, client_actor, staff_actor
 from certarchive.services.runtime import Runtime
@@ -16,6 +18,11 @@ from certarchive.services.setup import initialise
 UPSTREAM = client_actor("upstream", ("cases:write",))
 REGISTRAR = staff_actor("li.registrar", "registrar")
 ARCHIVIST = staff_actor("wang.archivist", "archivist")
+
+
+def log_entries(ctx: Any, name: str = "audit") -> list[dict[str, Any]]:
+    """Every entry of log ``name``: sequenced, then still queued (in the outbox too)."""
+    return list(get_log(ctx.conn, name).iter_entries(outbox=get_outbox(ctx.conn)))
 
 
 def file_settings(var: Path, **overrides: str) -> dict[str, str]:

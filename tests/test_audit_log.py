@@ -20,7 +20,7 @@ from certarchive.services import audit as audit_services
 from certarchive.services import cases
 from certarchive.services.permissions import SYSTEM
 from certarchive.validation.samples import sample_case
-from tests.conftest import UPSTREAM
+from tests.conftest import UPSTREAM, log_entries
 
 
 @pytest.fixture
@@ -227,9 +227,7 @@ def test_concurrent_appends_do_not_conflict_and_lose_nothing(runtime: Any) -> No
     for thread in threads:
         thread.join()
     runtime.run(audit_services.integrate_logs, SYSTEM)
-    objects = runtime.run(
-        lambda ctx: [e["object"] for e in get_log(ctx.conn, "audit").iter_entries()], SYSTEM
-    )
+    objects = [e["object"] for e in runtime.run(log_entries, SYSTEM)]
     appended = sorted(o for o in objects if o.startswith("thread:"))
     assert appended == sorted(f"thread:{n}:{i}" for n in range(4) for i in range(10))
     report = runtime.run(audit_services.verify, SYSTEM, "audit")
@@ -243,7 +241,7 @@ def test_sharing_log_is_separate_with_its_own_key(run: Any) -> None:
     audit = run(audit_services.checkpoint_document, "audit", actor=SYSTEM)
     assert checkpoints["sharing"]["size"] == 1
     assert sharing["public_key_pem"] != audit["public_key_pem"]
-    objects = run(lambda ctx: [e["object"] for e in get_log(ctx.conn, "audit").iter_entries()])
+    objects = [e["object"] for e in run(log_entries)]
     assert "certificate:x" not in objects
 
 
@@ -259,9 +257,11 @@ def test_a_bad_checkpoint_file_is_refused(
 
 def test_every_change_has_its_entry_in_the_same_transaction(run: Any) -> None:
     """A refused change leaves neither the change nor an entry (H-5.2.4)."""
-    before = run(lambda ctx: len(get_log(ctx.conn, "audit")))
+    before = run(log_entries)
     document = sample_case(0)
     document["delivery"] = "nonsense"
     with pytest.raises(Exception, match="invalid"):
         run(cases.record_case, document, actor=UPSTREAM)
-    assert run(lambda ctx: len(get_log(ctx.conn, "audit"))) == before
+    assert run(log_entries) == before
+    run(cases.record_case, sample_case(0), actor=UPSTREAM)
+    assert len(run(log_entries)) == len(before) + 3  # the search above could find entries

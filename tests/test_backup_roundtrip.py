@@ -23,9 +23,8 @@ from certarchive.backup.verify import stream_aad
 from certarchive.config import Settings
 from certarchive.crypto.keyring import Keyring
 from certarchive.services import certificates
-from certarchive.services.audit import integrate_logs
+from certarchive.services.audit import sequence_logs
 from certarchive.services.demo import load_demo
-from certarchive.services.permissions import SYSTEM
 from certarchive.services.runtime import Runtime
 from certarchive.validation.samples import sample_case
 from tests.backup_support import dump, populate, restored_settings, serials
@@ -83,7 +82,7 @@ def test_incremental_chain_restores_newest_and_any_earlier_snapshot(
         ),
         REGISTRAR,
     )
-    runtime.run(integrate_logs, SYSTEM)
+    sequence_logs(runtime)
     second = export_snapshot(settings.databases, repository, key, incremental=True)
 
     assert second.kind == "incremental" and second.sequence == 2

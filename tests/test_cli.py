@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from certarchive.validation.samples import sample_case
-from tests.conftest import file_settings, write_ini
+from tests.conftest import file_settings, log_entries, write_ini
 
 
 @pytest.fixture
@@ -146,6 +146,7 @@ def test_check_passes_on_a_sound_registry(demo: Any) -> None:
 def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: Any) -> None:
     """Schema changes are named, recorded evolve steps run by init."""
     from certarchive.audit.log import get_log
+    from certarchive.audit.queue import OUTBOX_KEY
     from certarchive.content.evolve import LATEST, STEPS
     from certarchive.services.permissions import SYSTEM
 
@@ -157,12 +158,14 @@ def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: 
 
     def rewind(ctx: Any) -> None:
         """Back to a registry as the first release made it: no sessions, no step record,
-        logs without kept subtree hashes."""
+        logs without kept subtree hashes, no outbox, an entry queued as a dict."""
         registry = ctx.registry
         registry.generation = 0
         del registry.sessions
         del registry.evolved
         del get_log(ctx.conn, "audit").nodes
+        del ctx.conn.root()[OUTBOX_KEY]
+        get_log(ctx.conn, "audit").pending["0-first-release"] = {"action": "test.legacy"}
 
     runtime.run(rewind, SYSTEM)
     runtime.close()
@@ -176,12 +179,15 @@ def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: 
             ctx.registry.generation,
             [e["step"] for e in ctx.registry.evolved],
             len(ctx.registry.sessions),
-            dict(get_log(ctx.conn, "audit").nodes),
+            {key: get_log(ctx.conn, "audit").nodes.get(key) for key in kept},
+            OUTBOX_KEY in ctx.conn.root(),
+            [e["action"] for e in log_entries(ctx)].count("test.legacy"),
+            len(get_log(ctx.conn, "audit").pending),
         ),
         SYSTEM,
     )
     runtime.close()
-    assert state == (LATEST, [name for name, _step in STEPS], 0, kept)
+    assert state == (LATEST, [name for name, _step in STEPS], 0, kept, True, 1, 0)
     assert cli_run("check").exit_code == 0
 
 

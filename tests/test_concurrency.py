@@ -24,7 +24,7 @@ from certarchive.services.setup import initialise
 from certarchive.validation.identifiers import parse_serial
 from certarchive.validation.samples import sample_case
 from certarchive.web import make_app
-from tests.conftest import UPSTREAM, file_settings
+from tests.conftest import UPSTREAM, file_settings, log_entries
 from tests.servers import postgres_databases, zeo_server
 
 PAYMENT = {"receipt_no": "R-1", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
@@ -149,12 +149,8 @@ def run_workers(script: str, payloads: list[Any]) -> None:
 
 
 def audited_issues(runtime: Runtime) -> int:
-    from certarchive.audit.log import get_log
-
     def count(ctx: Any) -> int:
-        return sum(
-            e["action"] == "certificate.issue" for e in get_log(ctx.conn, "audit").iter_entries()
-        )
+        return sum(e["action"] == "certificate.issue" for e in log_entries(ctx))
 
     return runtime.run(count, SYSTEM)
 
@@ -197,14 +193,9 @@ def test_two_processes_racing_first_downloads_collect_once(tmp_path: Path, backe
         run_workers(DOWNLOAD_SCRIPT, [[raw, serial]] * 2)
 
         def downloads(ctx: Any) -> tuple[int, int]:
-            from certarchive.audit.log import get_log
-
             cert = certificates.get_certificate(ctx, serial)
             transitions = sum(h["transition"] == "download" for h in cert.history)
-            entries = sum(
-                e["action"] == "certificate.download"
-                for e in get_log(ctx.conn, "audit").iter_entries()
-            )
+            entries = sum(e["action"] == "certificate.download" for e in log_entries(ctx))
             return transitions, entries
 
         assert runtime.run(downloads, SYSTEM) == (1, 1)

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 
-from certarchive.audit.log import get_log
 from certarchive.services import cases, certificates
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Forbidden, Invalid, NotFound
 from certarchive.services.permissions import holder_actor
 from certarchive.validation.samples import sample_case
-from tests.conftest import ARCHIVIST, REGISTRAR
+from tests.conftest import ARCHIVIST, REGISTRAR, log_entries
 
 HOLDER = holder_actor("test")
 PAYMENT = {"receipt_no": "R-0001", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
@@ -35,7 +34,7 @@ def cert_attr(run: Any, key: str, attr: str) -> Any:
 
 
 def audit_actions(run: Any) -> list[str]:
-    return run(lambda ctx: [e["action"] for e in get_log(ctx.conn, "audit").iter_entries()])
+    return [e["action"] for e in run(log_entries)]
 
 
 def test_record_creates_drafts_and_audits(run: Any) -> None:

@@ -295,8 +295,12 @@ def test_an_id_number_an_older_version_logged_is_masked_for_auditors(site: Site)
     id_number = "411524198811230021"
 
     def log_as_before(ctx: Any) -> None:
+        """Queued as older versions queued: a dict in the log's own pending tree."""
         entry = make_entry(time=ctx.now().isoformat(), action="refused.api.certificate")
-        get_log(ctx.conn, "sharing").append({**entry, "object": f"certificate:{id_number}"})
+        get_log(ctx.conn, "sharing").pending["0-older"] = {
+            **entry,
+            "object": f"certificate:{id_number}",
+        }
 
     site.run(log_as_before)
     integrate(site)

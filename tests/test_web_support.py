@@ -21,7 +21,6 @@ import pyotp
 import pytest
 from webtest import TestApp
 
-from certarchive.audit.log import get_log
 from certarchive.config import load_settings
 from certarchive.services.context import utc_now
 from certarchive.services.identity import enroll_totp
@@ -30,7 +29,7 @@ from certarchive.services.runtime import Runtime
 from certarchive.services.setup import add_client, add_user, initialise
 from certarchive.validation.samples import sample_case
 from certarchive.web import make_app
-from tests.conftest import file_settings
+from tests.conftest import file_settings, log_entries
 
 PASSWORD = "correct horse 2026"
 USERS = {
@@ -155,7 +154,7 @@ class Site:
         return response.json["token"]
 
     def entries(self, log: str = "audit") -> list[dict[str, Any]]:
-        return self.runtime.run(lambda ctx: list(get_log(ctx.conn, log).iter_entries()), SYSTEM)
+        return self.runtime.run(log_entries, SYSTEM, log)
 
     def run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return self.runtime.run(fn, SYSTEM, *args, **kwargs)

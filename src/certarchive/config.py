@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from certarchive.audit.queue import QUEUE_PLACES
 from certarchive.documents.model import STATEMENT_PROOF, STATEMENT_RIGHT
 from certarchive.validation.identifiers import check_credit_code
 
@@ -75,6 +76,7 @@ class Settings:
     agency: AgencyConfig
     font_path: Path | None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    audit_queue: str = "main"  # where log entries commit with their change: main | log
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:
@@ -201,6 +203,9 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
     base_url = _required(raw, "public_base_url").rstrip("/")
     if urlsplit(base_url).scheme not in {"http", "https"} or not urlsplit(base_url).netloc:
         raise ConfigError(f"setting {PREFIX}public_base_url must be an http(s) URL")
+    audit_queue = _optional(raw, "audit_queue", "main")
+    if audit_queue not in QUEUE_PLACES:
+        raise ConfigError(f"setting {PREFIX}audit_queue must be one of: {', '.join(QUEUE_PLACES)}")
     font = _optional(raw, "font_path", "")
     if font and not Path(font).is_file():
         raise ConfigError(f"setting {PREFIX}font_path: no such file")
@@ -211,4 +216,5 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         agency=agency_config(raw),
         font_path=Path(font) if font else None,
         calendar=work_calendar(raw),
+        audit_queue=audit_queue,
     )

@@ -1,14 +1,13 @@
 """An append-only, tamper-evident log in its own database: the audit log and the sharing
 log (H-5.2.4, H-5.2.5).
 
-Appending must not make every concurrent writer conflict on one hot object.  So a new
-entry goes into a *pending* OOBTree under a key that is unique and time-ordered
-(nanoseconds plus random bits): two transactions append different keys, and the BTree
-bucket's conflict resolution merges them.  :meth:`AppendOnlyLog.integrate` later
-sequences the pending entries into the numbered log in one short transaction — as a
-certificate-transparency log merges its queue — extends the RFC 6962 Merkle tree (SM3)
-and signs a checkpoint of its size and root with the log's own SM2 key.  Nothing is
-capped and nothing is dropped: entries are never deleted.
+An entry first waits in a queue (:mod:`certarchive.audit.queue`): the log's own
+``pending`` tree, or the log's queue in the main database's outbox.
+:meth:`AppendOnlyLog.integrate` later sequences the queued entries into the numbered
+log in one short transaction — as a certificate-transparency log merges its queue —
+extends the RFC 6962 Merkle tree (SM3) and signs a checkpoint of its size and root with
+the log's own SM2 key.  Nothing is capped and nothing is dropped: entries are never
+deleted.
 
 Integration also keeps the hash of every perfect subtree of at least
 ``2**NODE_LEVEL`` leaves (``nodes``, about one per 16 entries), so that an inclusion or
@@ -19,19 +18,17 @@ are right, and ``audit verify`` recomputes and compares each one.
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from BTrees.IOBTree import IOBTree
-from BTrees.Length import Length
-from BTrees.OOBTree import OOBTree
+from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 
 from certarchive.audit import merkle
 from certarchive.audit.entry import canonical
+from certarchive.audit.queue import Outbox, queued_entry
 from certarchive.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3
 
 
@@ -54,49 +51,83 @@ class AppendOnlyLog(Persistent):
     #: (restored from an old backup, or not yet evolved): such a log keeps no nodes, serves
     #: proofs from its leaves, and has none checked, until ``audit-merkle-nodes`` fills it.
     nodes: OOBTree | None = None
+    #: Keys of outbox entries sequenced here whose deletion from the outbox (a transaction
+    #: of the main database alone) has not been seen yet; None until the first is moved.
+    moved: OOTreeSet | None = None
 
     def __init__(self, name: str, public_key: bytes, private_key_sealed: bytes) -> None:
         self.name = name
         self.public_key = public_key  # verifies this log's checkpoints
         self.private_key_sealed = private_key_sealed  # keyring purpose "seal"
-        self.pending = OOBTree()  # "time_ns-random" -> entry dict
-        self.pending_count = Length()
+        self.pending = OOBTree()  # this log's own queue: "time_ns-random" -> entry bytes
         self.entries = IOBTree()  # seq (0-based) -> {"entry", "integrated_at", "leaf"}
         self.size = 0
         self.frontier: tuple[bytes, ...] = ()
         self.checkpoints = IOBTree()  # n (1-based) -> signed checkpoint dict
         self.nodes = OOBTree()
 
-    def append(self, entry: Mapping[str, Any]) -> None:
-        """Queue ``entry``; it commits with the caller's transaction and never conflicts."""
-        key = f"{time.time_ns():020d}-{secrets.token_hex(6)}"
-        self.pending[key] = dict(entry)
-        self.pending_count.change(1)
-
     def __len__(self) -> int:
-        return self.size + self.pending_count()
+        """Sequenced entries and those in this log's own queue (not the outbox's)."""
+        return self.size + len(self.pending)
 
-    def iter_entries(self, start: int = 0) -> Iterator[dict[str, Any]]:
-        """Sequenced entries from ``start`` in log order, then the pending ones."""
+    def queued(self, outbox: Outbox | None = None) -> list[tuple[str, Any, bool]]:
+        """``(key, value, from_outbox)`` of every entry waiting for this log, in key order:
+        its own queue's and, given the outbox, those there it has not sequenced yet."""
+        waiting = [(key, value, False) for key, value in self.pending.items()]
+        if outbox is not None:
+            waiting += [(key, value, True) for key, value in outbox.waiting(self.name, self.moved)]
+        return sorted(waiting, key=lambda item: item[0])
+
+    def iter_entries(
+        self, start: int = 0, outbox: Outbox | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Sequenced entries from ``start`` in log order, then the queued ones."""
         for record in self.entries.values(start):
             yield dict(record["entry"])
-        for entry in self.pending.values():
-            yield dict(entry)
+        for _key, value, _from_outbox in self.queued(outbox):
+            yield queued_entry(value)
 
-    def integrate(self, signing_key: SM2PrivateKey, now: datetime) -> dict[str, Any] | None:
-        """Sequence every pending entry and sign a checkpoint; None when nothing was pending."""
-        if not self.pending:
+    def integrate(
+        self, signing_key: SM2PrivateKey, now: datetime, outbox: Outbox | None = None
+    ) -> dict[str, Any] | None:
+        """Sequence every queued entry and sign a checkpoint; None when nothing was queued.
+
+        This writes the log's own database only.  An entry taken from the outbox stays
+        there, its key noted in ``moved``, until :meth:`Outbox.remove` deletes it in a
+        transaction of the main database alone; the next integration then forgets the key.
+        Two one-database transactions: a crash between them can neither lose an entry (the
+        outbox still holds it) nor sequence one twice (``moved`` names it).  One two-phase
+        commit over both databases could do either, depending on which storage finished
+        first.
+        """
+        if outbox is not None:
+            self._forget_removed(outbox)
+        queued = self.queued(outbox)
+        if not queued:
             return None
         at = now.isoformat()
         frontier = merkle.MerkleFrontier(sm3, self.size, self.frontier)
-        for key, entry in list(self.pending.items()):
+        for key, value, from_outbox in queued:
+            entry = queued_entry(value)
             leaf = merkle.leaf_hash(sm3, leaf_data(frontier.size, at, entry))
             self.entries[frontier.size] = {"entry": entry, "integrated_at": at, "leaf": leaf}
             self.keep_nodes(frontier.append(leaf))
-            del self.pending[key]
-            self.pending_count.change(-1)
+            if from_outbox:
+                if self.moved is None:
+                    self.moved = OOTreeSet()
+                self.moved.add(key)
+            else:
+                del self.pending[key]
         self.size, self.frontier = frontier.size, tuple(frontier.hashes)
         return self._sign_checkpoint(signing_key, frontier.root(), at)
+
+    def _forget_removed(self, outbox: Outbox) -> None:
+        """Drop from ``moved`` the keys whose deletion from the outbox has committed."""
+        if not self.moved:
+            return
+        queue = outbox.queue(self.name)
+        for key in [key for key in self.moved if key not in queue]:
+            self.moved.remove(key)
 
     def _sign_checkpoint(self, key: SM2PrivateKey, root: bytes, at: str) -> dict[str, Any]:
         body = checkpoint_body(self.name, self.size, root, at)
@@ -147,9 +178,6 @@ class AppendOnlyLog(Persistent):
         for leaf in self.leaf_hashes(0, self.size):
             self.keep_nodes(frontier.append(leaf))
         return len(self.nodes)
-
-
-LOG_NAMES = ("audit", "sharing")
 
 
 class LogMissing(Exception):

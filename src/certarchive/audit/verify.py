@@ -17,6 +17,7 @@ from typing import Any
 
 from certarchive.audit import merkle
 from certarchive.audit.log import NODE_LEVEL, AppendOnlyLog, checkpoint_body, leaf_data
+from certarchive.audit.queue import Outbox
 from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.findings import Findings
 
@@ -123,8 +124,11 @@ def verify_log(
     log: AppendOnlyLog,
     external: Mapping[str, Any] | None = None,
     external_key: SM2PublicKey | None = None,
+    outbox: Outbox | None = None,
 ) -> LogReport:
-    report = LogReport(log=log.name, pending=log.pending_count())
+    """Replay ``log``; ``pending`` counts the entries still queued (given the outbox, those
+    there too): they are not in the tree yet, so nothing about them can be checked."""
+    report = LogReport(log=log.name, pending=len(log.queued(outbox)))
     roots = _check_entries(log, report)
     _check_checkpoints(log, roots, report)
     if external is not None:

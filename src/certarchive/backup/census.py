@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from ZODB.Connection import Connection
 from ZODB.POSException import POSKeyError
 
-from certarchive.audit.log import LOG_NAMES
+from certarchive.audit.queue import LOG_NAMES
 from certarchive.audit.verify import verify_log
 from certarchive.content.certificate import Certificate
 from certarchive.content.registry import ROOT_KEY

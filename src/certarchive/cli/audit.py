@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from certarchive.audit.log import LOG_NAMES
+from certarchive.audit.queue import LOG_NAMES
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.services import audit as audit_services
 from certarchive.services.permissions import SYSTEM
@@ -27,7 +27,7 @@ def audit() -> None:
 def checkpoint(state: CliState, log_name: str) -> None:
     """Sequence pending entries, then print the newest signed checkpoint (keep it outside)."""
     with opened_runtime(state) as runtime:
-        runtime.run(audit_services.integrate_logs, SYSTEM)
+        audit_services.sequence_logs(runtime)
         emit_json(runtime.run(audit_services.checkpoint_document, SYSTEM, log_name))
 
 
@@ -66,7 +66,7 @@ def export_command(state: CliState, log_name: str, out: str) -> None:
     """Write every sequenced entry as JSON lines (for retention beyond the registry)."""
     written = 0
     with opened_runtime(state) as runtime, open(out, "w", encoding="utf-8") as target:
-        runtime.run(audit_services.integrate_logs, SYSTEM)
+        audit_services.sequence_logs(runtime)
         while True:
             batch = runtime.run(audit_services.entries, SYSTEM, log_name, written, 1000)
             if not batch:

@@ -19,7 +19,7 @@ from certarchive.cli.verify import verify
 from certarchive.config import ConfigError
 from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
-from certarchive.services.audit import integrate_logs
+from certarchive.services.audit import sequence_logs
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.setup import initialise
 
@@ -70,7 +70,7 @@ def init(state: CliState, demo: int, demo_logins: str | None) -> None:
             with open(demo_logins, "a", encoding="utf-8", opener=_private) as out:
                 out.writelines("\t".join(login) + "\n" for login in logins)
             click.echo(f"演示账号 / demo logins written to {demo_logins}")
-        runtime.run(integrate_logs, SYSTEM)
+        sequence_logs(runtime)
 
 
 @cli.command()

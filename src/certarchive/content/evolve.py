@@ -13,7 +13,7 @@ from datetime import datetime
 from BTrees.OOBTree import OOBTree
 from ZODB.Connection import Connection
 
-from certarchive.audit.log import LOG_NAMES
+from certarchive.audit.queue import LOG_NAMES, create_outbox
 from certarchive.content.records import RecordLog
 from certarchive.content.registry import ROOT_KEY, Registry
 
@@ -38,10 +38,16 @@ def _audit_merkle_nodes(conn: Connection) -> None:
             log.rebuild_nodes()
 
 
+def _log_outbox(conn: Connection) -> None:
+    """The outbox where log entries commit with their change (``audit_queue = main``)."""
+    create_outbox(conn)
+
+
 #: Each step takes the ``main`` connection (the other databases are reached through it).
 STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("web-state-trees", _web_state_trees),
     ("audit-merkle-nodes", _audit_merkle_nodes),
+    ("log-outbox", _log_outbox),
 )
 LATEST = len(STEPS)
 

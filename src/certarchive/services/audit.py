@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from certarchive.audit.log import LOG_NAMES, AppendOnlyLog, get_log, signing_key
+from certarchive.audit.log import AppendOnlyLog, get_log, signing_key
+from certarchive.audit.queue import LOG_NAMES, get_outbox
 from certarchive.audit.verify import LogReport, load_checkpoint_file, verify_log
 from certarchive.crypto.sm import SM2PublicKey
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
+from certarchive.services.permissions import SYSTEM
 from certarchive.validation.identifiers import mask_identifiers_in
+
+if TYPE_CHECKING:
+    from certarchive.services.runtime import Runtime
 
 MAX_ENTRIES = 1000  # entries per read: a page an auditor's tool can hold and we can serve
 MAX_SEQ = 2**31 - 1  # the logs' IOBTrees take 32-bit keys: a larger one is a TypeError
@@ -48,13 +53,32 @@ def _numbers(ranges: Mapping[str, tuple[Any, int, int]]) -> dict[str, int]:
 
 
 def integrate_logs(ctx: Context) -> dict[str, dict[str, Any] | None]:
-    """Sequence every pending entry of both logs and sign a checkpoint for each that grew."""
-    return {
-        name: get_log(ctx.conn, name).integrate(
-            signing_key(get_log(ctx.conn, name), ctx.keyring), ctx.now()
-        )
-        for name in LOG_NAMES
-    }
+    """Sequence every queued entry of both logs and sign a checkpoint for each that grew.
+
+    Writes the logs' databases only: the outbox in the main database is read here and
+    emptied by :func:`remove_moved`, a transaction of its own (see
+    :meth:`AppendOnlyLog.integrate`)."""
+    outbox = get_outbox(ctx.conn)
+    checkpoints = {}
+    for name in LOG_NAMES:
+        log = get_log(ctx.conn, name)
+        checkpoints[name] = log.integrate(signing_key(log, ctx.keyring), ctx.now(), outbox)
+    return checkpoints
+
+
+def remove_moved(ctx: Context) -> int:
+    """Delete from the outbox the entries the logs have sequenced; writes the main
+    database only.  Returns how many were deleted."""
+    outbox = get_outbox(ctx.conn)
+    return sum(outbox.remove(name, get_log(ctx.conn, name).moved or ()) for name in LOG_NAMES)
+
+
+def sequence_logs(runtime: Runtime) -> dict[str, dict[str, Any] | None]:
+    """Move every queued entry into its log and sign checkpoints: the two transactions
+    of :func:`integrate_logs` and :func:`remove_moved`, each retried on conflict."""
+    checkpoints = runtime.run(integrate_logs, SYSTEM)
+    runtime.run(remove_moved, SYSTEM)
+    return checkpoints
 
 
 def checkpoint_document(ctx: Context, name: str) -> dict[str, Any]:
@@ -71,15 +95,16 @@ def checkpoint_document(ctx: Context, name: str) -> dict[str, Any]:
 def verify(ctx: Context, name: str, external_text: str | None = None) -> LogReport:
     ctx.require("audit.read")
     log = get_log(ctx.conn, _log_name(name))
+    outbox = get_outbox(ctx.conn)
     if external_text is None:
-        return verify_log(log)
+        return verify_log(log, outbox=outbox)
     try:
         external, key = load_checkpoint_file(external_text)
     except (ValueError, TypeError):
         raise Invalid(
             "检查点文件无效 / not a checkpoint file", {"checkpoint": "JSON from `audit checkpoint`"}
         ) from None
-    return verify_log(log, external, key)
+    return verify_log(log, external, key, outbox)
 
 
 def entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> list[dict[str, Any]]:

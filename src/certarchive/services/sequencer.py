@@ -1,7 +1,7 @@
 """The periodic job of a serving process: sequencing the logs, and sweeping expired records.
 
-Requests only queue their audit entries (see :mod:`certarchive.audit.log`); this thread
-integrates them every few seconds into the Merkle log and signs a checkpoint, so that
+Requests only queue their audit entries (see :mod:`certarchive.audit.queue`); this
+thread moves them every few seconds into the Merkle log and signs a checkpoint, so that
 entries become provable soon after they are written.  Several processes may run it: their
 integrations conflict, and ZODB retries the loser, which then finds nothing to do.
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from certarchive.services.audit import integrate_logs
+from certarchive.services.audit import sequence_logs
 from certarchive.services.context import Context
 from certarchive.services.holders import purge_expired_attempts
 from certarchive.services.identity import purge_expired_sessions
@@ -45,9 +45,9 @@ def purge_expired(ctx: Context) -> dict[str, int]:
     return purged
 
 
-def _run(runtime: Runtime, what: str, fn: Callable[[Context], Any]) -> Any:
+def _run(runtime: Runtime, what: str, fn: Callable[[Runtime], Any]) -> Any:
     try:
-        return runtime.run(fn, SYSTEM)
+        return fn(runtime)
     except Exception as exc:  # keep serving; the next round tries again
         log.warning("%s failed: %s", what, type(exc).__name__)
         return None
@@ -63,9 +63,11 @@ def start_sequencer(
     def loop() -> None:
         next_sweep = 0.0
         while not stop.wait(interval):
-            _run(runtime, "log sequencing", integrate_logs)
+            _run(runtime, "log sequencing", sequence_logs)
             if time.monotonic() >= next_sweep:
-                purged = _run(runtime, "purging expired records", purge_expired)
+                purged = _run(
+                    runtime, "purging expired records", lambda rt: rt.run(purge_expired, SYSTEM)
+                )
                 if purged and any(purged.values()):
                     log.info("purged expired records: %s", purged)
                 next_sweep = time.monotonic() + sweep_every

@@ -11,7 +11,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from certarchive.audit.log import LOG_NAMES, create_log
+from certarchive.audit.log import create_log
+from certarchive.audit.queue import LOG_NAMES
 from certarchive.config import AgencyConfig
 from certarchive.content.agency import SETTING_KEYS, Agency, Seal
 from certarchive.content.evolve import evolve

@@ -12,7 +12,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
-from certarchive.audit.log import LOG_NAMES
+from certarchive.audit.queue import LOG_NAMES
 from certarchive.content.principals import SCOPES
 from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
 from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES

@@ -1,0 +1,94 @@
+"""Where an audit or sharing entry waits between its transaction and its place in the log.
+
+An entry commits in the same transaction as the change it records, in a *queue*: an
+OOBTree under a key that is unique and time-ordered (nanoseconds plus random bits), so
+that concurrent writers insert different keys and the bucket's conflict resolution
+merges them instead of serialising every writer on one object.  The sequencer later
+moves queued entries into the numbered Merkle log (:mod:`certarchive.audit.log`).
+
+A queue lives in one of two places, chosen by ``certarchive.audit_queue``:
+
+- ``main`` (the default): the :class:`Outbox` in the main database, beside the change —
+  the transactional outbox.  The change and its entry are one write to one storage, so
+  they are atomic even across a crash, and a transaction pays one commit (one fsync).
+- ``log``: the log's own ``pending`` tree in its own database, committed by two-phase
+  commit with the change.  Entries never sit in the main database, at the price of a
+  second database in every transaction (see docs/performance.md).
+
+Queued entries are kept as their canonical JSON bytes: pickling one string costs a
+fraction of pickling a dict of ten fields, and a bucket is re-pickled whenever a key is
+added to it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+from ZODB.Connection import Connection
+
+from certarchive.audit.entry import canonical
+
+LOG_NAMES = ("audit", "sharing")
+QUEUE_PLACES = ("main", "log")
+OUTBOX_KEY = "certarchive.outbox"
+
+
+def enqueue(queue: OOBTree, entry: Mapping[str, Any]) -> None:
+    """Add ``entry`` to ``queue`` in the caller's transaction; it never conflicts."""
+    queue[f"{time.time_ns():020d}-{secrets.token_hex(6)}"] = canonical(entry)
+
+
+def queued_entry(value: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """The entry a queue holds: canonical bytes, or a dict as queues held them before."""
+    return json.loads(value) if isinstance(value, bytes) else dict(value)
+
+
+class Outbox(Persistent):
+    """The queues of both logs in the main database (``certarchive.audit_queue = main``)."""
+
+    def __init__(self) -> None:
+        self.queues = {name: OOBTree() for name in LOG_NAMES}
+
+    def queue(self, name: str) -> OOBTree:
+        return self.queues[name]
+
+    def waiting(self, name: str, moved: Any) -> Iterator[tuple[str, bytes]]:
+        """Queued entries of log ``name`` not yet in it (``moved``: keys already moved)."""
+        for key, value in self.queues[name].items():
+            if moved is None or key not in moved:
+                yield key, value
+
+    def remove(self, name: str, keys: Any) -> int:
+        """Delete ``keys`` (those the log has moved) from the queue; return how many."""
+        queue = self.queues[name]
+        removed = 0
+        for key in keys:
+            if queue.pop(key, None) is not None:
+                removed += 1
+        return removed
+
+
+class OutboxMissing(Exception):
+    """The main database holds no outbox: run ``certarchive init``."""
+
+
+def create_outbox(conn: Connection) -> bool:
+    """Create the outbox in the main database; False if it is there already."""
+    root = conn.root()
+    if OUTBOX_KEY in root:
+        return False
+    root[OUTBOX_KEY] = Outbox()
+    return True
+
+
+def get_outbox(conn: Connection) -> Outbox:
+    outbox = conn.root().get(OUTBOX_KEY)
+    if outbox is None:
+        raise OutboxMissing("the main database holds no outbox: run `certarchive init` first")
+    return outbox

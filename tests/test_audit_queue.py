@@ -1,0 +1,187 @@
+"""Where entries wait before they are sequenced: the outbox in the main database, or the
+log's own database (``certarchive.audit_queue``), and the move between them (H-5.2.4).
+
+Every test runs on real FileStorage files; "which database did a transaction write" is
+read from each storage's last transaction id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from certarchive.audit.log import get_log
+from certarchive.audit.queue import get_outbox
+from certarchive.config import ConfigError, load_settings
+from certarchive.services import audit as audit_services
+from certarchive.services import cases
+from certarchive.services.permissions import SYSTEM
+from certarchive.services.runtime import Runtime
+from certarchive.services.setup import initialise
+from certarchive.validation.samples import sample_case
+from tests.conftest import UPSTREAM, file_settings, log_entries, write_ini
+
+DATABASES = ("main", "audit", "sharing")
+
+
+def open_runtime(var: Path, **overrides: str) -> Runtime:
+    runtime = Runtime.open(load_settings(file_settings(var, **overrides)), create_keys=True)
+    runtime.run(initialise, SYSTEM, runtime.settings.agency)
+    return runtime
+
+
+def last_transactions(runtime: Runtime) -> dict[str, bytes]:
+    return {name: runtime.db.databases[name].lastTransaction() for name in DATABASES}
+
+
+def written(runtime: Runtime, before: dict[str, bytes]) -> set[str]:
+    """The databases that committed a transaction since ``before``."""
+    after = last_transactions(runtime)
+    return {name for name in DATABASES if after[name] != before[name]}
+
+
+def queue_sizes(ctx: Any) -> dict[str, int]:
+    """Entries waiting in the outbox, waiting in the log's database, and sequenced."""
+    log = get_log(ctx.conn, "audit")
+    return {
+        "outbox": len(get_outbox(ctx.conn).queue("audit")),
+        "log": len(log.pending),
+        "sequenced": log.size,
+        "moved": len(log.moved or ()),
+    }
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Any:
+    runtime = open_runtime(tmp_path / "var")
+    audit_services.sequence_logs(runtime)
+    yield runtime
+    runtime.close()
+
+
+def test_an_entry_commits_with_its_change_in_the_main_database(registry: Runtime) -> None:
+    """audit_queue = main (the default): one storage commit holds the change and its
+    entries; the audit database is not part of the request's transaction."""
+    before = last_transactions(registry)
+    sizes = registry.run(queue_sizes, SYSTEM)
+    registry.run(cases.record_case, UPSTREAM, sample_case(0))
+    assert written(registry, before) == {"main"}
+    after = registry.run(queue_sizes, SYSTEM)
+    assert after["outbox"] - sizes["outbox"] == 3  # case.create, case.record, certificate.create
+    assert after["sequenced"] == sizes["sequenced"] and after["log"] == 0
+    actions = [e["action"] for e in registry.run(log_entries, SYSTEM)][-3:]
+    assert sorted(actions) == ["case.create", "case.record", "certificate.create"]
+
+
+def test_sequencing_moves_entries_one_database_at_a_time(registry: Runtime) -> None:
+    """Integration writes only the logs' databases, removal from the outbox only the main
+    one: no transaction of the move spans two storages."""
+    registry.run(cases.record_case, UPSTREAM, sample_case(0))
+    registry.run(lambda ctx: ctx.audit("certificate.read", "certificate:1", log="sharing"), SYSTEM)
+    queued = registry.run(queue_sizes, SYSTEM)
+
+    before = last_transactions(registry)
+    checkpoints = registry.run(audit_services.integrate_logs, SYSTEM)
+    assert written(registry, before) == {"audit", "sharing"}
+    moved = registry.run(queue_sizes, SYSTEM)
+    assert moved["sequenced"] == queued["sequenced"] + 3 == checkpoints["audit"]["size"]
+    assert moved["outbox"] == queued["outbox"] and moved["moved"] == 3
+
+    before = last_transactions(registry)
+    assert registry.run(audit_services.remove_moved, SYSTEM) == 4  # three audit, one sharing
+    assert written(registry, before) == {"main"}
+    assert registry.run(queue_sizes, SYSTEM)["outbox"] == 0
+
+    before = last_transactions(registry)
+    assert audit_services.sequence_logs(registry) == {"audit": None, "sharing": None}
+    assert written(registry, before) == {"audit", "sharing"}  # they forget the moved keys
+    assert registry.run(queue_sizes, SYSTEM)["moved"] == 0
+    before = last_transactions(registry)
+    audit_services.sequence_logs(registry)
+    assert written(registry, before) == set()  # an idle round writes nothing
+    report = registry.run(audit_services.verify, SYSTEM, "audit")
+    assert report.ok and report.pending == 0
+
+
+def test_a_stop_between_the_two_transactions_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    """The process ends after integrating and before removing from the outbox; after a
+    restart, sequencing neither repeats those entries nor drops the ones queued since."""
+    var = tmp_path / "var"
+    runtime = open_runtime(var)
+    audit_services.sequence_logs(runtime)
+    runtime.run(cases.record_case, UPSTREAM, sample_case(0))
+    runtime.run(audit_services.integrate_logs, SYSTEM)  # ... and no remove_moved
+    runtime.close()
+
+    runtime = open_runtime(var)
+    try:
+        stranded = runtime.run(queue_sizes, SYSTEM)
+        assert stranded["outbox"] == 3 and stranded["moved"] == 3
+        runtime.run(cases.record_case, UPSTREAM, sample_case(3))
+        audit_services.sequence_logs(runtime)
+        audit_services.sequence_logs(runtime)
+        final = runtime.run(queue_sizes, SYSTEM)
+        assert final == {
+            "outbox": 0,
+            "log": 0,
+            "sequenced": stranded["sequenced"] + 3,
+            "moved": 0,
+        }
+        objects = [e["object"] for e in runtime.run(log_entries, SYSTEM)]
+        for case_no in (sample_case(0)["case_no"], sample_case(3)["case_no"]):
+            assert objects.count(f"case:{case_no}") == 2  # case.create and case.record
+        assert runtime.run(audit_services.verify, SYSTEM, "audit").ok
+    finally:
+        runtime.close()
+
+
+def test_the_log_database_queue_commits_in_the_same_transaction(tmp_path: Path) -> None:
+    """audit_queue = log: entries commit in the audit database, by two-phase commit with
+    the change, and never enter the main database."""
+    runtime = open_runtime(tmp_path / "var", **{"certarchive.audit_queue": "log"})
+    try:
+        audit_services.sequence_logs(runtime)
+        before = last_transactions(runtime)
+        runtime.run(cases.record_case, UPSTREAM, sample_case(0))
+        assert written(runtime, before) == {"main", "audit"}
+        sizes = runtime.run(queue_sizes, SYSTEM)
+        assert sizes["log"] == 3 and sizes["outbox"] == 0
+        audit_services.sequence_logs(runtime)
+        assert runtime.run(queue_sizes, SYSTEM)["sequenced"] == sizes["sequenced"] + 3
+        report = runtime.run(audit_services.verify, SYSTEM, "audit")
+        assert report.ok and report.pending == 0
+    finally:
+        runtime.close()
+
+
+def test_entries_queued_both_ways_are_sequenced_in_time_order(tmp_path: Path) -> None:
+    """A registry whose setting changed holds entries in both queues; they are merged in
+    the order they were written."""
+    var = tmp_path / "var"
+    for place, n in (("log", 0), ("main", 1), ("log", 2)):
+        runtime = open_runtime(var, **{"certarchive.audit_queue": place})
+        runtime.run(lambda ctx, n=n: ctx.audit("test.order", f"step:{n}"), SYSTEM)
+        runtime.close()
+    runtime = open_runtime(var)
+    try:
+        audit_services.sequence_logs(runtime)
+        objects = [e["object"] for e in runtime.run(log_entries, SYSTEM)]
+        assert [o for o in objects if o.startswith("step:")] == ["step:0", "step:1", "step:2"]
+        assert runtime.run(queue_sizes, SYSTEM)["log"] == 0
+    finally:
+        runtime.close()
+
+
+@pytest.mark.parametrize("value", ["audit", "MAIN", "both"])
+def test_an_unknown_queue_place_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=r"certarchive\.audit_queue"):
+        load_settings(file_settings(tmp_path, **{"certarchive.audit_queue": value}))
+
+
+def test_the_command_line_refuses_an_unknown_queue_place(cli_run: Any, ini: Path) -> None:
+    raw = file_settings(ini.parent / "var", **{"certarchive.audit_queue": "nowhere"})
+    write_ini(ini, raw)
+    result = cli_run("check")
+    assert result.exit_code == 2 and "certarchive.audit_queue" in result.output

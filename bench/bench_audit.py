@@ -137,8 +137,8 @@ def long_log(entries: int) -> None:
                         role="client",
                         action="certificate.issue",
                         object=f"certificate:{n}",
-                        before="0" * 64,
-                        after="f" * 64,
+                        before=sm3(b"before %d" % n).hex(),  # unique, as real digests are
+                        after=sm3(b"after %d" % n).hex(),
                         result="ok",
                     ),
                 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from ZODB.FileStorage import FileStorage
 
+from certarchive.audit.queue import get_outbox
 from certarchive.backup.census import differing_certificates, take_census
 from certarchive.backup.chunks import read_chunks
 from certarchive.backup.export import export_snapshot
@@ -22,13 +23,15 @@ from certarchive.backup.restore import open_layout, restore_snapshot
 from certarchive.backup.verify import stream_aad
 from certarchive.config import Settings
 from certarchive.crypto.keyring import Keyring
-from certarchive.services import certificates
-from certarchive.services.audit import sequence_logs
+from certarchive.services import audit as audit_services
+from certarchive.services import cases, certificates
+from certarchive.services.audit import integrate_logs, sequence_logs
 from certarchive.services.demo import load_demo
+from certarchive.services.permissions import SYSTEM
 from certarchive.services.runtime import Runtime
 from certarchive.validation.samples import sample_case
 from tests.backup_support import dump, populate, restored_settings, serials
-from tests.conftest import REGISTRAR
+from tests.conftest import REGISTRAR, UPSTREAM, log_entries
 
 
 def _restored_dump(folder: Path, settings: Settings) -> dict[str, Any]:
@@ -185,3 +188,31 @@ def test_census_names_the_certificates_that_differ(
 
 def _logs(conn: Any) -> dict[str, Any]:
     return {name: conn.get_connection(name) for name in ("audit", "sharing")}
+
+
+def test_a_snapshot_taken_while_entries_move_holds_each_once(
+    runtime: Runtime, settings: Settings, tmp_path: Path
+) -> None:
+    """Taken between the sequencer's two transactions, a snapshot holds the moved entries
+    both in the log and still in the outbox; the restored registry sequences each once."""
+    populate(runtime)
+    sequence_logs(runtime)
+    runtime.run(cases.record_case, UPSTREAM, sample_case(30))
+    runtime.run(integrate_logs, SYSTEM)  # remove_moved has not run yet
+    key = create_key(settings.keys_dir / "backup.key")
+    repository = Repository(tmp_path / "backups")
+    export_snapshot(settings.databases, repository, key)
+    restore_snapshot(repository.path, key, tmp_path / "restored")
+
+    restored = Runtime.open(restored_settings(tmp_path / "restored", settings.keys_dir))
+    try:
+        before = restored.run(lambda ctx: len(get_outbox(ctx.conn).queue("audit")), SYSTEM)
+        assert before == 3  # in the log and still in the outbox
+        sequence_logs(restored)
+        entries = restored.run(log_entries, SYSTEM)
+        keys = [(e["time"], e["action"], e["object"]) for e in entries]
+        assert len(keys) == len(set(keys))
+        assert restored.run(lambda ctx: len(get_outbox(ctx.conn).queue("audit")), SYSTEM) == 0
+        assert restored.run(audit_services.verify, SYSTEM, "audit").ok
+    finally:
+        restored.close()

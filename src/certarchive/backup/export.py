@@ -1,10 +1,15 @@
 """``backup export``: one snapshot of main, audit and sharing, taken while the server runs.
 
-All three boundaries (``lastTransaction``) are captured before anything is read; each
-database is then streamed up to its own boundary, and transactions committed meanwhile
-are simply left for the next snapshot.  An incremental snapshot starts after the previous
-snapshot's boundary, so it holds exactly the transactions (history-free RelStorage: the
-object states) written since.  The manifest is signed and published last.
+All three boundaries (``lastTransaction``) are captured before anything is read, main's
+first; each database is then streamed up to its own boundary, and transactions committed
+meanwhile are simply left for the next snapshot.  Main first matters for the log outbox:
+the sequencer deletes entries from the outbox (main) only after the log (audit, sharing)
+holds them, so the later boundaries of the logs can show an entry in both places (the
+next sequencing skips the outbox's copy), never in neither.
+
+An incremental snapshot starts after the previous snapshot's boundary, so it holds
+exactly the transactions (history-free RelStorage: the object states) written since.
+The manifest is signed and published last.
 """
 
 from __future__ import annotations
@@ -116,6 +121,7 @@ def _export_locked(
     snapshot = snapshot_id(sequence, created)
     databases: dict[str, Any] = {}
     with open_sources(uris) as sources, ChunkPipeline(repository, key) as pipeline:
+        # DATABASE_NAMES begins with main: its boundary is taken first (see above)
         boundaries = {name: sources[name].last_transaction() for name in DATABASE_NAMES}
         kinds = {name: type(sources[name].storage).__name__ for name in DATABASE_NAMES}
         for name in DATABASE_NAMES:

@@ -10,11 +10,15 @@ from typing import Any
 
 import pytest
 import transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 
 from certarchive.audit import merkle
-from certarchive.audit.log import get_log
+from certarchive.audit.entry import canonical
+from certarchive.audit.log import get_log, leaf_data
+from certarchive.audit.queue import entry_dict
 from certarchive.crypto.sm import sm3
 from certarchive.services import audit as audit_services
 from certarchive.services import cases
@@ -64,7 +68,7 @@ def test_a_fresh_log_verifies_against_its_checkpoint(cli_run: Any, populated: Pa
 
 def _change_entry(log: Any) -> None:
     record = dict(log.entries[5])
-    record["entry"] = dict(record["entry"], actor="someone-else")
+    record["entry"] = canonical(dict(entry_dict(record["entry"]), actor="someone-else"))
     log.entries[5] = record
 
 
@@ -88,10 +92,8 @@ def _swap_checkpoints(log: Any) -> None:
 
 def _recompute_leaf_after_change(log: Any) -> None:
     """A careful attacker also fixes the stored leaf hash; the checkpoints still catch it."""
-    from certarchive.audit.log import leaf_data
-
     record = dict(log.entries[2])
-    record["entry"] = dict(record["entry"], result="refused")
+    record["entry"] = canonical(dict(entry_dict(record["entry"]), result="refused"))
     record["leaf"] = merkle.leaf_hash(sm3, leaf_data(2, record["integrated_at"], record["entry"]))
     log.entries[2] = record
 
@@ -149,6 +151,36 @@ def test_a_log_from_before_kept_nodes_verifies_and_proves(
 
     tamper(tmp_path, prove_and_rebuild)
     assert cli_run("audit", "verify").exit_code == 0
+
+
+def test_a_log_that_kept_entries_as_dicts_still_verifies_and_reads(
+    cli_run: Any, populated: Path, tmp_path: Path
+) -> None:
+    """Logs written before entries were kept as canonical JSON hold dicts: they verify
+    against a checkpoint taken then, read the same, and grow with the new form."""
+    exported = tmp_path / "before.jsonl"
+    assert cli_run("audit", "export", "--out", str(exported)).exit_code == 0
+
+    def as_dicts(log: Any) -> None:
+        for seq in range(log.size):
+            record = dict(log.entries[seq])
+            record["entry"] = entry_dict(record["entry"])
+            log.entries[seq] = record
+
+    tamper(tmp_path, as_dicts)
+    assert cli_run("audit", "verify", "--checkpoint", str(populated)).exit_code == 0
+    again = tmp_path / "after.jsonl"
+    assert cli_run("audit", "export", "--out", str(again)).exit_code == 0
+    assert again.read_text() == exported.read_text()
+    added = cli_run(
+        "user", "add", "qian", "--role", "auditor", "--password-stdin", input="s3cret-pass-2\n"
+    )
+    assert added.exit_code == 0, added.output
+    assert cli_run("audit", "checkpoint").exit_code == 0
+    assert cli_run("audit", "verify", "--checkpoint", str(populated)).exit_code == 0
+    forms = []
+    tamper(tmp_path, lambda log: forms.extend(type(r["entry"]) for r in log.entries.values()))
+    assert forms[0] is dict and forms[-1] is bytes  # one log, both forms
 
 
 def test_truncating_the_file_is_caught_by_the_saved_checkpoint(
@@ -265,3 +297,28 @@ def test_every_change_has_its_entry_in_the_same_transaction(run: Any) -> None:
     assert run(log_entries) == before
     run(cases.record_case, sample_case(0), actor=UPSTREAM)
     assert len(run(log_entries)) == len(before) + 3  # the search above could find entries
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entry=st.dictionaries(st.text(), json_values, max_size=12),
+    seq=st.integers(0, 2**31 - 1),
+    integrated_at=st.text(),
+)
+def test_a_leaf_spliced_from_kept_bytes_is_the_defined_leaf(
+    entry: dict[str, Any], seq: int, integrated_at: str
+) -> None:
+    """Entries are kept as canonical JSON and spliced into the leaf; the bytes are those
+    of canonical({"seq", "integrated_at", "entry"}) over the entry as a dict, the leaf an
+    auditor recomputes from what the API returns (H-5.2.4)."""
+    defined = canonical({"seq": seq, "integrated_at": integrated_at, "entry": entry})
+    assert leaf_data(seq, integrated_at, canonical(entry)) == defined
+    assert leaf_data(seq, integrated_at, entry) == defined
+    assert entry_dict(canonical(entry)) == entry

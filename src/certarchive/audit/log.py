@@ -18,6 +18,7 @@ are right, and ``audit verify`` recomputes and compares each one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -28,13 +29,19 @@ from persistent import Persistent
 
 from certarchive.audit import merkle
 from certarchive.audit.entry import canonical
-from certarchive.audit.queue import Outbox, queued_entry
+from certarchive.audit.queue import Outbox, entry_bytes, entry_dict
 from certarchive.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3
 
 
-def leaf_data(seq: int, integrated_at: str, entry: Mapping[str, Any]) -> bytes:
-    """What a leaf commits to: its position, when it was sequenced, and the entry."""
-    return canonical({"seq": seq, "integrated_at": integrated_at, "entry": dict(entry)})
+def leaf_data(seq: int, integrated_at: str, entry: bytes | Mapping[str, Any]) -> bytes:
+    """What a leaf commits to: its position, when it was sequenced, and the entry, as
+    ``canonical({"seq": seq, "integrated_at": integrated_at, "entry": entry})``.
+
+    Canonical JSON nests (sorted keys, the same separators at every depth), so an entry
+    kept as its canonical bytes is spliced in, not decoded and encoded again: the same
+    bytes, which tests/test_audit_log.py checks against the definition above."""
+    at = json.dumps(integrated_at, ensure_ascii=False).encode()
+    return b'{"entry":%s,"integrated_at":%s,"seq":%d}' % (entry_bytes(entry), at, seq)
 
 
 def checkpoint_body(log: str, size: int, root: bytes, at: str) -> bytes:
@@ -60,7 +67,9 @@ class AppendOnlyLog(Persistent):
         self.public_key = public_key  # verifies this log's checkpoints
         self.private_key_sealed = private_key_sealed  # keyring purpose "seal"
         self.pending = OOBTree()  # this log's own queue: "time_ns-random" -> entry bytes
-        self.entries = IOBTree()  # seq (0-based) -> {"entry", "integrated_at", "leaf"}
+        # seq (0-based) -> {"entry": canonical JSON (a dict in older logs), "integrated_at",
+        # "leaf": the Merkle leaf hash}
+        self.entries = IOBTree()
         self.size = 0
         self.frontier: tuple[bytes, ...] = ()
         self.checkpoints = IOBTree()  # n (1-based) -> signed checkpoint dict
@@ -83,9 +92,9 @@ class AppendOnlyLog(Persistent):
     ) -> Iterator[dict[str, Any]]:
         """Sequenced entries from ``start`` in log order, then the queued ones."""
         for record in self.entries.values(start):
-            yield dict(record["entry"])
+            yield entry_dict(record["entry"])
         for _key, value, _from_outbox in self.queued(outbox):
-            yield queued_entry(value)
+            yield entry_dict(value)
 
     def integrate(
         self, signing_key: SM2PrivateKey, now: datetime, outbox: Outbox | None = None
@@ -108,7 +117,7 @@ class AppendOnlyLog(Persistent):
         at = now.isoformat()
         frontier = merkle.MerkleFrontier(sm3, self.size, self.frontier)
         for key, value, from_outbox in queued:
-            entry = queued_entry(value)
+            entry = entry_bytes(value)
             leaf = merkle.leaf_hash(sm3, leaf_data(frontier.size, at, entry))
             self.entries[frontier.size] = {"entry": entry, "integrated_at": at, "leaf": leaf}
             self.keep_nodes(frontier.append(leaf))

@@ -15,21 +15,20 @@ A queue lives in one of two places, chosen by ``certarchive.audit_queue``:
   commit with the change.  Entries never sit in the main database, at the price of a
   second database in every transaction (see docs/performance.md).
 
-Queued entries are kept as their canonical JSON bytes: pickling one string costs a
-fraction of pickling a dict of ten fields, and a bucket is re-pickled whenever a key is
-added to it.
+Queued entries are kept as their canonical JSON bytes, and stay so in the log: pickling
+one string costs a fraction of pickling a dict of ten fields (a bucket is re-pickled
+whenever a key is added to it), and the leaf a log hashes embeds exactly those bytes.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from BTrees.OOBTree import OOBTree
+from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 from ZODB.Connection import Connection
 
@@ -45,23 +44,15 @@ def enqueue(queue: OOBTree, entry: Mapping[str, Any]) -> None:
     queue[f"{time.time_ns():020d}-{secrets.token_hex(6)}"] = canonical(entry)
 
 
-def _interned(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {
-        sys.intern(key): sys.intern(value) if isinstance(value, str) else value
-        for key, value in pairs
-    }
+def entry_bytes(value: bytes | Mapping[str, Any]) -> bytes:
+    """The canonical JSON of a kept entry: as queues and logs keep it now, or as they kept
+    it before (a dict)."""
+    return value if isinstance(value, bytes) else canonical(value)
 
 
-def queued_entry(value: bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """The entry a queue holds: canonical bytes, or a dict as queues held them before.
-
-    Strings are interned: a bucket of sequenced entries then pickles each field name and
-    each repeated value (actor, role, action, result) once and refers to it after, as it
-    did when entries were built from the same objects.  Decoded as fresh strings they
-    made the log 1.6 times larger (docs/performance.md)."""
-    if isinstance(value, bytes):
-        return json.loads(value, object_pairs_hook=_interned)
-    return dict(value)
+def entry_dict(value: bytes | Mapping[str, Any]) -> dict[str, Any]:
+    """A kept entry (canonical JSON, or a dict as kept before) as a dict."""
+    return json.loads(value) if isinstance(value, bytes) else dict(value)
 
 
 class Outbox(Persistent):
@@ -73,13 +64,13 @@ class Outbox(Persistent):
     def queue(self, name: str) -> OOBTree:
         return self.queues[name]
 
-    def waiting(self, name: str, moved: Any) -> Iterator[tuple[str, bytes]]:
+    def waiting(self, name: str, moved: OOTreeSet | None) -> Iterator[tuple[str, bytes]]:
         """Queued entries of log ``name`` not yet in it (``moved``: keys already moved)."""
         for key, value in self.queues[name].items():
             if moved is None or key not in moved:
                 yield key, value
 
-    def remove(self, name: str, keys: Any) -> int:
+    def remove(self, name: str, keys: Iterable[str]) -> int:
         """Delete ``keys`` (those the log has moved) from the queue; return how many."""
         queue = self.queues[name]
         removed = 0

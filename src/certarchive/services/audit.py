@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from certarchive.audit.log import AppendOnlyLog, get_log, signing_key
-from certarchive.audit.queue import LOG_NAMES, get_outbox
+from certarchive.audit.queue import LOG_NAMES, entry_dict, get_outbox
 from certarchive.audit.verify import LogReport, load_checkpoint_file, verify_log
 from certarchive.crypto.sm import SM2PublicKey
 from certarchive.services.context import Context
@@ -126,7 +126,8 @@ def entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> list[d
     personal = "certificate.read_personal" in ctx.actor.permissions
     found = []
     for seq, record in log.entries.items(first, last):
-        entry = {"seq": seq, "integrated_at": record["integrated_at"], **record["entry"]}
+        entry = {"seq": seq, "integrated_at": record["integrated_at"]}
+        entry.update(entry_dict(record["entry"]))
         if not personal and isinstance(entry.get("object"), str):
             entry["object"] = mask_identifiers_in(entry["object"])
         found.append(entry)

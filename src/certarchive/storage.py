@@ -2,9 +2,10 @@
 
 ``main`` holds the registry, ``audit`` the audit log and ``sharing`` the sharing-service
 log (H-5.2.5).  They are opened with one shared ``databases`` mapping so that a single
-transaction spans all three and commits them with two-phase commit: a change and its
-audit entry are stored together or not at all.  Which storage backs each database
-(FileStorage, ZEO, RelStorage) is a zodburi URI in the configuration, never code.
+transaction can span them and commit them with two-phase commit (the log entries of a
+change commit with it, in the main database's outbox or, with ``audit_queue = log``, in
+the logs' own databases: see :mod:`certarchive.audit.queue`).  Which storage backs each
+database (FileStorage, ZEO, RelStorage) is a zodburi URI in the configuration, never code.
 """
 
 from __future__ import annotations
@@ -35,16 +36,38 @@ def _prepare_file_uri(uri: str) -> None:
 def open_databases(uris: Mapping[str, str]) -> DB:
     """Open every configured database; return the ``main`` one (the others hang off it)."""
     databases: dict[str, DB] = {}
-    for name in DATABASE_NAMES:
-        uri = uris[name]
-        _prepare_file_uri(uri)
-        try:
-            storage_factory, dbkw = zodburi.resolve_uri(uri)
-        except (KeyError, ValueError) as exc:
-            raise ConfigError(f"setting certarchive.zodb.{name}: {exc}") from None
-        dbkw = {k: v for k, v in dbkw.items() if k != "database_name"}
-        DB(storage_factory(), database_name=name, databases=databases, **dbkw)
+    try:
+        for name in DATABASE_NAMES:
+            uri = uris[name]
+            _prepare_file_uri(uri)
+            try:
+                storage_factory, dbkw = zodburi.resolve_uri(uri)
+            except (KeyError, ValueError) as exc:
+                raise ConfigError(f"setting certarchive.zodb.{name}: {exc}") from None
+            dbkw = {k: v for k, v in dbkw.items() if k != "database_name"}
+            DB(storage_factory(), database_name=name, databases=databases, **dbkw)
+    except BaseException:  # a later one failed (locked, unreachable): release the others
+        for database in databases.values():
+            database.close()
+        raise
     return databases["main"]
+
+
+def pack_databases(db: DB, days: float) -> dict[str, tuple[int, int]]:
+    """Pack every database: drop the revisions older than ``days`` that are no longer
+    current, and objects nothing reaches any more, with their blobs.  Returns each
+    database's size in bytes, as its storage reports it, before and after.
+
+    Nothing certarchive keeps depends on old revisions (versions and histories are
+    records of their own), and no object refers across databases, so each database can
+    be collected on its own."""
+    sizes = {}
+    for name in DATABASE_NAMES:
+        database = db.databases[name]
+        before = database.getSize()
+        database.pack(days=days)
+        sizes[name] = (before, database.getSize())
+    return sizes
 
 
 def close_databases(db: DB) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from zc.lockfile import LockError
 
 from certarchive.config import ConfigError, Settings, load_settings
 from certarchive.content.evolve import RegistryOutdated
@@ -19,6 +20,11 @@ from certarchive.services.errors import ServiceError
 from certarchive.services.runtime import Runtime
 
 DEFAULT_CONFIG = "etc/certarchive.ini"
+
+IN_USE = (
+    "数据库文件正被另一进程使用 / the database files are in use by another process "
+    "(a running server?): stop it first, or serve them through ZEO or RelStorage"
+)
 
 
 class CliState:
@@ -62,6 +68,8 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runti
         fail(f"密钥错误 / key error: {exc}", 2)
     except ConfigError as exc:
         fail(f"配置错误 / configuration error: {exc}", 2)
+    except LockError:
+        fail(IN_USE, 2)
     if not create_keys:  # init evolves; every other command needs a current registry
         try:
             runtime.require_current_schema()

@@ -6,11 +6,19 @@ import os
 import sys
 
 import click
+from zc.lockfile import LockError
 
 from certarchive.cli.agency import agency
 from certarchive.cli.audit import audit
 from certarchive.cli.backup import backup
-from certarchive.cli.common import DEFAULT_CONFIG, CliState, emit_json, fail, opened_runtime
+from certarchive.cli.common import (
+    DEFAULT_CONFIG,
+    IN_USE,
+    CliState,
+    emit_json,
+    fail,
+    opened_runtime,
+)
 from certarchive.cli.importer import import_cases
 from certarchive.cli.keys import keys
 from certarchive.cli.principals import client, user
@@ -22,6 +30,7 @@ from certarchive.crypto.keyring import KeyringError
 from certarchive.services.audit import sequence_logs
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.setup import initialise
+from certarchive.storage import pack_databases
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -98,6 +107,8 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
         app = get_app(os.path.abspath(state.config), "main")
     except (ConfigError, KeyringError, RegistryOutdated) as exc:
         fail(f"无法启动 / cannot start: {exc}", 2)
+    except LockError:
+        fail(f"无法启动 / cannot start: {IN_USE}", 2)
     start_sequencer(app.registry.runtime, sequence_every)
     click.echo(f"serving on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads)
@@ -112,6 +123,26 @@ cli.add_command(keys)
 cli.add_command(seal)
 cli.add_command(verify)
 cli.add_command(import_cases)
+
+
+@cli.command()
+@click.option(
+    "--days",
+    type=click.FloatRange(0, 3650),
+    default=7.0,
+    show_default=True,
+    help="keep the revisions younger than this many days",
+)
+@pass_state
+def pack(state: CliState, days: float) -> None:
+    """Drop old revisions and garbage from the three databases (and their blobs)."""
+    with opened_runtime(state) as runtime:
+        sizes = pack_databases(runtime.db, days)
+        detail = {"days": days, "bytes": {name: list(pair) for name, pair in sizes.items()}}
+        runtime.run(lambda ctx: ctx.audit("admin.pack", "databases", detail=detail), SYSTEM)
+    for name, (before, after) in sizes.items():
+        click.echo(f"{name}: {before:,} → {after:,} bytes")
+    click.echo("下次备份请做全量导出 / make the next backup a full export (docs/backup.md)")
 
 
 @cli.command()

@@ -24,11 +24,19 @@ from certarchive.validation.samples import sample_case
 from tests.conftest import UPSTREAM, file_settings, log_entries, write_ini
 
 DATABASES = ("main", "audit", "sharing")
+PAYMENT = {"receipt_no": "R-1", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
 
 
 def open_runtime(var: Path, **overrides: str) -> Runtime:
     runtime = Runtime.open(load_settings(file_settings(var, **overrides)), create_keys=True)
     runtime.run(initialise, SYSTEM, runtime.settings.agency)
+    return runtime
+
+
+def settled(runtime: Runtime) -> Runtime:
+    """Sequence what ``init`` logged, and let the logs forget the keys they moved."""
+    audit_services.sequence_logs(runtime)
+    audit_services.sequence_logs(runtime)
     return runtime
 
 
@@ -55,8 +63,7 @@ def queue_sizes(ctx: Any) -> dict[str, int]:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Any:
-    runtime = open_runtime(tmp_path / "var")
-    audit_services.sequence_logs(runtime)
+    runtime = settled(open_runtime(tmp_path / "var"))
     yield runtime
     runtime.close()
 
@@ -73,36 +80,51 @@ def test_an_entry_commits_with_its_change_in_the_main_database(registry: Runtime
     assert after["sequenced"] == sizes["sequenced"] and after["log"] == 0
     actions = [e["action"] for e in registry.run(log_entries, SYSTEM)][-3:]
     assert sorted(actions) == ["case.create", "case.record", "certificate.create"]
+    before = last_transactions(registry)
+    registry.run(cases.confirm_payment, UPSTREAM, sample_case(0)["case_no"], PAYMENT)
+    assert written(registry, before) == {"main"}  # issuing: the PDF and three entries
 
 
 def test_sequencing_moves_entries_one_database_at_a_time(registry: Runtime) -> None:
     """Integration writes only the logs' databases, removal from the outbox only the main
     one: no transaction of the move spans two storages."""
     registry.run(cases.record_case, UPSTREAM, sample_case(0))
-    registry.run(lambda ctx: ctx.audit("certificate.read", "certificate:1", log="sharing"), SYSTEM)
     queued = registry.run(queue_sizes, SYSTEM)
 
     before = last_transactions(registry)
     checkpoints = registry.run(audit_services.integrate_logs, SYSTEM)
-    assert written(registry, before) == {"audit", "sharing"}
+    assert written(registry, before) == {"audit"}
     moved = registry.run(queue_sizes, SYSTEM)
     assert moved["sequenced"] == queued["sequenced"] + 3 == checkpoints["audit"]["size"]
     assert moved["outbox"] == queued["outbox"] and moved["moved"] == 3
 
     before = last_transactions(registry)
-    assert registry.run(audit_services.remove_moved, SYSTEM) == 4  # three audit, one sharing
+    assert registry.run(audit_services.remove_moved, SYSTEM) == 3
     assert written(registry, before) == {"main"}
     assert registry.run(queue_sizes, SYSTEM)["outbox"] == 0
 
     before = last_transactions(registry)
     assert audit_services.sequence_logs(registry) == {"audit": None, "sharing": None}
-    assert written(registry, before) == {"audit", "sharing"}  # they forget the moved keys
+    assert written(registry, before) == {"audit"}  # it forgets the moved keys
     assert registry.run(queue_sizes, SYSTEM)["moved"] == 0
     before = last_transactions(registry)
     audit_services.sequence_logs(registry)
     assert written(registry, before) == set()  # an idle round writes nothing
     report = registry.run(audit_services.verify, SYSTEM, "audit")
     assert report.ok and report.pending == 0
+
+
+@pytest.mark.parametrize("log", ["audit", "sharing"])
+def test_an_entry_alone_is_written_to_its_log_database_only(registry: Runtime, log: str) -> None:
+    """A transaction that changes nothing but writes an entry (a refusal, a bank's read)
+    leaves the main database alone: the page cache goes by its last transaction id."""
+    before = last_transactions(registry)
+    registry.run(lambda ctx: ctx.audit("certificate.read", "certificate:1", log=log), SYSTEM)
+    assert written(registry, before) == {log}
+    before = last_transactions(registry)
+    audit_services.sequence_logs(registry)
+    assert written(registry, before) == {log}  # sequenced there; nothing to remove in main
+    assert [e["object"] for e in registry.run(log_entries, SYSTEM, log)][-1] == "certificate:1"
 
 
 def test_a_stop_between_the_two_transactions_loses_and_repeats_nothing(tmp_path: Path) -> None:
@@ -157,18 +179,30 @@ def test_the_log_database_queue_commits_in_the_same_transaction(tmp_path: Path) 
 
 
 def test_entries_queued_both_ways_are_sequenced_in_time_order(tmp_path: Path) -> None:
-    """A registry whose setting changed holds entries in both queues; they are merged in
-    the order they were written."""
+    """Entries wait in both queues (a change's in the outbox, an entry alone or under
+    ``audit_queue = log`` in the log's database); they are merged in the order they were
+    written."""
     var = tmp_path / "var"
-    for place, n in (("log", 0), ("main", 1), ("log", 2)):
+    settled(open_runtime(var)).close()
+    steps = [("main", 0, True), ("main", 3, False), ("log", 6, True), ("main", 9, True)]
+    for place, n, change in steps:
         runtime = open_runtime(var, **{"certarchive.audit_queue": place})
-        runtime.run(lambda ctx, n=n: ctx.audit("test.order", f"step:{n}"), SYSTEM)
+        if change:
+            runtime.run(cases.record_case, UPSTREAM, sample_case(n))
+        else:
+            runtime.run(lambda ctx, n=n: ctx.audit("test.alone", f"case:alone-{n}"), SYSTEM)
         runtime.close()
     runtime = open_runtime(var)
     try:
+        queued = runtime.run(queue_sizes, SYSTEM)
+        assert queued["outbox"] == 6 and queued["log"] == 4
         audit_services.sequence_logs(runtime)
         objects = [e["object"] for e in runtime.run(log_entries, SYSTEM)]
-        assert [o for o in objects if o.startswith("step:")] == ["step:0", "step:1", "step:2"]
+        order = [o for o in objects if o.startswith("case:")]
+        expected = []
+        for _place, n, change in steps:
+            expected += [f"case:{sample_case(n)['case_no']}"] * 2 if change else [f"case:alone-{n}"]
+        assert [o for o in order if o in expected] == expected
         assert runtime.run(queue_sizes, SYSTEM)["log"] == 0
     finally:
         runtime.close()

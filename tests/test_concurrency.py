@@ -250,14 +250,16 @@ def test_a_cached_page_shows_a_revocation_made_by_another_process(
 SEQUENCE_SCRIPT = """
 import json, sys
 from certarchive.config import load_settings
+from certarchive.services import cases
 from certarchive.services.audit import sequence_logs
-from certarchive.services.permissions import SYSTEM
 from certarchive.services.runtime import Runtime
-raw, worker, count = json.loads(sys.stdin.read())
+from certarchive.validation.samples import sample_case
+from tests.conftest import UPSTREAM
+raw, numbers = json.loads(sys.stdin.read())
 runtime = Runtime.open(load_settings(raw))
-for n in range(count):
-    runtime.run(lambda ctx, n=n: ctx.audit("test.write", f"worker:{worker}:{n}"), SYSTEM)
-    if n % 5 == 4:
+for i, n in enumerate(numbers):
+    runtime.run(cases.record_case, UPSTREAM, sample_case(n))
+    if i % 4 == 3:
         sequence_logs(runtime)
 runtime.close()
 """
@@ -267,15 +269,16 @@ runtime.close()
 def test_two_processes_sequencing_at_once_keep_every_entry_once(
     tmp_path: Path, backend: str
 ) -> None:
-    """Two app processes write entries and move them from the outbox into the log at the
-    same time, as two servers' sequencer threads do: every entry is sequenced exactly
-    once, none is left behind, and the log verifies (H-5.2.4)."""
+    """Two app processes record cases (their entries wait in the outbox) and move entries
+    into the log at the same time, as two servers' sequencer threads do: every entry is
+    sequenced exactly once, none is left behind, and the log verifies (H-5.2.4)."""
     from certarchive.audit.log import get_log
     from certarchive.audit.queue import get_outbox
     from certarchive.services import audit as audit_services
 
     with shared_registry(tmp_path, backend) as (runtime, raw):
-        run_workers(SEQUENCE_SCRIPT, [[raw, worker, 40] for worker in range(2)])
+        numbers = [list(range(worker, 60, 2)) for worker in range(2)]  # 30 cases each
+        run_workers(SEQUENCE_SCRIPT, [[raw, mine] for mine in numbers])
         audit_services.sequence_logs(runtime)
 
         def sequenced(ctx: Any) -> tuple[list[str], int]:
@@ -284,8 +287,8 @@ def test_two_processes_sequencing_at_once_keep_every_entry_once(
             return objects, len(get_outbox(ctx.conn).queue("audit"))
 
         objects, left = runtime.run(sequenced, SYSTEM)
-        written = sorted(o for o in objects if o.startswith("worker:"))
-        assert written == sorted(f"worker:{w}:{n}" for w in range(2) for n in range(40))
+        recorded = sorted(o for o in objects if o.startswith("case:"))
+        assert recorded == sorted([f"case:{sample_case(n)['case_no']}" for n in range(60)] * 2)
         assert left == 0
         report = runtime.run(audit_services.verify, SYSTEM, "audit")
         assert report.ok and report.pending == 0

@@ -183,3 +183,23 @@ def test_the_least_recently_used_page_goes_first() -> None:
 def test_bad_cache_settings_name_the_setting(setting: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"certarchive.{setting}"):
         load_web_settings({f"certarchive.{setting}": value})
+
+
+def test_a_bank_read_and_a_refusal_leave_cached_pages_valid(site: Site) -> None:
+    """A bank's read and a refused request write log entries and change nothing else: the
+    entries go to their logs' own databases, so the main database's last transaction id
+    (what the cache checks) stays, and cached pages stay valid (H-5.2.5, H-5.2.4)."""
+    _doc, other = site.issued()
+    serial = other["certificates"][0]["serial"]
+    web, seen, url = watched(site, "192.0.2.47")
+    shared_before = len(site.entries("sharing"))
+    refused_before = sum(e["result"] == "refused" for e in site.entries("audit"))
+    web.get(url)
+    bank = site.web()
+    assert bank.get(api(site, serial), headers=site.headers("bank")).json["serial"] == serial
+    missing = api(site, "豫(2026)潢川县不动产权第9999999号")
+    bank.get(missing, headers=site.headers("bank"), status=404)
+    web.get(url)
+    assert seen.paths == [url]  # the second page came from the cache
+    assert len(site.entries("sharing")) == shared_before + 2
+    assert sum(e["result"] == "refused" for e in site.entries("audit")) == refused_before + 1

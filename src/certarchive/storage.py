@@ -53,6 +53,14 @@ def open_databases(uris: Mapping[str, str]) -> DB:
     return databases["main"]
 
 
+def changes_pending(conn: Connection) -> bool:
+    """Whether ``conn`` holds changed or added objects that its transaction will store.
+
+    ZODB offers no public call for this; a Connection has kept them in these two
+    attributes since ZODB 3."""
+    return bool(conn._registered_objects or conn._added)
+
+
 def pack_databases(db: DB, days: float) -> dict[str, tuple[int, int]]:
     """Pack every database: drop the revisions older than ``days`` that are no longer
     current, and objects nothing reaches any more, with their blobs.  Returns each

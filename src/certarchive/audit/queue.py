@@ -11,6 +11,9 @@ A queue lives in one of two places, chosen by ``certarchive.audit_queue``:
 - ``main`` (the default): the :class:`Outbox` in the main database, beside the change —
   the transactional outbox.  The change and its entry are one write to one storage, so
   they are atomic even across a crash, and a transaction pays one commit (one fsync).
+  An entry whose transaction changes nothing in the main database (a refusal, a bank's
+  read) goes to its log's own queue instead: one commit either way, and the main
+  database is written only when the registry changes.
 - ``log``: the log's own ``pending`` tree in its own database, committed by two-phase
   commit with the change.  Entries never sit in the main database, at the price of a
   second database in every transaction (see docs/performance.md).

@@ -20,6 +20,7 @@ from certarchive.audit.queue import enqueue, get_outbox
 from certarchive.content.agency import Agency
 from certarchive.content.registry import Registry, get_registry
 from certarchive.services.errors import Forbidden, NotFound
+from certarchive.storage import changes_pending
 from certarchive.validation.identifiers import mask_identifiers_in
 from certarchive.workflow.engine import Actor
 
@@ -88,10 +89,17 @@ class Context:
             raise Forbidden(f"无权限 / {self.actor.role} lacks permission {permission}")
 
     def _queue(self, log: str) -> OOBTree:
-        """Where this transaction's entries for ``log`` wait (``certarchive.audit_queue``)."""
-        if self.runtime.settings.audit_queue == "log":
-            return get_log(self.conn, log).pending
-        return get_outbox(self.conn).queue(log)
+        """Where this entry waits until it is sequenced (``certarchive.audit_queue``).
+
+        With ``main``, an entry whose transaction changes the main database waits in its
+        outbox: one commit holds change and entry.  An entry written by a transaction that
+        changes nothing else there (a refusal, a bank's read, an auditor's read) waits in
+        its log's own database instead: a commit of that database alone, and the main
+        database's last transaction id keeps meaning "the registry changed", which the
+        page cache relies on.  Either way the entry commits with its transaction."""
+        if self.runtime.settings.audit_queue == "main" and changes_pending(self.conn):
+            return get_outbox(self.conn).queue(log)
+        return get_log(self.conn, log).pending
 
     def audit(
         self,

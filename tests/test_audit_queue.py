@@ -80,6 +80,7 @@ def test_an_entry_commits_with_its_change_in_the_main_database(registry: Runtime
     assert after["sequenced"] == sizes["sequenced"] and after["log"] == 0
     actions = [e["action"] for e in registry.run(log_entries, SYSTEM)][-3:]
     assert sorted(actions) == ["case.create", "case.record", "certificate.create"]
+    assert registry.run(audit_services.verify, SYSTEM, "audit").pending == 3
     before = last_transactions(registry)
     registry.run(cases.confirm_payment, UPSTREAM, sample_case(0)["case_no"], PAYMENT)
     assert written(registry, before) == {"main"}  # issuing: the PDF and three entries

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from BTrees.OOBTree import OOBTree
 
 from certarchive.audit.log import get_log
-from certarchive.audit.queue import get_outbox
+from certarchive.audit.queue import QueueTree, get_outbox
 from certarchive.config import ConfigError, load_settings
 from certarchive.services import audit as audit_services
 from certarchive.services import cases
@@ -220,3 +221,17 @@ def test_the_command_line_refuses_an_unknown_queue_place(cli_run: Any, ini: Path
     write_ini(ini, raw)
     result = cli_run("check")
     assert result.exit_code == 2 and "certarchive.audit_queue" in result.output
+
+
+def test_a_long_queue_keeps_its_inner_nodes_narrow() -> None:
+    """Appending to a queue rewrites the last bucket's parent when the bucket splits: that
+    node holds at most 16 children, however many entries wait (OOBTree's hold 250)."""
+    queue = QueueTree()
+    for n in range(5000):
+        queue[f"{n:020d}-000000000000"] = b"{}"
+    children, _first_bucket = queue.__getstate__()
+    assert 2 <= (len(children) + 1) // 2 <= 16
+    wide = OOBTree()
+    wide.update(queue)
+    assert (len(wide.__getstate__()[0]) + 1) // 2 > 16  # what the narrow class avoids
+    assert list(queue.keys()) == list(wide.keys())

@@ -145,6 +145,8 @@ def test_check_passes_on_a_sound_registry(demo: Any) -> None:
 
 def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: Any) -> None:
     """Schema changes are named, recorded evolve steps run by init."""
+    from BTrees.OOBTree import OOBTree
+
     from certarchive.audit.log import get_log
     from certarchive.audit.queue import OUTBOX_KEY
     from certarchive.content.evolve import LATEST, STEPS
@@ -165,7 +167,9 @@ def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: 
         del registry.evolved
         del get_log(ctx.conn, "audit").nodes
         del ctx.conn.root()[OUTBOX_KEY]
-        get_log(ctx.conn, "audit").pending["0-first-release"] = {"action": "test.legacy"}
+        log = get_log(ctx.conn, "audit")
+        log.pending = OOBTree()
+        log.pending["0-first-release"] = {"action": "test.legacy"}
 
     runtime.run(rewind, SYSTEM)
     runtime.close()
@@ -183,11 +187,12 @@ def test_an_outdated_registry_must_be_evolved_by_init(cli_run: Any, runtime_of: 
             OUTBOX_KEY in ctx.conn.root(),
             [e["action"] for e in log_entries(ctx)].count("test.legacy"),
             len(get_log(ctx.conn, "audit").pending),
+            type(get_log(ctx.conn, "audit").pending).__name__,
         ),
         SYSTEM,
     )
     runtime.close()
-    assert state == (LATEST, [name for name, _step in STEPS], 0, kept, True, 1, 0)
+    assert state == (LATEST, [name for name, _step in STEPS], 0, kept, True, 1, 0, "QueueTree")
     assert cli_run("check").exit_code == 0
 
 

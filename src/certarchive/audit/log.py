@@ -29,7 +29,7 @@ from persistent import Persistent
 
 from certarchive.audit import merkle
 from certarchive.audit.entry import canonical
-from certarchive.audit.queue import Outbox, entry_bytes, entry_dict
+from certarchive.audit.queue import Outbox, QueueTree, entry_bytes, entry_dict
 from certarchive.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3
 
 
@@ -66,7 +66,7 @@ class AppendOnlyLog(Persistent):
         self.name = name
         self.public_key = public_key  # verifies this log's checkpoints
         self.private_key_sealed = private_key_sealed  # keyring purpose "seal"
-        self.pending = OOBTree()  # this log's own queue: "time_ns-random" -> entry bytes
+        self.pending = QueueTree()  # this log's own queue: "time_ns-random" -> entry bytes
         # seq (0-based) -> {"entry": canonical JSON (a dict in older logs), "integrated_at",
         # "leaf": the Merkle leaf hash}
         self.entries = IOBTree()
@@ -178,6 +178,13 @@ class AppendOnlyLog(Persistent):
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle.consistency_proof(self.subtree_roots(), size1, size2)
+
+    def narrow_queue(self) -> None:
+        """Give a log made before :class:`QueueTree` one, keeping what it queued."""
+        if type(self.pending) is not QueueTree:
+            narrow = QueueTree()
+            narrow.update(self.pending)
+            self.pending = narrow
 
     def rebuild_nodes(self) -> int:
         """Fill ``nodes`` from the sequenced leaves (for logs made before it existed);

@@ -39,8 +39,13 @@ def _audit_merkle_nodes(conn: Connection) -> None:
 
 
 def _log_outbox(conn: Connection) -> None:
-    """The outbox where log entries commit with their change (``audit_queue = main``)."""
+    """The outbox where log entries commit with their change (``audit_queue = main``),
+    and queues with narrow inner nodes in the logs' own databases."""
     create_outbox(conn)
+    for name in LOG_NAMES:
+        log = conn.get_connection(name).root().get("log")
+        if log is not None:
+            log.narrow_queue()
 
 
 #: Each step takes the ``main`` connection (the other databases are reached through it).

@@ -1,6 +1,6 @@
 """The price of the audit log, and verifying a long one (issue #5).
 
-    .venv/bin/python bench/bench_audit.py [--entries 1000000] [--rounds 9]
+    .venv/bin/python bench/bench_audit.py [--entries 1000000] [--rounds 15]
 
 1. Recording a case (one transaction, three audit entries) and issuing a certificate,
    without the audit log (``Context.audit`` replaced by a no-op) and with it, entries
@@ -97,29 +97,26 @@ def one_round(
 
 
 def report(times: dict[tuple[str, str], list[float]]) -> None:
-    def median(operation: str, variant: str) -> float:
-        return statistics.median(times[(operation, variant)]) * 1000
-
+    """Medians of the times, and ratios as the median of each round's ratio: the variants
+    of one round ran next to each other, so a round's ratio is free of the drift between
+    rounds (a growing registry, other load on the machine)."""
     for operation in OPERATIONS:
-        bare = median(operation, "without")
-        print(f"{operation}: without the audit log {bare:.3f} ms")
+        bare = times[(operation, "without")]
+        print(f"{operation}: without the audit log {statistics.median(bare) * 1000:.3f} ms")
         for variant in VARIANTS[1:]:
-            request = median(operation, variant)
-            server = (
-                statistics.median(
-                    a + b
-                    for a, b in zip(
-                        times[(operation, variant)],
-                        times[(operation + " +seq", variant)],
-                        strict=True,
-                    )
-                )
-                * 1000
-            )
+            request = times[(operation, variant)]
+            server = [
+                a + b for a, b in zip(request, times[(operation + " +seq", variant)], strict=True)
+            ]
             print(
-                f"  audit_queue = {variant:4}: {request:.3f} ms, ratio {request / bare:.3f}; "
-                f"with sequencing {server:.3f} ms, ratio {server / bare:.3f}"
+                f"  audit_queue = {variant:4}: {statistics.median(request) * 1000:.3f} ms, "
+                f"ratio {paired(request, bare):.3f}; with sequencing "
+                f"{statistics.median(server) * 1000:.3f} ms, ratio {paired(server, bare):.3f}"
             )
+
+
+def paired(times: list[float], bare: list[float]) -> float:
+    return statistics.median(a / b for a, b in zip(times, bare, strict=True))
 
 
 def long_log(entries: int) -> None:
@@ -201,7 +198,7 @@ def timed_each(fn: Any, arguments: list[int]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     overhead(args.rounds)
     long_log(args.entries)

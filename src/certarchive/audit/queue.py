@@ -55,7 +55,9 @@ class QueueTree(OOBTree):
 
 
 def enqueue(queue: OOBTree, entry: Mapping[str, Any]) -> None:
-    """Add ``entry`` to ``queue`` in the caller's transaction; it never conflicts."""
+    """Add ``entry`` to ``queue`` in the caller's transaction.  Concurrent appends merge
+    (BTrees resolve inserts of different keys); one that splits a bucket another also
+    changed conflicts, and the transaction is retried."""
     queue[f"{time.time_ns():020d}-{secrets.token_hex(6)}"] = canonical(entry)
 
 

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ZODB.FileStorage import FileStorage
+
 from certarchive.services import cases
 from certarchive.services.audit import sequence_logs
 from certarchive.validation.samples import sample_case
@@ -104,3 +106,19 @@ def test_pack_through_zeo_beside_a_running_client(
             runtime.close()
         assert cli_run("check").exit_code == 0
         assert cli_run("audit", "verify").exit_code == 0
+
+
+def test_a_locked_later_database_releases_the_ones_opened_before_it(
+    cli_run: Any, tmp_path: Path
+) -> None:
+    """Main opens, audit is locked by another holder: the command refuses, and main's
+    files are released again rather than left locked by a half-opened runtime."""
+    assert cli_run("init").exit_code == 0
+    var = tmp_path / "var"
+    holder = FileStorage(str(var / "Audit.fs"))
+    try:
+        result = cli_run("check")
+        assert result.exit_code == 2 and "in use by another process" in result.output
+        FileStorage(str(var / "Data.fs"), blob_dir=str(var / "blobs")).close()
+    finally:
+        holder.close()

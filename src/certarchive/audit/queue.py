@@ -101,13 +101,11 @@ class OutboxMissing(Exception):
     """The main database holds no outbox: run ``certarchive init``."""
 
 
-def create_outbox(conn: Connection) -> bool:
-    """Create the outbox in the main database; False if it is there already."""
+def create_outbox(conn: Connection) -> None:
+    """Create the outbox in the main database unless it is there already."""
     root = conn.root()
-    if OUTBOX_KEY in root:
-        return False
-    root[OUTBOX_KEY] = Outbox()
-    return True
+    if OUTBOX_KEY not in root:
+        root[OUTBOX_KEY] = Outbox()
 
 
 def get_outbox(conn: Connection) -> Outbox:

@@ -15,10 +15,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from asn1crypto import cms, x509
 from PIL import Image
 
 from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.documents.model import (
+    CHINA_TIME,
     KIND_PROOF,
     KIND_RIGHT,
     STATEMENT_PROOF,
@@ -27,9 +29,16 @@ from certarchive.documents.model import (
     CertificateDocument,
 )
 from certarchive.documents.render import render_certificate
-from certarchive.documents.sigdict import CHINA_TIME
 from certarchive.documents.signature import sign_pdf
+from certarchive.documents.verify import Trust
 from certarchive.documents.watermark import stamp_revoked
+from certarchive.signing.certificates import (
+    CA_PROFILE,
+    SEAL_PROFILE,
+    build_name,
+    issue_certificate,
+)
+from certarchive.signing.signer import Signer
 
 AGENCY = AgencyStamp(
     province="豫",
@@ -40,6 +49,7 @@ AGENCY = AgencyStamp(
     statement=STATEMENT_RIGHT,
 )
 SIGNED_AT = datetime.datetime(2026, 11, 21, 10, 30, tzinfo=CHINA_TIME)
+REVOKED_AT = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=CHINA_TIME)
 REVOKED_ON = datetime.date(2026, 12, 1)
 CAUSE = "转移登记"
 PRIVATE_VALUES = ("411526199001011234", "41152619910202123X", "13800000000", "13900000000")
@@ -49,7 +59,7 @@ RIGHT = CertificateDocument(
     serial="豫(2026)潢川县不动产权第0000123号",
     licence_id="1141152600000000XY-0000123-2026",
     print_number="41008862451",
-    issued_on=datetime.date(2026, 11, 21),
+    issued_at=datetime.datetime(2026, 11, 21, 10, 30, tzinfo=CHINA_TIME),
     data={
         "holders": [
             {
@@ -90,7 +100,7 @@ PROOF = CertificateDocument(
     serial="豫(2026)潢川县不动产证明第0000045号",
     licence_id="1141152600000000XY-0000045-2026",
     print_number="41008862452",
-    issued_on=datetime.date(2026, 11, 21),
+    issued_at=datetime.datetime(2026, 11, 21, 10, 30, tzinfo=CHINA_TIME),
     data={
         "proved_right": "抵押权",
         "holders": [
@@ -122,14 +132,79 @@ def document(kind: str, **data_changes: object) -> CertificateDocument:
     return dataclasses.replace(base, data={**base.data, **data_changes})
 
 
+@dataclasses.dataclass(frozen=True)
+class Pki:
+    """A throwaway CA and seal: the root, the seal key and its certificate."""
+
+    ca_key: SM2PrivateKey
+    root: x509.Certificate
+    seal_key: SM2PrivateKey
+    leaf: x509.Certificate
+
+    @property
+    def chain(self) -> tuple[x509.Certificate, ...]:
+        return (self.leaf, self.root)
+
+
+ROOT_NAME = build_name({"country_name": "CN", "common_name": "测试根证书 TEST ROOT"})
+SEAL_NAME = build_name(
+    {"country_name": "CN", "organization_name": AGENCY.agency_name, "common_name": AGENCY.seal_name}
+)
+VALID_FROM = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+VALID_UNTIL = datetime.datetime(2031, 1, 1, tzinfo=datetime.UTC)
+
+
+def make_pki(
+    *, valid_from: datetime.datetime = VALID_FROM, valid_until: datetime.datetime = VALID_UNTIL
+) -> Pki:
+    """A new CA and seal whose certificate is valid between the given times."""
+    ca_key, key = SM2PrivateKey.generate(), SM2PrivateKey.generate()
+    root = issue_certificate(
+        subject=ROOT_NAME,
+        subject_key=ca_key.public_key,
+        issuer=ROOT_NAME,
+        issuer_key=ca_key,
+        serial_number=1,
+        not_before=VALID_FROM,
+        not_after=datetime.datetime(2046, 1, 1, tzinfo=datetime.UTC),
+        profile=CA_PROFILE,
+    )
+    leaf = issue_certificate(
+        subject=SEAL_NAME,
+        subject_key=key.public_key,
+        issuer=ROOT_NAME,
+        issuer_key=ca_key,
+        serial_number=2,
+        not_before=valid_from,
+        not_after=valid_until,
+        profile=SEAL_PROFILE,
+    )
+    return Pki(ca_key, root, key, leaf)
+
+
 @functools.cache
+def pki() -> Pki:
+    return make_pki()
+
+
+@functools.cache
+def other_pki() -> Pki:
+    return make_pki()
+
+
 def seal_key() -> SM2PrivateKey:
-    return SM2PrivateKey.generate()
+    return pki().seal_key
 
 
-@functools.cache
-def other_key() -> SM2PrivateKey:
-    return SM2PrivateKey.generate()
+def signer(of: Pki | None = None) -> Signer:
+    of = of or pki()
+    return Signer(of.seal_key, of.chain, AGENCY.seal_name)
+
+
+def trust(of: Pki | None = None) -> Trust:
+    """What a relying party that trusts ``of``'s root (default: the test CA) relies on."""
+    of = of or pki()
+    return Trust(seal_keys=(of.seal_key.public_key,), roots=(of.root,))
 
 
 @functools.cache
@@ -139,14 +214,12 @@ def rendered(kind: str) -> bytes:
 
 @functools.cache
 def signed(kind: str) -> bytes:
-    return sign_pdf(rendered(kind), seal_key(), AGENCY.seal_name, "颁发", signed_at=SIGNED_AT)
+    return sign_pdf(rendered(kind), signer(), "颁发", signed_at=SIGNED_AT)
 
 
 @functools.cache
 def revoked(kind: str) -> bytes:
-    return stamp_revoked(
-        signed(kind), seal_key(), REVOKED_ON, CAUSE, AGENCY.seal_name, signed_at=SIGNED_AT
-    )
+    return stamp_revoked(signed(kind), signer(), REVOKED_ON, CAUSE, signed_at=REVOKED_AT)
 
 
 def run_tool(args: list[str], pdf: bytes, *, name: str = "file.pdf") -> subprocess.CompletedProcess:
@@ -233,10 +306,27 @@ def openssl_verify(
 
 
 def signed_parts(pdf: bytes, byte_range: tuple[int, int, int, int]) -> tuple[bytes, bytes]:
-    """(covered bytes, DER signature) for one signature of ``pdf``."""
+    """(covered bytes, the CMS DER without its zero padding) for one signature of ``pdf``."""
     _, a, b, c = byte_range
     raw = bytes.fromhex(pdf[a + 1 : b - 1].decode())
-    return pdf[:a] + pdf[b : b + c], raw[: 2 + raw[1]]
+    length = cms.ContentInfo.load(raw, strict=False).dump()
+    return pdf[:a] + pdf[b : b + c], raw[: len(length)]
+
+
+def cms_signature(der: bytes) -> tuple[bytes, bytes, bytes, x509.Certificate]:
+    """(signed attributes as the SET they are signed as, SM2 signature DER, messageDigest,
+    signer certificate), read with asn1crypto alone."""
+    signed_data = cms.ContentInfo.load(der)["content"]
+    info = signed_data["signer_infos"][0]
+    attributes = info["signed_attrs"]
+    digest = next(
+        a["values"][0].native for a in attributes if a["type"].dotted == "1.2.840.113549.1.9.4"
+    )
+    serial = info["sid"].chosen["serial_number"].native
+    certificate = next(
+        c.chosen for c in signed_data["certificates"] if c.chosen.serial_number == serial
+    )
+    return b"\x31" + attributes.dump()[1:], info["signature"].native, digest, certificate
 
 
 def squeeze(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Revocation (H-1.7, H-4.2): a visible watermark appended and sealed, the original kept."""
+"""Revocation (H-1.7, H-4.2): a visible watermark appended and sealed, the original kept,
+and the update classed by standard validators as an allowed change (form filling)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.validation.pdf_embedded import SignatureCoverageLevel
 from pypdf import PdfReader, PdfWriter
 
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
@@ -17,6 +21,7 @@ from tests.test_documents_fixtures import (
     AGENCY,
     CAUSE,
     REVOKED_ON,
+    cms_signature,
     openssl_verify,
     page_image,
     pdftotext,
@@ -25,6 +30,8 @@ from tests.test_documents_fixtures import (
     seal_key,
     signed,
     signed_parts,
+    signer,
+    trust,
 )
 
 KINDS = (KIND_RIGHT, KIND_PROOF)
@@ -34,29 +41,60 @@ KINDS = (KIND_RIGHT, KIND_PROOF)
 def test_revoked_file_verifies_and_reports_the_revocation(kind: str) -> None:
     pdf = revoked(kind)
     assert pdf.startswith(signed(kind))  # append-only: the issued file is a prefix
-    report = verify_pdf(pdf, seal_key().public_key)
+    report = verify_pdf(pdf, trust())
     assert report.valid, report.problems
     assert report.revoked == Revocation(REVOKED_ON, CAUSE)
-    first, second = report.signatures
-    assert (
-        first.byte_range == verify_pdf(signed(kind), seal_key().public_key).signatures[0].byte_range
-    )
-    assert first.intact and second.intact
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    first, *stamps = report.signatures
+    assert len(stamps) == pages  # one approval signature per watermarked page
+    assert first.byte_range == verify_pdf(signed(kind), trust()).signatures[0].byte_range
+    assert all(signature.intact for signature in report.signatures)
     assert first.byte_range[2] + first.byte_range[3] == len(signed(kind)) < len(pdf)
-    assert second.byte_range[2] + second.byte_range[3] == len(pdf)
-    assert second.reason == f"注销：{CAUSE}"
-    assert [first.revision, second.revision] == [2, 4]  # the stamp is revision 3
+    assert stamps[-1].byte_range[2] + stamps[-1].byte_range[3] == len(pdf)
+    assert {stamp.reason for stamp in stamps} == {f"注销：{CAUSE}"}
+    assert [s.revision for s in report.signatures] == list(range(2, pages + 3))
 
 
-def test_openssl_still_verifies_the_original_signature_inside_the_revoked_file(
-    tmp_path: Path,
-) -> None:
+def test_openssl_verifies_every_signature_inside_the_revoked_file(tmp_path: Path) -> None:
     pdf = revoked(KIND_RIGHT)
     pem = seal_key().public_key.to_pem()
-    for signature in verify_pdf(pdf, seal_key().public_key).signatures:
+    for signature in verify_pdf(pdf, trust()).signatures:
         data, der = signed_parts(pdf, signature.byte_range)
-        result = openssl_verify(tmp_path, pem, data, der)
+        attributes, value, digest, _ = cms_signature(der)
+        (tmp_path / "ranges.bin").write_bytes(data)
+        result = openssl_verify(tmp_path, pem, attributes, value)
         assert result.returncode == 0, result.stderr
+        dgst = run_tool(["openssl", "dgst", "-sm3", "-r", "{pdf}"], data, name="ranges.bin")
+        assert dgst.stdout.split()[0] == digest.hex()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pyhanko_accepts_the_revocation_as_form_filling(kind: str) -> None:
+    """pyHanko's default difference policy: every signature's later changes are at most
+    form filling (new signature fields with their appearances, and their signing)."""
+    reader = PdfFileReader(io.BytesIO(revoked(kind)))
+    signatures = reader.embedded_signatures
+    assert signatures[0].field_name == "CertarchiveSeal1"
+    assert len(signatures) == 1 + len(reader.root["/Pages"]["/Kids"])
+    *earlier, last = signatures
+    assert last.evaluate_signature_coverage() == SignatureCoverageLevel.ENTIRE_FILE
+    for embedded in earlier:
+        embedded.coverage = embedded.evaluate_signature_coverage()
+        assert embedded.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        result = embedded.evaluate_modifications(DEFAULT_DIFF_POLICY)
+        assert not isinstance(result, Exception), result
+        assert result.modification_level == ModificationLevel.FORM_FILLING
+
+
+def test_pdfsig_sees_every_signature_and_the_last_covering_everything() -> None:
+    result = run_tool(["pdfsig", "{pdf}"], revoked(KIND_RIGHT))
+    blocks = result.stdout.split("Signature #")[1:]
+    assert len(blocks) == 3
+    for block in blocks:
+        assert f"Signer Certificate Common Name: {AGENCY.seal_name}" in block
+        assert "adbe.pkcs7.detached" in block
+    assert "Not total document signed" in blocks[0]
+    assert "Total document signed" in blocks[-1] and "Not total" not in blocks[-1]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -76,10 +114,12 @@ def test_every_page_says_revoked_in_extractable_text(kind: str) -> None:
         assert "已注销" not in pdftotext(signed(kind), "-f", str(page), "-l", str(page))
 
 
-def test_watermark_glyphs_are_embedded() -> None:
+def test_watermark_glyphs_are_embedded_in_a_subset_of_their_own() -> None:
     result = run_tool(["pdffonts", "{pdf}"], revoked(KIND_RIGHT))
     rows = result.stdout.splitlines()[2:]
     assert len(rows) == 2  # the certificate's subset and the watermark's subset
+    names = {row.split()[0] for row in rows}
+    assert len(names) == 2  # two subsets, two subset names
     for row in rows:
         assert re.match(r"[A-Z]{6}\+WenQuanYi", row)
         assert row.split()[-5:-2] == ["yes", "yes", "yes"]
@@ -99,13 +139,24 @@ def test_watermark_is_visible_across_the_middle_of_each_page(page: int) -> None:
 
 
 def test_an_unsealed_stamp_is_a_change_after_signing() -> None:
-    """A stamp someone appended without the seal key is reported as a change."""
+    """The last page's approval signature cut off: its field is a change nobody sealed."""
     stamped = revoked(KIND_PROOF)
-    cut = stamped.rindex(b"%%EOF", 0, stamped.rindex(b"/Certarchive.SM2")) + len(b"%%EOF\n")
-    report = verify_pdf(stamped[:cut], seal_key().public_key)
-    assert not report.valid
-    assert any("changed after signing" in problem for problem in report.problems)
-    assert report.revoked is None
+    report = verify_pdf(stamped, trust())
+    last = report.signatures[-1]
+    cut = stamped.rindex(b"%%EOF", 0, last.byte_range[1]) + len(b"%%EOF\n")
+    truncated = verify_pdf(stamped[:cut] + stamped[last.byte_range[2] :], trust())
+    assert not truncated.valid
+
+
+def test_stripping_the_revocation_leaves_the_issued_file() -> None:
+    """Offline, a file cut back to its issuing signature is the issued file again: only the
+    registry knows it was revoked (the CLI says revocation was not checked)."""
+    stamped = revoked(KIND_RIGHT)
+    first = verify_pdf(stamped, trust()).signatures[0]
+    stripped = stamped[: first.byte_range[2] + first.byte_range[3]]
+    assert stripped == signed(KIND_RIGHT)
+    report = verify_pdf(stripped, trust())
+    assert report.valid and report.revoked is None
 
 
 def test_only_a_revocation_stamp_may_sit_between_two_signatures() -> None:
@@ -113,8 +164,8 @@ def test_only_a_revocation_stamp_may_sit_between_two_signatures() -> None:
     writer.add_blank_page()
     out = io.BytesIO()
     writer.write(out)
-    resealed = sign_pdf(out.getvalue(), seal_key(), AGENCY.seal_name, "再次签章")
-    report = verify_pdf(resealed, seal_key().public_key)
+    resealed = sign_pdf(out.getvalue(), signer(), "再次签章")
+    report = verify_pdf(resealed, trust())
     assert all(signature.intact for signature in report.signatures)
     assert not report.valid
     assert any("other than a revocation stamp" in problem for problem in report.problems)

@@ -1,4 +1,10 @@
-"""``certarchive seal …``: the agency's electronic seal and its public key (H-3.1)."""
+"""``certarchive seal …``: the agency's electronic seal, its key and certificates (H-3.1,
+H-5.1.1).
+
+``show`` and ``export-public`` describe the seal; ``certificate`` writes its chain for
+relying parties; ``request`` and ``import`` are how a registration centre replaces the
+demonstration certificate with one from its CA (docs/operations.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import click
 
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.crypto.sm import SM2PublicKey
+from certarchive.services import seals
 from certarchive.services.context import Context
 from certarchive.services.permissions import SYSTEM
 
@@ -29,6 +36,7 @@ def seal_summary(ctx: Context, agency_name: str | None) -> dict[str, Any]:
         "algorithm": "SM2 (sm2p256v1) with SM3, signer ID 1234567812345678",
         "public_key_pem": public_key.to_pem().decode(),
         "fingerprint_sm3": public_key.fingerprint(),
+        "certificates": seals.chains_summary(agency),
     }
 
 
@@ -57,6 +65,12 @@ def show(state: CliState, agency: str | None, as_json: bool) -> None:
     else:
         click.echo(f"{summary['name']}  No. {summary['number']}")
         click.echo(f"SM3 fingerprint: {summary['fingerprint_sm3']}")
+        for cert in summary["certificates"]:
+            mark = "*" if cert["current"] else " "
+            click.echo(
+                f"{mark} {cert['subject']}  serial {cert['serial_number']}  "
+                f"{cert['not_before'][:10]}..{cert['not_after'][:10]}  ({cert['source']})"
+            )
         click.echo(summary["public_key_pem"], nl=False)
 
 
@@ -69,3 +83,66 @@ def export_public(state: CliState, agency: str | None, out: str) -> None:
     summary = existing_seal(state, agency)
     Path(out).write_text(summary["public_key_pem"], encoding="ascii")
     click.echo(f"已导出 / written: {out}")
+
+
+def _write(out: str, data: bytes, what: str) -> None:
+    try:
+        Path(out).write_bytes(data)
+    except OSError as error:
+        fail(f"无法写入 / cannot write {out}: {error.strerror}", 2)
+    click.echo(f"已导出{what} / written: {out}")
+
+
+@seal.command("certificate")
+@agency_option
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+@pass_state
+def certificate(state: CliState, agency: str | None, out: str) -> None:
+    """Write the seal's certificate chain as PEM, leaf first, root last."""
+    with opened_runtime(state) as runtime:
+        pem = runtime.run(lambda ctx: seals.chain_pem(ctx.agency(agency)), SYSTEM)
+    _write(out, pem, "证书链")
+
+
+@seal.command("request")
+@agency_option
+@click.option("--out", type=click.Path(dir_okay=False), required=True)
+@pass_state
+def request(state: CliState, agency: str | None, out: str) -> None:
+    """Write a PKCS#10 certificate request signed by the seal key, for a CA."""
+    with opened_runtime(state) as runtime:
+        pem = runtime.run(lambda ctx: seals.request_pem(ctx, ctx.agency(agency)), SYSTEM)
+    _write(out, pem, "证书请求")
+
+
+@seal.command("import")
+@agency_option
+@click.option(
+    "--certificate",
+    "certificate_file",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="the seal certificate the CA issued (PEM or DER; may hold the chain)",
+)
+@click.option(
+    "--chain",
+    type=click.Path(exists=True, dir_okay=False),
+    help="the CA's certificates up to its root (PEM)",
+)
+@pass_state
+def import_certificate(
+    state: CliState, agency: str | None, certificate_file: str, chain: str | None
+) -> None:
+    """Take the certificate a CA issued for the seal key; refuse it (exit 1) if it does not
+    certify this key or does not chain to a root."""
+    certificate_bytes = Path(certificate_file).read_bytes()
+    chain_bytes = Path(chain).read_bytes() if chain else None
+    with opened_runtime(state) as runtime:
+        summary = runtime.run(
+            lambda ctx: seals.import_chain(ctx, ctx.agency(agency), certificate_bytes, chain_bytes),
+            SYSTEM,
+        )
+    click.echo(
+        f"已导入 / imported: {summary['subject']}  serial {summary['serial_number']}  "
+        f"{summary['not_before'][:10]}..{summary['not_after'][:10]}"
+    )

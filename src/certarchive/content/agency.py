@@ -35,13 +35,23 @@ class Seal(Persistent):
 
     The private key is stored only as the keyring's ciphertext (purpose ``seal``); the
     public key is stored in clear so anyone can be given it to verify files offline.
+    ``chains`` holds every certificate chain the key has had (H-5.1.1), oldest first, as
+    plain records: ``{"chain": (DER, …) leaf first, "source": "demo"|"imported",
+    "added_at": ISO time}``.  None is ever removed: files signed under a replaced or
+    expired certificate keep verifying.
     """
+
+    chains: tuple[dict[str, Any], ...] = ()  # seals from before certificates have none
 
     def __init__(self, name: str, number: str, public_key: bytes, private_key_sealed: bytes):
         self.name = name
         self.number = number
         self.public_key = public_key
         self.private_key_sealed = private_key_sealed
+
+    def add_chain(self, chain: tuple[bytes, ...], source: str, added_at: str) -> None:
+        """Make ``chain`` the current one, keeping the earlier ones."""
+        self.chains = (*self.chains, {"chain": chain, "source": source, "added_at": added_at})
 
 
 class Agency(Persistent):

@@ -13,7 +13,19 @@ from certarchive.content.records import RecordLog
 ROOT_KEY = "certarchive"
 
 
+class DemoAuthority(Persistent):
+    """The local demonstration CA (names saying 演示 / DEMO) that certifies seals until a
+    registration centre imports certificates from a real CA: its root certificate (DER)
+    and its key, stored only as the keyring's ciphertext."""
+
+    def __init__(self, certificate: bytes, key_sealed: bytes) -> None:
+        self.certificate = certificate
+        self.key_sealed = key_sealed
+
+
 class Registry(Persistent):
+    demo_authority: DemoAuthority | None = None  # created when the first seal needs it
+
     def __init__(self) -> None:
         self.agencies = Folder()  # agency name -> Agency
         self.users = Folder()  # user name -> User

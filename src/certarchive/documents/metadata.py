@@ -28,13 +28,16 @@ recordDigestSM3        (certarchive) 登记记录摘要   SM3 hex of the registr
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, StreamObject
 
 from certarchive.documents.model import CertificateDocument
 
@@ -55,6 +58,14 @@ FIELD_NAMES = {
     "version": "版本",
     "recordDigestSM3": "登记记录摘要",
 }
+
+#: Limits for reading the metadata of an uploaded file.  Our packets are about 1.5 KB with
+#: 20 elements; a crafted one must not cost more than a small multiple of that.
+MAX_XMP_BYTES = 64 * 1024
+MAX_XMP_ELEMENTS = 500
+MAX_XMP_DEPTH = 16
+MAX_FILTERS = 2
+_TOO_LARGE = "元数据超出大小限制 / the metadata exceeds the size limits"
 
 #: A document type declaration is the only way XML can declare entities; refusing it
 #: closes entity-expansion attacks before the parser sees a byte.
@@ -78,15 +89,22 @@ def certificate_metadata(doc: CertificateDocument) -> dict[str, str]:
     }
 
 
-def xmp_packet(metadata: Mapping[str, str]) -> bytes:
-    """Serialise ``metadata`` as a UTF-8 XMP packet, one element per key."""
+def xmp_packet(metadata: Mapping[str, str], created: datetime.datetime) -> bytes:
+    """Serialise ``metadata`` as a UTF-8 XMP packet, one element per key, with the file's
+    creation time as XMP's own CreateDate, ModifyDate and MetadataDate."""
     elements = "\n".join(
         f"   <{PREFIX}:{key}>{escape(value)}</{PREFIX}:{key}>" for key, value in metadata.items()
     )
+    moment = created.isoformat(timespec="seconds")
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
         ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+        '  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/">\n'
+        f"   <xmp:CreateDate>{moment}</xmp:CreateDate>\n"
+        f"   <xmp:ModifyDate>{moment}</xmp:ModifyDate>\n"
+        f"   <xmp:MetadataDate>{moment}</xmp:MetadataDate>\n"
+        "  </rdf:Description>\n"
         f'  <rdf:Description rdf:about="" xmlns:{PREFIX}="{NAMESPACE}">\n'
         f"{elements}\n"
         "  </rdf:Description>\n"
@@ -96,33 +114,77 @@ def xmp_packet(metadata: Mapping[str, str]) -> bytes:
     ).encode()
 
 
+class MetadataError(ValueError):
+    """The file's metadata cannot be read; the message says why in plain words."""
+
+
+def _decoded(stream: StreamObject) -> bytes:
+    """The stream's data through at most :data:`MAX_FILTERS` Flate filters, never more than
+    :data:`MAX_XMP_BYTES` (an uploaded file may hold a decompression bomb)."""
+    filters = stream.get("/Filter")
+    names = (
+        [] if filters is None else list(filters) if isinstance(filters, ArrayObject) else [filters]
+    )
+    if len(names) > MAX_FILTERS or any(name != "/FlateDecode" for name in names):
+        raise MetadataError("元数据的编码方式不受支持 / the metadata's encoding is not supported")
+    data = stream._data  # the encoded bytes; pypdf's get_data() would decode without our limit
+    for _ in names:
+        inflater = zlib.decompressobj()
+        try:
+            data = inflater.decompress(data, MAX_XMP_BYTES + 1)
+        except zlib.error:
+            raise MetadataError("元数据无法解压 / the metadata cannot be decompressed") from None
+        if len(data) > MAX_XMP_BYTES or inflater.unconsumed_tail:
+            raise MetadataError(_TOO_LARGE)
+    if len(data) > MAX_XMP_BYTES:
+        raise MetadataError(_TOO_LARGE)
+    return data
+
+
 def parse_xmp(packet: bytes) -> dict[str, str]:
-    """The ``ecert`` elements of an XMP packet; raises ``ValueError`` if it is not XML."""
+    """The ``ecert`` elements of an XMP packet, read under limits on size, element count and
+    depth; raises :class:`MetadataError` if it is not such XML."""
+    if len(packet) > MAX_XMP_BYTES:
+        raise MetadataError(_TOO_LARGE)
     if _DTD.search(packet):
-        raise ValueError("XMP packet declares a DTD")
+        raise MetadataError("元数据声明了DTD / the metadata declares a DTD")
+    parser = ET.XMLPullParser(events=("start", "end"))
+    found: dict[str, str] = {}
+    depth = count = 0
     try:
-        root = ET.fromstring(packet)  # noqa: S314 - DTDs refused above, so no entities
-    except ET.ParseError as exc:
-        raise ValueError(f"XMP packet is not XML: {exc}") from None
-    return {
-        element.tag[len(NAMESPACE) + 2 :]: element.text or ""
-        for element in root.iter()
-        if element.tag.startswith("{" + NAMESPACE + "}")
-    }
+        parser.feed(packet)
+        parser.close()
+        for event, element in parser.read_events():
+            if event == "start":
+                depth, count = depth + 1, count + 1
+                if depth > MAX_XMP_DEPTH or count > MAX_XMP_ELEMENTS:
+                    raise MetadataError(_TOO_LARGE)
+                continue
+            depth -= 1
+            if element.tag.startswith("{" + NAMESPACE + "}"):
+                found[element.tag[len(NAMESPACE) + 2 :]] = element.text or ""
+    except ET.ParseError:
+        raise MetadataError("元数据不是有效的XML / the metadata is not valid XML") from None
+    return found
 
 
 def read_metadata(pdf: bytes) -> dict[str, str]:
     """The certificate metadata of the file's current revision; ``{}`` if it has none.
 
-    Raises ``ValueError`` when ``pdf`` cannot be read as a PDF at all.
+    Raises :class:`MetadataError` when ``pdf`` cannot be read as a PDF at all or its
+    metadata breaks a limit.
     """
     try:
         catalog = PdfReader(io.BytesIO(pdf)).root_object
         stream = catalog.get("/Metadata")
-        packet = stream.get_object().get_data() if stream is not None else None
-    except Exception as exc:  # pypdf raises many types for broken input
-        raise ValueError(f"cannot read the PDF: {exc}") from None
-    return parse_xmp(packet) if packet else {}
+        stream = stream.get_object() if stream is not None else None
+    except Exception:  # pypdf raises many types for broken input
+        raise MetadataError("无法读取文件元数据 / the file's metadata cannot be read") from None
+    if stream is None:
+        return {}
+    if not isinstance(stream, StreamObject):
+        raise MetadataError("无法读取文件元数据 / the file's metadata cannot be read")
+    return parse_xmp(_decoded(stream))
 
 
 def compare_metadata(found: Mapping[str, str], expected: Mapping[str, str]) -> list[str]:

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+#: China Standard Time: no daylight saving, so a fixed offset is exact.
+CHINA_TIME = datetime.timezone(datetime.timedelta(hours=8))
+
 KIND_RIGHT = "right"
 KIND_PROOF = "proof"
 
@@ -57,12 +60,17 @@ class CertificateDocument:
     serial: str  # "豫(2026)潢川县不动产权第0000123号"
     licence_id: str  # GB/T 36904 electronic licence identifier
     print_number: str  # 编号 NO. on the seal page
-    issued_on: datetime.date
+    issued_at: datetime.datetime  # aware; the file's creation time
     data: Mapping[str, Any]
     verify_url: str  # "<public base>/v/<token>", carried by the QR code
     version: int
     record_digest: str  # SM3 hex of the registry record (H-5.2.2)
     agency: AgencyStamp
+
+    @property
+    def issued_on(self) -> datetime.date:
+        """The issue date printed on the seal page: the day in China."""
+        return self.issued_at.astimezone(CHINA_TIME).date()
 
     @property
     def title(self) -> str:

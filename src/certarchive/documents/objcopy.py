@@ -5,10 +5,14 @@ is subset and embedded the usual way) and then carried into the certificate as a
 XObject.  Its resources (font, font file, widths, ToUnicode map, transparency state)
 must come along under fresh object numbers; that renumbering copy is all this module
 does.  Streams are decoded and re-compressed with Flate, so whatever filters the source
-used, the copy is plain and valid.
+used, the copy is plain and valid.  Font subsets get a subset tag of the caller's
+(ISO 32000-1 §9.6.4): reportlab names every subset ``AAAAAA+…``, and two different
+subsets in one file must not share a name.
 """
 
 from __future__ import annotations
+
+import re
 
 from pypdf.generic import (
     ArrayObject,
@@ -23,6 +27,9 @@ from certarchive.documents.incremental import IncrementalUpdate
 
 #: Stream entries that describe the encoding; the copy is re-encoded, so they are redone.
 _ENCODING_KEYS = frozenset({"/Length", "/Filter", "/DecodeParms"})
+#: Entries that carry a font's (possibly subset-tagged) PostScript name.
+_FONT_NAME_KEYS = frozenset({"/BaseFont", "/FontName"})
+_SUBSET_TAG = re.compile(r"/[A-Z]{6}\+")
 
 
 def flate_stream(entries: DictionaryObject, data: bytes) -> StreamObject:
@@ -36,9 +43,15 @@ def flate_stream(entries: DictionaryObject, data: bytes) -> StreamObject:
 class ObjectImporter:
     """Copies objects into ``update``, each source object once (shared ones stay shared)."""
 
-    def __init__(self, update: IncrementalUpdate) -> None:
+    def __init__(self, update: IncrementalUpdate, subset_tag: str) -> None:
         self.update = update
+        self.subset_tag = subset_tag
         self._copied: dict[tuple[int, int], IndirectObject] = {}
+
+    def _entry(self, key: str, value: PdfObject) -> PdfObject:
+        if key in _FONT_NAME_KEYS and isinstance(value, NameObject):
+            return NameObject(_SUBSET_TAG.sub(f"/{self.subset_tag}+", value, count=1))
+        return self.copy(value)
 
     def copy(self, obj: PdfObject) -> PdfObject:
         """The copy of ``obj``; indirect objects are written to the update and referenced."""
@@ -55,7 +68,7 @@ class ObjectImporter:
             )
             return flate_stream(entries, obj.get_data())
         if isinstance(obj, DictionaryObject):
-            return DictionaryObject({NameObject(k): self.copy(obj.raw_get(k)) for k in obj})
+            return DictionaryObject({NameObject(k): self._entry(k, obj.raw_get(k)) for k in obj})
         if isinstance(obj, ArrayObject):
             return ArrayObject(self.copy(item) for item in obj)
         return obj

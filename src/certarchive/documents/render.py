@@ -1,8 +1,8 @@
 """Render a certificate version into an unsigned PDF: seal page, then data page (H-1.2).
 
-reportlab's invariant mode fixes the timestamps and the file identifier, so the same
-input gives the same bytes; the issue date lives in the metadata, not in the file's
-creation date.  Signing (:mod:`certarchive.documents.signature`) appends to these bytes
+reportlab's invariant mode fixes the file identifier, so the same input gives the same
+bytes; the creation and modification dates (Info and XMP) are the issuance time, which
+is part of that input.  Signing (:mod:`certarchive.documents.signature`) appends to these bytes
 and never rewrites them.
 """
 
@@ -20,6 +20,7 @@ from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH
 from certarchive.documents.metadata import certificate_metadata, xmp_packet
 from certarchive.documents.model import CertificateDocument
 from certarchive.documents.seal_page import draw_seal_page
+from certarchive.documents.sigdict import pdf_date_text
 
 PRODUCER = "certarchive"
 
@@ -37,7 +38,9 @@ def _attach_metadata(canvas: Canvas, doc: CertificateDocument) -> None:
     canvas.setSubject("不动产登记电子证照")
     canvas.setCreator(PRODUCER)
     canvas.setProducer(PRODUCER)
-    packet = xmp_packet(certificate_metadata(doc))
+    created = pdf_date_text(doc.issued_at)
+    canvas.setDateFormatter(lambda *_fields: created)
+    packet = xmp_packet(certificate_metadata(doc), doc.issued_at)
     # Uncompressed, as XMP asks, so that tools that do not parse PDF can find it.
     canvas.setCatalogEntry("Metadata", XMP(creator=lambda _document: packet))
     canvas.getCatalogEntry("Metadata").filters = []

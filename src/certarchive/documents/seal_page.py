@@ -69,12 +69,13 @@ def _draw_statement(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> 
 
 
 def _draw_sealed_signature(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> None:
-    """登记机构（章） and the date, with the seal stamped across both (H-1.4)."""
+    """登记机构（章） and the date, with the seal stamped across both (H-1.4).
+
+    The seal goes down first and the words over it: on paper the red ink lets the black
+    print show through, and drawn the other way round the seal would hide them.
+    """
     x = PAGE_WIDTH - 62 * mm
     y = PAGE_HEIGHT - 188 * mm
-    canvas.setFont(font.name, 15)
-    canvas.drawCentredString(x, y, AGENCY_LABEL)
-    canvas.drawCentredString(x, y - 14 * mm, chinese_date(doc.issued_on))
     stamp = doc.agency
     seal_image(stamp.seal_name, stamp.agency_name, stamp.seal_number, font.path).draw(
         canvas,
@@ -83,6 +84,10 @@ def _draw_sealed_signature(canvas: Canvas, doc: CertificateDocument, font: CJKFo
         SEAL_DIAMETER,
         SEAL_DIAMETER,
     )
+    canvas.setFillColor(INK)
+    canvas.setFont(font.name, 15)
+    canvas.drawCentredString(x, y, AGENCY_LABEL)
+    canvas.drawCentredString(x, y - 14 * mm, chinese_date(doc.issued_on))
 
 
 def _draw_footer(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> None:

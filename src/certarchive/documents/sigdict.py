@@ -1,30 +1,24 @@
-"""The byte format of certarchive's signature dictionary, written and read in one place.
+"""The byte layout of a PDF signature dictionary, written by the signer and read by verify.
 
-A certificate is signed with SM2 over SM3 (GB/T 32918.2 with the default signer ID),
-which no PDF signature handler standardises; the dictionary therefore names a custom
-handler, ``/Filter /Certarchive.SM2`` with ``/SubFilter /certarchive.sm2.sm3``.  Adobe
-Reader and other standard viewers show the signature field but cannot validate it; the
-file is verified by certarchive (or by ``openssl pkeyutl``, see below) with the seal's
-public key and nothing else.
+Every signature is a standard one (ISO 32000-1 §12.8, CONTRACT.md "Standard certificate
+files"): ``/Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached`` and ``/Contents`` a
+DER CMS SignedData (:mod:`certarchive.signing.cms`) with SM3 and SM2, zero-padded to the
+size reserved for it.  ``adbe.pkcs7.detached`` rather than ``ETSI.CAdES.detached``
+because the contract's signed attributes include signingTime, which PAdES forbids.
 
 Layout, always in this order, on one line::
 
-    << /Type /Sig /Filter /Certarchive.SM2 /SubFilter /certarchive.sm2.sm3
-       /ByteRange [0 a b c<padding>] /Contents <hex…> /Name <FEFF…> /M (D:…)
-       /Reason <FEFF…> /Certarchive.KeyFingerprint (sm3 hex) >>
+    << /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached
+       /ByteRange [0 a b c<padding>] /Contents <hex…> /M (D:…) /Name <FEFF…> /Reason <FEFF…> >>
 
 * ``/ByteRange [0 a b c]``: the signed bytes are ``file[0:a] + file[b:b+c]``; the gap
   ``[a, b)`` is exactly the ``/Contents`` hex string including its angle brackets, and
   ``b + c`` is the end of the update that carries the signature.
-* ``/Contents``: the DER ``SEQUENCE {r, s}`` in hex, right-padded with ``0`` to a fixed
-  size so it can be patched in after the byte range is known.
-* ``/Certarchive.KeyFingerprint``: SM3 hex of the signer's uncompressed public key, so a
-  verifier can tell "signed by another key" from "changed after signing".
+* ``/Contents``: the DER in hex, then ``0`` digits up to the reserved size; a verifier
+  refuses any other byte in the padding.
 
-The message SM2 signs is the byte-range data itself (SM2 hashes Z_A || M with SM3), so::
-
-    openssl pkeyutl -verify -rawin -digest sm3 -pubin -inkey seal.pem \\
-        -pkeyopt distid:1234567812345678 -sigfile sig.der -in signed-bytes.bin
+Files issued before standard signatures used ``/Filter /Certarchive.SM2`` with a bare
+SM2 signature; :mod:`.legacy` reads those.
 """
 
 from __future__ import annotations
@@ -33,25 +27,22 @@ import datetime
 import re
 from dataclasses import dataclass
 
-FILTER = b"/Certarchive.SM2"
-SUBFILTER = b"/certarchive.sm2.sm3"
-FINGERPRINT_KEY = b"/Certarchive.KeyFingerprint"
-#: Bytes reserved for the DER signature; an SM2 signature takes at most 72.
-CONTENTS_SIZE = 128
+FILTER = b"/Adobe.PPKLite"
+SUBFILTER = b"/adbe.pkcs7.detached"
 #: Characters reserved for "a b c" in the byte range: three ten-digit numbers.
 RANGE_WIDTH = 3 * 11
-CHINA_TIME = datetime.timezone(datetime.timedelta(hours=8))
 
 _PLACEHOLDER_RANGE = b"/ByteRange [0 " + b" " * RANGE_WIDTH + b"]"
-_PLACEHOLDER_CONTENTS = b"/Contents <" + b"0" * (2 * CONTENTS_SIZE) + b">"
 
 BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
-_NAME = re.compile(rb"/Name\s*<([0-9A-Fa-f]*)>")
-_REASON = re.compile(rb"/Reason\s*<([0-9A-Fa-f]*)>")
+NAME = re.compile(rb"/Name\s*<([0-9A-Fa-f]*)>")
+REASON = re.compile(rb"/Reason\s*<([0-9A-Fa-f]*)>")
 _TIME = re.compile(rb"/M\s*\(D:(\d{14})([+-])(\d\d)'(\d\d)'\)")
-_FINGERPRINT = re.compile(re.escape(FINGERPRINT_KEY) + rb"\s*\(([0-9a-f]{64})\)")
 _TYPE = re.compile(rb"/Type\s*/Sig\b")
 _FILTER = re.compile(rb"/Filter\s*" + re.escape(FILTER) + rb"(?![^\s/<>\[\]()])")
+_SUBFILTER = re.compile(
+    rb"/SubFilter\s*/(?:adbe\.pkcs7\.detached|ETSI\.CAdES\.detached)(?![^\s/<>\[\]()])"
+)
 
 
 def text_string(text: str) -> bytes:
@@ -65,18 +56,23 @@ def decode_text_string(hex_digits: bytes) -> str:
     return raw[2:].decode("utf-16-be") if raw[:2] == b"\xfe\xff" else raw.decode("latin-1")
 
 
-def pdf_date(moment: datetime.datetime) -> bytes:
-    """``(D:YYYYMMDDHHmmSS+08'00')`` for an aware datetime."""
+def pdf_date_text(moment: datetime.datetime) -> str:
+    """``D:YYYYMMDDHHmmSS+08'00'`` for an aware datetime (ISO 32000-1 §7.9.4)."""
     offset = moment.utcoffset() or datetime.timedelta(0)
     sign = "-" if offset < datetime.timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
-    return f"(D:{moment:%Y%m%d%H%M%S}{sign}{minutes // 60:02d}'{minutes % 60:02d}')".encode()
+    return f"D:{moment:%Y%m%d%H%M%S}{sign}{minutes // 60:02d}'{minutes % 60:02d}'"
+
+
+def pdf_date(moment: datetime.datetime) -> bytes:
+    """The date as a PDF literal string, ``(D:…)``."""
+    return f"({pdf_date_text(moment)})".encode()
 
 
 def placeholder(
-    signer_name: str, reason: str, fingerprint: str, signed_at: datetime.datetime
+    signer_name: str, reason: str, signed_at: datetime.datetime, contents_size: int
 ) -> bytes:
-    """The signature dictionary with a blank byte range and zeroed contents."""
+    """The signature dictionary with a blank byte range and ``contents_size`` zero bytes."""
     return b" ".join(
         (
             b"<< /Type /Sig /Filter",
@@ -84,15 +80,13 @@ def placeholder(
             b"/SubFilter",
             SUBFILTER,
             _PLACEHOLDER_RANGE,
-            _PLACEHOLDER_CONTENTS,
-            b"/Name",
-            text_string(signer_name),
+            b"/Contents <" + b"0" * (2 * contents_size) + b">",
             b"/M",
             pdf_date(signed_at),
+            b"/Name",
+            text_string(signer_name),
             b"/Reason",
             text_string(reason),
-            FINGERPRINT_KEY,
-            b"(" + fingerprint.encode() + b")",
             b">>",
         )
     )
@@ -104,8 +98,8 @@ def placeholder_offsets(body: bytes) -> tuple[int, int, int]:
     Returns (range slot start, contents ``<`` offset, offset after the ``>``).
     """
     slot = body.index(_PLACEHOLDER_RANGE) + len(b"/ByteRange [0 ")
-    contents = body.index(_PLACEHOLDER_CONTENTS) + len(b"/Contents ")
-    return slot, contents, contents + 2 + 2 * CONTENTS_SIZE
+    contents = body.index(b"/Contents <") + len(b"/Contents ")
+    return slot, contents, body.index(b">", contents) + 1
 
 
 def range_numbers(a: int, b: int, c: int) -> bytes:
@@ -123,34 +117,33 @@ class SignatureFields:
     signer_name: str
     reason: str
     signed_at: datetime.datetime | None
-    fingerprint: str
 
 
-def is_certarchive_signature(dictionary: bytes) -> bool:
-    """Whether a dictionary's bytes declare a /Sig with certarchive's handler."""
-    return bool(_TYPE.search(dictionary) and _FILTER.search(dictionary))
+def is_standard_signature(dictionary: bytes) -> bool:
+    """Whether a dictionary's bytes declare a /Sig with the standard handler and CMS."""
+    return bool(
+        _TYPE.search(dictionary) and _FILTER.search(dictionary) and _SUBFILTER.search(dictionary)
+    )
 
 
 def parse_fields(dictionary: bytes) -> SignatureFields:
     """Read the descriptive entries; missing or malformed ones come back empty."""
-    name, reason = _NAME.search(dictionary), _REASON.search(dictionary)
-    fingerprint = _FINGERPRINT.search(dictionary)
+    name, reason = NAME.search(dictionary), REASON.search(dictionary)
     return SignatureFields(
-        signer_name=_safe_text(name.group(1)) if name else "",
-        reason=_safe_text(reason.group(1)) if reason else "",
-        signed_at=_parse_time(dictionary),
-        fingerprint=fingerprint.group(1).decode() if fingerprint else "",
+        signer_name=safe_text(name.group(1)) if name else "",
+        reason=safe_text(reason.group(1)) if reason else "",
+        signed_at=parse_time(dictionary),
     )
 
 
-def _safe_text(hex_digits: bytes) -> str:
+def safe_text(hex_digits: bytes) -> str:
     try:
         return decode_text_string(hex_digits)
     except ValueError:  # odd digit count or invalid UTF-16: report it as absent
         return ""
 
 
-def _parse_time(dictionary: bytes) -> datetime.datetime | None:
+def parse_time(dictionary: bytes) -> datetime.datetime | None:
     match = _TIME.search(dictionary)
     if match is None:
         return None

@@ -9,10 +9,21 @@ The stamp is therefore appended, never merged into the existing content:
    Text extractors (poppler) break diagonal text into single characters, so the same
    words are also written once horizontally in invisible text at the page foot, where
    ``pdftotext`` and screen readers find "已注销" whole;
-2. that page becomes one form XObject in an incremental update, together with the
-   revocation marker (:mod:`.stampdict`); every page gets ``q`` before and
-   ``Q q … Do Q`` after its unchanged content streams;
-3. :func:`~certarchive.documents.signature.sign_pdf` seals the result, covering the stamp.
+2. that page becomes one form XObject, pointing at the revocation marker
+   (:mod:`.stampdict`), and the appearance of a new signature field's widget covering
+   the first page (printed, and shown on screen), signed by the agency in the same
+   update;
+3. each further page gets a field of its own with the same appearance, signed in an
+   update of its own, so the last signature covers the whole file.  (One field with a
+   widget per page would need one signature only, but poppler, and so ``pdfsig``,
+   reads each widget of a signature field as an unsigned field.)
+
+Page content is never touched: validators class an update that adds signature fields
+with their appearances and signs them as form filling, an allowed change after the
+issuing signature (pyHanko's default difference policy calls it ``FORM_FILLING``; a
+watermark drawn into the page content, or any other annotation, is a suspicious
+modification).  The copied font subset gets a tag of its own, so that the file's two
+subsets of the same font carry different names.
 """
 
 from __future__ import annotations
@@ -33,19 +44,26 @@ from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_CENTER
 from reportlab.pdfgen.canvas import Canvas
 
-from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.documents.fonts import REPORTLAB_LOCK, cjk_font
-from certarchive.documents.incremental import IncrementalUpdate, shallow_copy
+from certarchive.documents.incremental import IncrementalUpdate
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH, paragraph, text_style
+from certarchive.documents.model import CHINA_TIME
 from certarchive.documents.objcopy import ObjectImporter, flate_stream
 from certarchive.documents.seal_page import chinese_date
-from certarchive.documents.signature import sign_pdf
+from certarchive.documents.signature import (
+    Widget,
+    add_signature_field,
+    reserve_signature,
+    write_signed,
+)
 from certarchive.documents.stampdict import Revocation, marker
+from certarchive.signing.signer import Signer
 
 REVOKED = "已注销"
 STAMP_RED = Color(0.85, 0.05, 0.10)
-#: Resource name of the watermark form (numbered if a page already uses it).
-XOBJECT_NAME = "/CertarchiveRevoked"
+REVOKE_FIELD = "CertarchiveRevoked"
+#: Subset tag of the watermark's font (the page's subset has reportlab's own).
+SUBSET_TAG = "CAREVK"
 DETAIL_WIDTH = 380.0
 
 
@@ -106,71 +124,37 @@ def _watermark_form(
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): ArrayObject(FloatObject(v) for v in page.mediabox),
-            NameObject("/Resources"): ObjectImporter(update).copy(page.raw_get("/Resources")),
+            NameObject("/Resources"): ObjectImporter(update, SUBSET_TAG).copy(
+                page.raw_get("/Resources")
+            ),
             NameObject("/CertarchiveRevocation"): update.add(marker(revocation)),
         }
     )
     return update.add(flate_stream(entries, data))
 
 
-def _placement(mediabox: list[float]) -> bytes:
-    """``cm`` operands fitting the A4 watermark into a page box, centred."""
-    x0, y0, x1, y1 = (float(v) for v in mediabox)
-    scale = min((x1 - x0) / PAGE_WIDTH, (y1 - y0) / PAGE_HEIGHT)
-    dx = x0 + (x1 - x0 - PAGE_WIDTH * scale) / 2
-    dy = y0 + (y1 - y0 - PAGE_HEIGHT * scale) / 2
-    return b"%.4f 0 0 %.4f %.4f %.4f cm" % (scale, scale, dx, dy)
-
-
-def _entry(dictionary: DictionaryObject, key: str) -> DictionaryObject:
-    """The dictionary under ``key``, resolved, or an empty one."""
-    value = dictionary.raw_get(key).get_object() if key in dictionary else None
-    return value if isinstance(value, DictionaryObject) else DictionaryObject()
-
-
-def _free_name(xobjects: DictionaryObject) -> str:
-    """:data:`XOBJECT_NAME`, numbered if the page already has a resource of that name."""
-    name, number = XOBJECT_NAME, 1
-    while name in xobjects:
-        number += 1
-        name = f"{XOBJECT_NAME}{number}"
-    return name
-
-
-def _stamp_pages(update: IncrementalUpdate, form: IndirectObject) -> None:
-    """Wrap each page's content and draw the form over it, leaving old streams untouched."""
-    opening = update.add(flate_stream(DictionaryObject(), b"q\n"))
-    closings: dict[bytes, IndirectObject] = {}
-    for page in update.reader.pages:
-        resources = shallow_copy(_entry(page, "/Resources"))
-        xobjects = shallow_copy(_entry(resources, "/XObject"))
-        name = _free_name(xobjects)
-        xobjects[NameObject(name)] = form
-        resources[NameObject("/XObject")] = xobjects
-        code = b"Q\nq " + _placement(page.mediabox) + b" " + name.encode() + b" Do Q\n"
-        if code not in closings:
-            closings[code] = update.add(flate_stream(DictionaryObject(), code))
-        new_page = shallow_copy(page)
-        new_page[NameObject("/Resources")] = resources
-        new_page[NameObject("/Contents")] = ArrayObject(
-            [opening, *_content_streams(page), closings[code]]
-        )
-        update.put(page.indirect_reference, new_page)
-
-
 def stamp_revoked(
     pdf: bytes,
-    key: SM2PrivateKey,
+    signer: Signer,
     revoked_on: datetime.date,
     cause: str,
-    signer_name: str,
     *,
     font_path: str | None = None,
     signed_at: datetime.datetime | None = None,
 ) -> bytes:
-    """``pdf`` with the 已注销 watermark on every page, sealed again; ``pdf`` is a prefix."""
-    revocation = Revocation(revoked_on, cause)
+    """``pdf`` with the 已注销 watermark on every page, each page's sealed by a signature of
+    its own; ``pdf`` is a prefix of the result."""
+    moment = signed_at or datetime.datetime.now(CHINA_TIME)
+    reason = f"注销：{cause}"
     update = IncrementalUpdate(pdf)
-    _stamp_pages(update, _watermark_form(update, revocation, font_path))
-    stamped, _ = update.write()
-    return sign_pdf(stamped, key, signer_name, f"注销：{cause}", signed_at=signed_at)
+    form = _watermark_form(update, Revocation(revoked_on, cause), font_path)
+    stamped = pdf
+    for number in range(len(update.reader.pages)):
+        if number:  # each further page's field goes into an update of its own
+            update = IncrementalUpdate(stamped)
+        page = update.reader.pages[number]
+        sig_ref, body = reserve_signature(update, signer, reason, moment)
+        widget = Widget(page, tuple(float(v) for v in page.mediabox), form)
+        add_signature_field(update, sig_ref, REVOKE_FIELD, [widget])
+        stamped = write_signed(update, sig_ref, body, signer, moment)
+    return stamped

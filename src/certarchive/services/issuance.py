@@ -13,21 +13,19 @@ from __future__ import annotations
 import secrets
 import threading
 from datetime import datetime, timedelta, timezone
-from functools import cache, lru_cache
+from functools import cache
 
 from ZODB.POSException import ConflictError
 
-from certarchive.content.agency import Agency
 from certarchive.content.certificate import Certificate
 from certarchive.content.serials import next_serial
-from certarchive.crypto.keyring import Keyring
-from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.documents.model import AgencyStamp, CertificateDocument
 from certarchive.documents.render import render_certificate
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.watermark import stamp_revoked
 from certarchive.services.certdata import read_data, read_file, store_file
 from certarchive.services.context import Context
+from certarchive.services.seals import signer
 from certarchive.validation.identifiers import build_licence_identifier, parse_serial
 from certarchive.workflow.engine import Actor
 from certarchive.workflow.model import Transition
@@ -36,22 +34,6 @@ CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving: a fixed offse
 TOKEN_BYTES = 24  # 192 random bits, URL-safe; never derived from the serial
 ISSUING_WAIT = 60  # seconds; then the request is retried like any conflict
 _ISSUING = threading.Lock()
-
-
-def seal_aad(agency: Agency) -> bytes:
-    return f"seal:{agency.name}".encode()
-
-
-def seal_key(ctx: Context, agency: Agency) -> SM2PrivateKey:
-    assert agency.seal is not None, "init creates the seal"
-    return _unsealed(ctx.keyring, agency.seal.private_key_sealed, seal_aad(agency))
-
-
-@lru_cache(maxsize=64)
-def _unsealed(keyring: Keyring, sealed: bytes, aad: bytes) -> SM2PrivateKey:
-    """The seal key, decrypted once per process: building it computes its public key,
-    which is most of the cost of signing."""
-    return SM2PrivateKey.from_bytes(keyring.decrypt("seal", sealed, aad))
 
 
 @cache
@@ -81,7 +63,6 @@ def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument
     assert cert.serial is not None and cert.token is not None and cert.issued_at is not None
     parts = parse_serial(cert.serial)
     settings = agency.settings
-    issued_on = cert.issued_at.astimezone(CHINA).date()
     return CertificateDocument(
         kind=cert.kind,
         serial=cert.serial,
@@ -92,7 +73,7 @@ def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument
             min(cert.version, 999),
         ),
         print_number=f"{settings['county_code']}{parts.year % 100:02d}{parts.seq:0{parts.width}d}",
-        issued_on=issued_on,
+        issued_at=cert.issued_at,
         data=read_data(ctx, cert),
         verify_url=verify_url(ctx, cert.token),
         version=cert.version,
@@ -143,22 +124,21 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
         catalog.token[cert.token] = cert.id
     cert.issued_at = now
     catalog.issue_date.add(now.astimezone(CHINA).date().isoformat(), cert.id)
-    assert agency.seal is not None
     pdf = render_certificate(certificate_document(ctx, cert), font_path=_font(ctx))
-    signed = sign_pdf(pdf, seal_key(ctx, agency), agency.seal.name, "签发 / issued")
+    signed = sign_pdf(pdf, signer(ctx, agency), "签发 / issued", signed_at=now)
     store_file(ctx, cert, signed, "issued")
 
 
 def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
     agency = ctx.agency(cert.agency)
-    assert cert.revocation is not None and agency.seal is not None
+    assert cert.revocation is not None
     revoked_on = datetime.fromisoformat(cert.revocation["at"]).astimezone(CHINA).date()
     stamped = stamp_revoked(
         read_file(ctx, cert),
-        seal_key(ctx, agency),
+        signer(ctx, agency),
         revoked_on,
         cert.revocation["cause_label"],
-        agency.seal.name,
         font_path=_font(ctx),
+        signed_at=ctx.now(),
     )
     store_file(ctx, cert, stamped, "revoked")

@@ -21,7 +21,7 @@ from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.crypto.sm import SM2PrivateKey, sm3_hex
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid
-from certarchive.services.issuance import seal_aad
+from certarchive.services.seals import ensure_seal_certificates, seal_aad
 
 PASSWORDS = PasswordHasher()
 CLIENT_KEY_PREFIX = "ca_"
@@ -39,6 +39,7 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
             created.append(f"{name} log")
     created += ensure_agency(ctx, config)
     created += [f"evolve step {name}" for name in evolve(ctx.conn, ctx.now())]
+    created += ensure_seal_certificates(ctx)
     for item in created:
         ctx.audit("admin.init", item)
     return created
@@ -56,7 +57,7 @@ def add_agency(ctx: Context, config: AgencyConfig) -> list[str]:
     ]
     if clash:
         raise Conflict(f"行政区划代码已被 {clash[0]} 使用 / county code already used")
-    created = ensure_agency(ctx, config)
+    created = ensure_agency(ctx, config) + ensure_seal_certificates(ctx)
     for item in created:
         ctx.audit("admin.agency.add", item)
     return created

@@ -20,18 +20,20 @@ from typing import Any
 
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import KIND_TITLES, Certificate
-from certarchive.crypto.sm import SM2PublicKey, sm3_hex
+from certarchive.crypto.sm import sm3_hex
 from certarchive.documents.metadata import (
+    MetadataError,
     certificate_metadata,
     compare_metadata,
     read_metadata,
 )
-from certarchive.documents.verify import verify_pdf
+from certarchive.documents.verify import EARLIER, FORMAT_TEXT, VerificationReport, verify_pdf
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import mask_party
 from certarchive.services.context import Context
 from certarchive.services.errors import NotFound
 from certarchive.services.issuance import CHINA, certificate_document, verify_url
+from certarchive.services.seals import registry_trust
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NOT_FOUND = "未找到该证照 / no such certificate"
@@ -137,44 +139,45 @@ def _find_by_serial(ctx: Context, serial: str | None) -> Certificate | None:
     return None
 
 
-def _public_key(agency: Agency) -> SM2PublicKey | None:
-    return SM2PublicKey.from_bytes(agency.seal.public_key) if agency.seal else None
-
-
-def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
-    """Check an uploaded certificate file: signature, registry consistency and status."""
-    digest = sm3_hex(pdf)
-    agencies = _agencies(ctx)
-    # The signature decides; the metadata only says which agency's seal to try first.
-    try:
-        claimed = read_metadata(pdf).get("licenceNumber")
-    except ValueError:
-        claimed = None
-    cert = _find_by_serial(ctx, claimed)
-    agency = ctx.agency(cert.agency) if cert is not None else (agencies[0] if agencies else None)
-    key = _public_key(agency) if agency is not None else None
-    result: dict[str, Any] = {"file_sm3": digest, "size": len(pdf)}
-    if key is None:
-        result.update(result="invalid", problems=["登记机构尚无印章 / the agency has no seal"])
-        return _finish(result, None)
-    report = verify_pdf(pdf, key)
-    result["signature"] = {
+def signature_facts(report: VerificationReport) -> dict[str, Any]:
+    """The signatures of a report as JSON: format, signer, reason, time, certificate."""
+    return {
         "valid": report.valid,
+        "format": report.format,
+        "format_text": FORMAT_TEXT.get(report.format or "", ""),
         "signatures": [
             {
                 "signer": s.signer_name,
                 "reason": s.reason,
                 "signed_at": s.signed_at.isoformat() if s.signed_at else None,
+                "format": s.format,
                 "intact": s.intact,
+                "certificate": s.certificate.as_dict() if s.certificate else None,
             }
             for s in report.signatures
         ],
     }
-    result["revocation_stamp"] = (
-        {"revoked_on": report.revoked.revoked_on.isoformat(), "cause": report.revoked.cause}
-        if report.revoked
-        else None
-    )
+
+
+def revocation_stamp(report: VerificationReport) -> dict[str, str] | None:
+    revoked = report.revoked
+    if revoked is None:
+        return None
+    return {"revoked_on": revoked.revoked_on.isoformat(), "cause": revoked.cause}
+
+
+def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
+    """Check an uploaded certificate file: signature, registry consistency and status."""
+    digest = sm3_hex(pdf)
+    result: dict[str, Any] = {"file_sm3": digest, "size": len(pdf)}
+    try:
+        metadata: dict[str, str] | None = read_metadata(pdf)
+    except MetadataError:
+        metadata = None  # verify_pdf reports it; the file names no certificate
+    cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))
+    report = verify_pdf(pdf, registry_trust(ctx), metadata)
+    result["signature"] = signature_facts(report)
+    result["revocation_stamp"] = revocation_stamp(report)
     problems = list(report.problems)
     registry: dict[str, Any] = {"found": cert is not None, "file_record": None, "problems": []}
     result["registry"] = registry
@@ -227,6 +230,23 @@ def _finish(
     return result
 
 
+def signer_lines(signature: dict[str, Any]) -> list[str]:
+    """Which certificate signed the file, and in which format, in words."""
+    lines = []
+    if signature.get("format") == EARLIER:
+        lines.append(signature["format_text"])
+    certificates = [s["certificate"] for s in signature["signatures"] if s["certificate"]]
+    if certificates:
+        cert = certificates[-1]
+        lines.append(
+            f"签名证书：{cert['subject']}，序列号 {cert['serial_number']}，有效期 "
+            f"{cert['not_before'][:10]} 至 {cert['not_after'][:10]}。 / Signed with the "
+            f"certificate {cert['subject']}, serial {cert['serial_number']}, valid "
+            f"{cert['not_before'][:10]} to {cert['not_after'][:10]}."
+        )
+    return lines
+
+
 def _summary(result: dict[str, Any]) -> list[str]:
     """The outcome in plain words, Chinese / English, one sentence per finding."""
     lines = []
@@ -239,6 +259,7 @@ def _summary(result: dict[str, Any]) -> list[str]:
             if signature["valid"]
             else "电子印章签名验证未通过。 / The seal signature does not verify."
         )
+        lines += signer_lines(signature)
     cert = result.get("certificate")
     if outcome == "unknown":
         lines.append(

@@ -160,6 +160,11 @@ def check(state: CliState, as_json: bool) -> None:
         click.echo(
             f"{report.certificates} certificates, {report.versions} versions, {report.files} files"
         )
+        if report.earlier_format:
+            click.echo(
+                f"  {report.earlier_format} 份现行文件为早期签名格式 / current files in the "
+                "earlier signature format (valid; re-issuing them is not needed)"
+            )
         for problem in report.problems:
             click.echo(f"  ✗ {problem}")
     if not report.ok:

@@ -26,8 +26,8 @@ from certarchive.signing.certificates import CertificateError, load_certificates
 pass_state = click.make_pass_decorator(CliState)
 MAX_FILE = 20 * 1024 * 1024
 STATUS_NOT_CHECKED = (
-    "未查询登记簿，证照是否已注销未核实 / the registry was not consulted: whether the "
-    "certificate was revoked was not checked"
+    "未查询登记簿，证照是否已注销未核实 / the registry was not consulted: the revocation "
+    "status was not checked"
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -114,6 +115,8 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
         fail(f"无法启动 / cannot start: {IN_USE}", 2)
     door = open_door(app.registry.runtime)
     start_sequencer(app.registry.runtime, sequence_every)
+    # SIGTERM (systemd's stop) ends the serving loop as Ctrl-C does, so the door closes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"serving on http://{host}:{port}/")
     try:
         waitress.serve(app, host=host, port=port, threads=threads)

@@ -144,6 +144,9 @@ def test_commands_beside_a_running_server(
         assert online.returncode == 0 and json.loads(online.stdout)["result"] == "valid"
         offline = command(ini, "verify", str(pdf), "--public-key", str(seal), "--json")
         assert offline.returncode == 0 and json.loads(offline.stdout)["result"] == "valid"
+        # offline means no registry at all: not even a configuration file
+        alone = command(tmp_path / "absent.ini", "verify", str(pdf), "--public-key", str(seal))
+        assert alone.returncode == 0 and "valid" in alone.stdout
 
         packed = command(ini, "pack", "--days", "0")
         assert packed.returncode == 0, packed.stderr

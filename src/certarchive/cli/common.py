@@ -24,7 +24,7 @@ DEFAULT_CONFIG = "etc/certarchive.ini"
 
 IN_USE = (
     "数据库文件正被另一进程使用 / the database files are in use by another process "
-    "(a running server?): stop it first, or serve them through ZEO or RelStorage"
+    "and no running server's admin door answers (another command?): wait for it to end"
 )
 
 

@@ -154,6 +154,11 @@ def test_commands_beside_a_running_server(
         with urllib.request.urlopen(base + "/", timeout=10) as home:
             assert home.status == 200  # packed under a running server, it goes on serving
 
+        cases = tmp_path / "cases.jsonl"
+        cases.write_text(json.dumps(sample_case(11), ensure_ascii=False) + "\n")
+        imported = command(ini, "import", str(cases))
+        assert imported.returncode == 0 and "recorded 1 new" in imported.stdout, imported.stderr
+
         exported = tmp_path / "audit.jsonl"
         assert command(ini, "audit", "export", "--out", str(exported)).returncode == 0
     entries = [json.loads(line) for line in exported.read_text().splitlines()]
@@ -212,3 +217,42 @@ def test_no_door_without_a_file_storage(tmp_path: Path) -> None:
     for name in ("main", "audit", "sharing"):
         raw[f"certarchive.zodb.{name}"] = f"zeo://127.0.0.1:1?storage={name}"
     assert door_path(load_settings(raw)) is None
+
+
+def test_the_door_answers_refusals_and_failures_in_words(
+    runtime: Any, settings: Any, tmp_path: Path
+) -> None:
+    """In-process: a refusal travels back as the command knows it; anything else is a
+    failure named by its type, also for a name that is no certarchive function."""
+    import socket
+
+    from certarchive.door.client import DoorError, RemoteRuntime
+    from certarchive.door.server import AdminDoor
+    from certarchive.services.errors import ServiceError
+    from certarchive.services.identity import list_users, unlock_user
+    from certarchive.services.permissions import SYSTEM
+
+    door = AdminDoor(runtime, tmp_path / "door.sock")
+    outcome, refusal = door.answer(
+        ("run", f"{unlock_user.__module__}:unlock_user", SYSTEM, ("nobody",), {})
+    )
+    assert outcome == "refused" and isinstance(refusal, ServiceError)
+    assert door.answer(("run", "os:system", SYSTEM, ("true",), {})) == ("failed", "LookupError")
+    assert door.answer(("run", "certarchive.storage:Path", SYSTEM, (), {}))[0] == "failed"
+    assert door.answer(("invoke", f"{list_users.__module__}:list_users", None, (), {})) == (
+        "failed",
+        "AttributeError",
+    )
+    assert door.answer(("run", f"{list_users.__module__}:list_users", SYSTEM, (), {})) == (
+        "ok",
+        [],
+    )
+
+    command_end, server_end = socket.socketpair()
+    server_end.close()  # a server that stops before it answers
+    remote = RemoteRuntime(settings, runtime.keyring, command_end)
+    with pytest.raises(DoorError, match="broke off"):
+        remote.run(list_users, SYSTEM)
+    remote.close()
+    with pytest.raises(TypeError):  # only module-level functions can be named
+        RemoteRuntime(settings, runtime.keyring, socket.socket()).run(lambda ctx: 1, SYSTEM)

@@ -23,8 +23,9 @@ from certarchive.services.runtime import Runtime, open_keyring
 DEFAULT_CONFIG = "etc/certarchive.ini"
 
 IN_USE = (
-    "数据库文件正被另一进程使用 / the database files are in use by another process "
-    "and no running server's admin door answers (another command?): wait for it to end"
+    "数据库文件正被另一进程使用，且无运行中的服务器应答（另一条命令？请待其结束） / the "
+    "database files are in use by another process and no running server's admin door "
+    "answers (another command?): wait for it to end"
 )
 
 

@@ -18,7 +18,7 @@ from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
 from certarchive.door.client import DoorError, RemoteRuntime, knock
 from certarchive.services.errors import ServiceError
-from certarchive.services.runtime import Runtime, open_keyring
+from certarchive.services.runtime import Runner, Runtime, open_keyring
 
 DEFAULT_CONFIG = "etc/certarchive.ini"
 
@@ -65,18 +65,18 @@ def _through_the_door(state: CliState, create_keys: bool) -> RemoteRuntime:
     """The running server's runtime, when a server holds the files (see
     :mod:`certarchive.door`); the key files are opened here too, so that a command needs
     the same keys (and passphrase) with a server as without one."""
+    keyring = open_keyring(state.settings, create_keys)
     sock = knock(state.settings)
     if sock is None:
         fail(IN_USE, 2)
-    keyring = open_keyring(state.settings, create_keys)
     return RemoteRuntime(state.settings, keyring, sock)
 
 
 @contextmanager
-def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runtime]:
+def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runner]:
     """The runtime, with keyring and configuration faults mapped to exit 2.  While a
     server holds a FileStorage, a stand-in that runs each transaction in that server."""
-    runtime: Runtime | RemoteRuntime
+    runtime: Runner
     try:
         try:
             runtime = Runtime.open(state.settings, create_keys=create_keys)
@@ -93,7 +93,7 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runti
             runtime.close()
             fail(str(exc), 2)
     try:
-        yield runtime  # type: ignore[misc]
+        yield runtime
     except ServiceError as exc:
         detail = "".join(f"\n  {field}: {problem}" for field, problem in exc.fields.items())
         fail(f"{exc.message}{detail}", 1)

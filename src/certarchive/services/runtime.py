@@ -11,7 +11,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import transaction
 from transaction.interfaces import TransientError
@@ -48,6 +48,22 @@ def open_keyring(settings: Settings, create_keys: bool = False) -> Keyring:
     if create_keys:
         return Keyring.open_or_create(settings.keys_dir, passphrase)
     return Keyring.open(settings.keys_dir, passphrase)
+
+
+class Runner(Protocol):
+    """What commands and the demo loader use of a runtime: a :class:`Runtime`, or the
+    stand-in that runs each call in a running server (``certarchive.door.client``)."""
+
+    settings: Settings
+    keyring: Keyring
+
+    def run(self, fn: Callable[..., T], actor: Actor, *args: Any, **kwargs: Any) -> T: ...
+
+    def invoke(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
+    def require_current_schema(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Runtime:

@@ -6,7 +6,7 @@ CONFIG ?= etc/certarchive.ini
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many
+.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,20 @@ $(STAMP_TEST): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
 	touch $@ $(STAMP_RUN)
 
-run: $(STAMP_RUN)
+# Debian packages (and for the suite a running PostgreSQL) before anything else:
+# installed as root, named with the command that installs them otherwise.
+run: SYSTEM := run
+test: SYSTEM := test
+system-packages:
+	PYTHON=$(PYTHON) tools/ensure-system-packages $(SYSTEM)
+
+run: system-packages $(STAMP_RUN)
 	@if [ -e var/Data.fs ]; then $(BIN)/certarchive -c $(CONFIG) init; \
 	else $(BIN)/certarchive -c $(CONFIG) init --demo 20 --demo-logins var/demo-logins.txt; fi
 	@echo "演示账号 / demo logins (name, role, password):"; cat var/demo-logins.txt 2>/dev/null || true
 	$(BIN)/certarchive -c $(CONFIG) serve
 
-test: $(STAMP_TEST)
+test: system-packages $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 

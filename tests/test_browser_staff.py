@@ -3,8 +3,9 @@ a registrar signs in to the dashboard; archive staff sign in and file a case fro
 filing queue (filing is the archivist's permission, H-2.5); the QR code decoded from the
 downloaded certificate opens the public page, which shows the status.
 
-Needs the Debian packages chromium, poppler-utils (pdftoppm) and zbar-tools (zbarimg);
-the test is skipped, saying which is missing, on a machine without them.  Screenshots go
+Needs the Debian packages chromium, poppler-utils (pdftoppm) and zbar-tools (zbarimg),
+which ``make test`` installs (tools/ensure-system-packages); on a machine without one the
+tests fail, naming what is missing, rather than skip.  Screenshots go
 to $CERTARCHIVE_SCREENSHOTS when set (else the test's temporary folder).
 """
 
@@ -50,7 +51,12 @@ try:
 except ImportError:  # pragma: no cover - the test extra installs it
     missing.append("playwright (pip)")
 
-pytestmark = pytest.mark.skipif(bool(missing), reason="needs " + ", ".join(missing))
+
+@pytest.fixture(autouse=True)
+def tools_present() -> None:
+    """A missing tool is a failure that names it: a skipped browser test passes unseen."""
+    if missing:
+        pytest.fail("missing: " + ", ".join(missing) + " (make test installs them)")
 
 
 def free_port() -> int:

@@ -16,14 +16,16 @@ from zc.lockfile import LockError
 from certarchive.config import ConfigError, Settings, load_settings
 from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
+from certarchive.door.client import DoorError, RemoteRuntime, knock
 from certarchive.services.errors import ServiceError
-from certarchive.services.runtime import Runtime
+from certarchive.services.runtime import Runner, Runtime, open_keyring
 
 DEFAULT_CONFIG = "etc/certarchive.ini"
 
 IN_USE = (
-    "数据库文件正被另一进程使用 / the database files are in use by another process "
-    "(a running server?): stop it first, or serve them through ZEO or RelStorage"
+    "数据库文件正被另一进程使用，且无运行中的服务器应答（另一条命令？请待其结束） / the "
+    "database files are in use by another process and no running server's admin door "
+    "answers (another command?): wait for it to end"
 )
 
 
@@ -59,17 +61,31 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+def _through_the_door(state: CliState, create_keys: bool) -> RemoteRuntime:
+    """The running server's runtime, when a server holds the files (see
+    :mod:`certarchive.door`); the key files are opened here too, so that a command needs
+    the same keys (and passphrase) with a server as without one."""
+    keyring = open_keyring(state.settings, create_keys)
+    sock = knock(state.settings)
+    if sock is None:
+        fail(IN_USE, 2)
+    return RemoteRuntime(state.settings, keyring, sock)
+
+
 @contextmanager
-def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runtime]:
-    """The runtime, with keyring and configuration faults mapped to exit 2."""
+def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runner]:
+    """The runtime, with keyring and configuration faults mapped to exit 2.  While a
+    server holds a FileStorage, a stand-in that runs each transaction in that server."""
+    runtime: Runner
     try:
-        runtime = Runtime.open(state.settings, create_keys=create_keys)
+        try:
+            runtime = Runtime.open(state.settings, create_keys=create_keys)
+        except LockError:
+            runtime = _through_the_door(state, create_keys)
     except KeyringError as exc:
         fail(f"密钥错误 / key error: {exc}", 2)
     except ConfigError as exc:
         fail(f"配置错误 / configuration error: {exc}", 2)
-    except LockError:
-        fail(IN_USE, 2)
     if not create_keys:  # init evolves; every other command needs a current registry
         try:
             runtime.require_current_schema()
@@ -81,6 +97,8 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runti
     except ServiceError as exc:
         detail = "".join(f"\n  {field}: {problem}" for field, problem in exc.fields.items())
         fail(f"{exc.message}{detail}", 1)
+    except DoorError as exc:
+        fail(str(exc), 2)
     finally:
         runtime.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -27,10 +28,13 @@ from certarchive.cli.verify import verify
 from certarchive.config import ConfigError
 from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
+from certarchive.door import door_path
+from certarchive.door.server import AdminDoor
 from certarchive.services.audit import sequence_logs
+from certarchive.services.packing import pack_registry
 from certarchive.services.permissions import SYSTEM
+from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
-from certarchive.storage import pack_databases
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -109,9 +113,27 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
         fail(f"无法启动 / cannot start: {exc}", 2)
     except LockError:
         fail(f"无法启动 / cannot start: {IN_USE}", 2)
+    door = open_door(app.registry.runtime)
     start_sequencer(app.registry.runtime, sequence_every)
+    # SIGTERM (systemd's stop) ends the serving loop as Ctrl-C does, so the door closes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"serving on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads)
+    finally:
+        if door is not None:
+            door.close()
+
+
+def open_door(runtime: Runtime) -> AdminDoor | None:
+    """On FileStorage, the door through which commands reach this server's databases
+    (see :mod:`certarchive.door`); ZEO and RelStorage need none."""
+    path = door_path(runtime.settings)
+    if path is None:
+        return None
+    door = AdminDoor(runtime, path)
+    door.open()
+    return door
 
 
 cli.add_command(agency)
@@ -137,9 +159,7 @@ cli.add_command(import_cases)
 def pack(state: CliState, days: float) -> None:
     """Drop old revisions and garbage from the three databases (and their blobs)."""
     with opened_runtime(state) as runtime:
-        sizes = pack_databases(runtime.db, days)
-        detail = {"days": days, "bytes": {name: list(pair) for name, pair in sizes.items()}}
-        runtime.run(lambda ctx: ctx.audit("admin.pack", "databases", detail=detail), SYSTEM)
+        sizes = runtime.invoke(pack_registry, days)
     for name, (before, after) in sizes.items():
         click.echo(f"{name}: {before:,} → {after:,} bytes")
     click.echo("下次备份请做全量导出 / make the next backup a full export (docs/backup.md)")

@@ -15,7 +15,7 @@ from certarchive.services.permissions import SYSTEM
 from certarchive.validation.identifiers import mask_identifiers_in
 
 if TYPE_CHECKING:
-    from certarchive.services.runtime import Runtime
+    from certarchive.services.runtime import Runner
 
 MAX_ENTRIES = 1000  # entries per read: a page an auditor's tool can hold and we can serve
 MAX_SEQ = 2**31 - 1  # the logs' IOBTrees take 32-bit keys: a larger one is a TypeError
@@ -73,7 +73,7 @@ def remove_moved(ctx: Context) -> int:
     return sum(outbox.remove(name, get_log(ctx.conn, name).moved or ()) for name in LOG_NAMES)
 
 
-def sequence_logs(runtime: Runtime) -> dict[str, dict[str, Any] | None]:
+def sequence_logs(runtime: Runner) -> dict[str, dict[str, Any] | None]:
     """Move every queued entry into its log and sign checkpoints: the two transactions
     of :func:`integrate_logs` and :func:`remove_moved`, each retried on conflict."""
     checkpoints = runtime.run(integrate_logs, SYSTEM)

@@ -9,7 +9,7 @@ from certarchive.services.cases import confirm_payment, record_case
 from certarchive.services.context import Context
 from certarchive.services.identity import enroll_totp
 from certarchive.services.permissions import SYSTEM, client_actor
-from certarchive.services.runtime import Runtime
+from certarchive.services.runtime import Runner
 from certarchive.services.setup import add_user
 from certarchive.validation.samples import sample_case
 
@@ -27,7 +27,7 @@ def _missing_users(ctx: Context) -> list[tuple[str, str]]:
     return [(name, role) for name, role in DEMO_USERS if name not in ctx.registry.users]
 
 
-def create_demo_users(runtime: Runtime) -> list[tuple[str, ...]]:
+def create_demo_users(runtime: Runner) -> list[tuple[str, ...]]:
     """Demo staff logins with fresh random passwords: (name, role, password) of each new
     one, and for the admin its TOTP URI (admins sign in with a second factor)."""
     created: list[tuple[str, ...]] = []
@@ -43,7 +43,7 @@ def _case_count(ctx: Context) -> int:
     return len(ctx.agency().cases)
 
 
-def load_demo(runtime: Runtime, count: int, progress: bool = False) -> int:
+def load_demo(runtime: Runner, count: int, progress: bool = False) -> int:
     """Add ``count`` paid cases after those already present; return how many were added."""
     start = runtime.run(_case_count, UPSTREAM)
     for n in range(start, start + count):

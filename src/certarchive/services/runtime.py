@@ -11,7 +11,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import transaction
 from transaction.interfaces import TransientError
@@ -42,6 +42,30 @@ def backoff(attempt: int) -> None:
     time.sleep(secrets.randbelow(ceiling_ms) / 1000)
 
 
+def open_keyring(settings: Settings, create_keys: bool = False) -> Keyring:
+    """The configured keyring (created when ``create_keys`` and absent)."""
+    passphrase = keyring_passphrase()
+    if create_keys:
+        return Keyring.open_or_create(settings.keys_dir, passphrase)
+    return Keyring.open(settings.keys_dir, passphrase)
+
+
+class Runner(Protocol):
+    """What commands and the demo loader use of a runtime: a :class:`Runtime`, or the
+    stand-in that runs each call in a running server (``certarchive.door.client``)."""
+
+    settings: Settings
+    keyring: Keyring
+
+    def run(self, fn: Callable[..., T], actor: Actor, *args: Any, **kwargs: Any) -> T: ...
+
+    def invoke(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
+    def require_current_schema(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Runtime:
     def __init__(self, settings: Settings, db: DB, keyring: Keyring) -> None:
         from certarchive.services.lifecycle import build_engine
@@ -54,12 +78,7 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings, create_keys: bool = False) -> Runtime:
         """Open keys first: a missing or wrong key stops start-up before any database opens."""
-        passphrase = keyring_passphrase()
-        keyring = (
-            Keyring.open_or_create(settings.keys_dir, passphrase)
-            if create_keys
-            else Keyring.open(settings.keys_dir, passphrase)
-        )
+        keyring = open_keyring(settings, create_keys)
         return cls(settings, open_databases(settings.databases), keyring)
 
     def require_current_schema(self) -> None:
@@ -77,6 +96,12 @@ class Runtime:
 
     def context(self, conn: Any, actor: Actor, **kw: Any) -> Context:
         return Context(self, conn, actor, **kw)
+
+    def invoke(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(self, *args, **kwargs)``: for work that needs the runtime itself (the
+        databases), written so that a command can also ask a running server to do it
+        (see :mod:`certarchive.door`)."""
+        return fn(self, *args, **kwargs)
 
     def run(
         self,

@@ -138,12 +138,18 @@ def test_commands_beside_a_running_server(
         assert shown.returncode == 0 and json.loads(shown.stdout)["number"] == "4115260000001"
         assert command(ini, "seal", "export-public", "--out", str(seal)).returncode == 0
         assert "BEGIN PUBLIC KEY" in seal.read_text()
+        chain = tmp_path / "chain.pem"
+        assert command(ini, "seal", "certificate", "--out", str(chain)).returncode == 0
+        assert command(ini, "seal", "request", "--out", str(tmp_path / "seal.csr")).returncode == 0
+        assert chain.read_text().count("BEGIN CERTIFICATE") == 2
         assert command(ini, "agency", "list").returncode == 0
 
         online = command(ini, "verify", str(pdf), "--json")
         assert online.returncode == 0 and json.loads(online.stdout)["result"] == "valid"
         offline = command(ini, "verify", str(pdf), "--public-key", str(seal), "--json")
         assert offline.returncode == 0 and json.loads(offline.stdout)["result"] == "valid"
+        by_chain = command(ini, "verify", str(pdf), "--certificate", str(chain), "--json")
+        assert by_chain.returncode == 0 and json.loads(by_chain.stdout)["chain_checked"]
         # offline means no registry at all: not even a configuration file
         alone = command(tmp_path / "absent.ini", "verify", str(pdf), "--public-key", str(seal))
         assert alone.returncode == 0 and "valid" in alone.stdout

@@ -100,7 +100,7 @@ def _write(out: str, data: bytes, what: str) -> None:
 def certificate(state: CliState, agency: str | None, out: str) -> None:
     """Write the seal's certificate chain as PEM, leaf first, root last."""
     with opened_runtime(state) as runtime:
-        pem = runtime.run(lambda ctx: seals.chain_pem(ctx.agency(agency)), SYSTEM)
+        pem = runtime.run(seals.chain_pem, SYSTEM, agency)
     _write(out, pem, "证书链")
 
 
@@ -111,7 +111,7 @@ def certificate(state: CliState, agency: str | None, out: str) -> None:
 def request(state: CliState, agency: str | None, out: str) -> None:
     """Write a PKCS#10 certificate request signed by the seal key, for a CA."""
     with opened_runtime(state) as runtime:
-        pem = runtime.run(lambda ctx: seals.request_pem(ctx, ctx.agency(agency)), SYSTEM)
+        pem = runtime.run(seals.request_pem, SYSTEM, agency)
     _write(out, pem, "证书请求")
 
 
@@ -138,10 +138,7 @@ def import_certificate(
     certificate_bytes = Path(certificate_file).read_bytes()
     chain_bytes = Path(chain).read_bytes() if chain else None
     with opened_runtime(state) as runtime:
-        summary = runtime.run(
-            lambda ctx: seals.import_chain(ctx, ctx.agency(agency), certificate_bytes, chain_bytes),
-            SYSTEM,
-        )
+        summary = runtime.run(seals.import_chain, SYSTEM, agency, certificate_bytes, chain_bytes)
     click.echo(
         f"已导入 / imported: {summary['subject']}  serial {summary['serial_number']}  "
         f"{summary['not_before'][:10]}..{summary['not_after'][:10]}"

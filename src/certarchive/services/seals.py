@@ -193,18 +193,22 @@ def registry_trust(ctx: Context) -> Trust:
     return Trust(seal_keys=tuple(keys), roots=tuple(roots.values()))
 
 
-def request_pem(ctx: Context, agency: Agency) -> bytes:
+def request_pem(ctx: Context, agency_name: str | None) -> bytes:
     """A PKCS#10 request for the seal key, to send to a CA."""
+    agency = ctx.agency(agency_name)
     request = certificate_request(seal_subject(agency), seal_key(ctx, agency))
     return pem.armor("CERTIFICATE REQUEST", request.dump())
 
 
-def import_chain(ctx: Context, agency: Agency, certificate: bytes, chain: bytes | None) -> dict:
+def import_chain(
+    ctx: Context, agency_name: str | None, certificate: bytes, chain: bytes | None
+) -> dict[str, str]:
     """Take the certificate (and chain) a CA issued for the seal key, after checking it.
 
     The leaf must certify this seal's key and be allowed to sign documents, the chain
     must end at a self-signed root and every link must verify, all valid now.
     """
+    agency = ctx.agency(agency_name)
     assert agency.seal is not None
     try:
         given = load_certificates(certificate)
@@ -243,8 +247,9 @@ def _ordered(
     return tuple(chain)
 
 
-def chain_pem(agency: Agency) -> bytes:
-    return to_pem(current_chain(agency))
+def chain_pem(ctx: Context, agency_name: str | None) -> bytes:
+    """The seal's current chain as PEM, leaf first, root last."""
+    return to_pem(current_chain(ctx.agency(agency_name)))
 
 
 def chains_summary(agency: Agency) -> list[dict[str, Any]]:

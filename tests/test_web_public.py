@@ -24,6 +24,7 @@ PUBLIC_KEYS = {
     "agency",
     "seal",
     "sm3",
+    "signed_with",
     "revocation",
     "replaced_by",
     "verify_url",
@@ -46,6 +47,11 @@ def test_verification_page_shows_status_and_masked_facts(site: Site, web: TestAp
     data = web.get(f"/v/{token}.json").json
     assert set(data) <= PUBLIC_KEYS
     assert data["status"] == "valid" and data["serial"] == paid["certificates"][0]["serial"]
+    # the seal certificate that signed the current file, named (H-5.1.1)
+    assert data["seal"]["name"] in data["signed_with"]["subject"]
+    assert "DEMO" in data["signed_with"]["issuer"]
+    page = web.get(f"/v/{token}").text
+    assert data["signed_with"]["serial_number"] in page and "签名证书" in page
     assert data["holders"][0]["name"] == holder["name"][0] + "*" * (len(holder["name"]) - 1)
     assert data["holders"][0]["id_number"].startswith(holder["id_number"][:4])
     assert "*" * 10 in data["holders"][0]["id_number"]
@@ -151,8 +157,30 @@ def test_upload_a_valid_file(site: Site, web: TestApp) -> None:
     assert result["result"] == "valid" and result["signature"]["valid"]
     assert result["registry"]["consistent"] and not result["problems"]
     assert result["certificate"]["serial"] == serial
+    (signature,) = result["signature"]["signatures"]
+    assert result["signature"]["format"] == "standard"
+    assert signature["certificate"] == result["certificate"]["signed_with"]
     page = web.post("/verify", upload_files=[("file", "c.pdf", pdf)])
     assert "有效" in page.text and "电子印章签名完好" in page.text
+    assert "签名证书" in page.text and signature["certificate"]["serial_number"] in page.text
+
+
+def test_upload_of_a_file_stripped_of_its_revocation_says_revoked(site: Site, web: TestApp) -> None:
+    """The revocation update cut off leaves the issued file: the registry still knows."""
+    _doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+    site.web().post_json(
+        api(site, serial, "/revoke"),
+        {"cause": "transfer", "reason": "转移"},
+        headers=site.headers("upstream"),
+    )
+    stamped = holder_pdf(site, serial)
+    first = upload(web, stamped).json["signature"]["signatures"][0]
+    assert first["reason"] == "签发 / issued"
+    issuing_end = stamped.index(b"%%EOF", stamped.index(b"/adbe.pkcs7.detached")) + 6
+    stripped = upload(web, stamped[:issuing_end]).json
+    assert stripped["signature"]["valid"] and not stripped["revocation_stamp"]
+    assert stripped["result"] == "revoked"
 
 
 def test_upload_revoked_and_superseded_files(site: Site, web: TestApp) -> None:

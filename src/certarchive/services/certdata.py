@@ -95,8 +95,18 @@ def version_metadata(cert: Certificate) -> list[dict[str, Any]]:
     ]
 
 
-def store_file(ctx: Context, cert: Certificate, pdf: bytes, reason: str) -> dict[str, Any]:
-    """Store ``pdf`` as the certificate's current file; earlier files stay in the log."""
+def store_file(
+    ctx: Context,
+    cert: Certificate,
+    pdf: bytes,
+    reason: str,
+    signer: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Store ``pdf`` as the certificate's current file; earlier files stay in the log.
+
+    ``signer`` describes the seal certificate that signed it (subject, serial, validity),
+    so that pages can name it without reading the file.
+    """
     number = len(cert.files) + 1
     blob = Blob()
     with blob.open("w") as out:
@@ -109,6 +119,7 @@ def store_file(ctx: Context, cert: Certificate, pdf: bytes, reason: str) -> dict
             "digest": sm3_hex(pdf),
             "size": len(pdf),
             "blob": blob,
+            "signer": signer,
         }
     )
     return cert.files[number]

@@ -124,21 +124,23 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
         catalog.token[cert.token] = cert.id
     cert.issued_at = now
     catalog.issue_date.add(now.astimezone(CHINA).date().isoformat(), cert.id)
+    seal = signer(ctx, agency)
     pdf = render_certificate(certificate_document(ctx, cert), font_path=_font(ctx))
-    signed = sign_pdf(pdf, signer(ctx, agency), "签发 / issued", signed_at=now)
-    store_file(ctx, cert, signed, "issued")
+    signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
+    store_file(ctx, cert, signed, "issued", seal.summary())
 
 
 def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
     agency = ctx.agency(cert.agency)
     assert cert.revocation is not None
     revoked_on = datetime.fromisoformat(cert.revocation["at"]).astimezone(CHINA).date()
+    seal = signer(ctx, agency)
     stamped = stamp_revoked(
         read_file(ctx, cert),
-        signer(ctx, agency),
+        seal,
         revoked_on,
         cert.revocation["cause_label"],
         font_path=_font(ctx),
         signed_at=ctx.now(),
     )
-    store_file(ctx, cert, stamped, "revoked")
+    store_file(ctx, cert, stamped, "revoked", seal.summary())

@@ -105,6 +105,7 @@ def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
             "number": agency.seal.number if agency.seal else None,
         },
         "sm3": file["digest"] if file else None,
+        "signed_with": file.get("signer") if file else None,
         "revocation": None,
         "replaced_by": cert.replaced_by,
     }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from asn1crypto import x509
 
 from certarchive.crypto.sm import SM2PrivateKey
-from certarchive.signing.certificates import CertificateError, public_key_of
+from certarchive.signing.certificates import CertificateError, CertificateSummary, public_key_of
 from certarchive.signing.cms import MAX_SIGNATURE, build_signed_data
 
 PADDING = 8
@@ -30,6 +30,10 @@ class Signer:
     @property
     def certificate(self) -> x509.Certificate:
         return self.chain[0]
+
+    def summary(self) -> dict[str, str]:
+        """The signing certificate, described for records and pages."""
+        return CertificateSummary.of(self.certificate).as_dict()
 
     def sign_digest(self, digest: bytes, signing_time: datetime.datetime) -> bytes:
         """CMS SignedData (DER) over detached content whose SM3 is ``digest``."""

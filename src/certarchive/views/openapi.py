@@ -228,6 +228,7 @@ _PUBLIC_VIEW = {
             "properties": {"name": {"type": "string"}, "number": {"type": "string"}},
         },
         "sm3": {"type": "string"},
+        "signed_with": {"oneOf": [_ref("SigningCertificate"), {"type": "null"}]},
         "revocation": {
             "type": ["object", "null"],
             "properties": {
@@ -238,6 +239,18 @@ _PUBLIC_VIEW = {
         },
         "replaced_by": {"type": ["string", "null"]},
         "verify_url": {"type": "string"},
+    },
+}
+_SIGNING_CERTIFICATE = {
+    "type": "object",
+    "description": "the seal certificate that signed a file (H-5.1.1)",
+    "properties": {
+        "subject": {"type": "string"},
+        "issuer": {"type": "string"},
+        "serial_number": {"type": "string", "description": "hexadecimal"},
+        "not_before": {"type": "string", "format": "date-time"},
+        "not_after": {"type": "string", "format": "date-time"},
+        "sm3": {"type": "string", "description": "SM3 of the certificate's DER, hex"},
     },
 }
 _VERIFICATION = {
@@ -259,7 +272,34 @@ _VERIFICATION = {
         "problems": {"type": "array", "items": {"type": "string"}},
         "file_sm3": {"type": "string"},
         "size": {"type": "integer"},
-        "signature": {"type": "object"},
+        "signature": {
+            "type": "object",
+            "properties": {
+                "valid": {"type": "boolean"},
+                "format": {
+                    "enum": ["standard", "earlier", None],
+                    "description": "standard: CMS (SM2/SM3) in /Adobe.PPKLite; earlier: the "
+                    "format of files issued before standard signatures",
+                },
+                "format_text": {"type": "string"},
+                "signatures": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "signer": {"type": "string"},
+                            "reason": {"type": "string"},
+                            "signed_at": {"type": ["string", "null"], "format": "date-time"},
+                            "format": {"enum": ["standard", "earlier"]},
+                            "intact": {"type": "boolean"},
+                            "certificate": {
+                                "oneOf": [_ref("SigningCertificate"), {"type": "null"}]
+                            },
+                        },
+                    },
+                },
+            },
+        },
         "revocation_stamp": {"type": ["object", "null"]},
         "registry": {"type": "object"},
         "certificate": {"oneOf": [_ref("PublicCertificate"), {"type": "null"}]},
@@ -1068,6 +1108,7 @@ DOCUMENT: dict[str, Any] = {
                 },
             },
             "PublicCertificate": _PUBLIC_VIEW,
+            "SigningCertificate": _SIGNING_CERTIFICATE,
             "VerificationResult": _VERIFICATION,
         },
         "responses": {name: _json(_ref("Error"), text) for name, text in _ERRORS.items()},

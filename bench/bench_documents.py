@@ -1,11 +1,14 @@
-"""Certificate files, per process, medians in one run (issue #3).
+"""Certificate files, per process, medians in one run (issues #3, #12).
 
     .venv/bin/python bench/bench_documents.py
 
 render, sign, whole issuance (confirming a recorded case's payment through the service
 layer on a FileStorage registry: render + sign + digest + encrypt + index + audit +
 commit), recording a case (the step before, reported apart), revocation stamp and
-verification of a ~100 KB file.  Targets: issuance ≥ 60 certificates/s per process; verify < 15 ms.
+verification of a ~100 KB file.  Signing and verification run side by side in the
+standard format (CMS SignedData with the seal's chain) and the earlier one (a bare SM2
+signature, as files issued before #12 carry).  Targets: issuance ≥ 60 certificates/s
+per process; verify < 15 ms.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import PAYMENT, UPSTREAM, median_ms, open_registry, timed
+from tests.earlier_format import sign_earlier_format
 
-from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.documents.render import render_certificate
 from certarchive.documents.signature import sign_pdf
-from certarchive.documents.verify import verify_pdf
+from certarchive.documents.verify import Trust, verify_pdf
 from certarchive.documents.watermark import stamp_revoked
 from certarchive.services import cases
 from certarchive.services.issuance import certificate_document
 from certarchive.services.permissions import SYSTEM
+from certarchive.services.seals import registry_trust, signer
 from certarchive.validation.samples import sample_case
 
 REPEAT = 60
@@ -51,38 +55,45 @@ def main() -> None:
         issue_one()  # warm-up: fonts, seal image, tables
         record = timed(record_one, REPEAT)
         issue = timed(issue_one, REPEAT)
-        doc = runtime.run(
-            lambda ctx: certificate_document(ctx, next(iter(ctx.agency().certificates.values()))),
+        doc, seal, trust = runtime.run(
+            lambda ctx: (
+                certificate_document(ctx, next(iter(ctx.agency().certificates.values()))),
+                signer(ctx, ctx.agency()),
+                registry_trust(ctx),
+            ),
             SYSTEM,
         )
         runtime.close()
-    key = SM2PrivateKey.generate()
+    earlier_trust = Trust(seal_keys=(seal.key.public_key,), check_chain=False)
     pdf = render_certificate(doc)
-    signed = sign_pdf(pdf, key, doc.agency.seal_name, "签发")
-    revoked = stamp_revoked(signed, key, date(2026, 11, 21), "转移登记", doc.agency.seal_name)
-    public = key.public_key
-    verify_pdf(revoked, public)  # builds the key's table, as a server does after one use
+    signed = sign_pdf(pdf, seal, "签发")
+    earlier = sign_earlier_format(pdf, seal.key, seal.name)
+    revoked = stamp_revoked(signed, seal, date(2026, 11, 21), "转移登记")
+    assert verify_pdf(revoked, trust).valid and verify_pdf(earlier, earlier_trust).valid
     rows = [
         ("render", timed(lambda: render_certificate(doc), REPEAT)),
-        ("sign", timed(lambda: sign_pdf(pdf, key, doc.agency.seal_name, "签发"), REPEAT)),
+        ("sign, standard (CMS + chain)", timed(lambda: sign_pdf(pdf, seal, "签发"), REPEAT)),
+        (
+            "sign, earlier format (bare SM2)",
+            timed(lambda: sign_earlier_format(pdf, seal.key, seal.name), REPEAT),
+        ),
         ("issue: pay → render, sign, SM3, SM4, commit", issue),
         ("record the case beforehand (not issuance)", record),
         (
-            "revocation stamp (+ second signature)",
-            timed(
-                lambda: stamp_revoked(
-                    signed, key, date(2026, 11, 21), "转移登记", doc.agency.seal_name
-                ),
-                REPEAT,
-            ),
+            "revocation stamp (+ one signature a page)",
+            timed(lambda: stamp_revoked(signed, seal, date(2026, 11, 21), "转移登记"), REPEAT),
         ),
         (
-            f"verify, issued file {len(signed) // 1024} KB",
-            timed(lambda: verify_pdf(signed, public), REPEAT),
+            f"verify, issued file {len(signed) // 1024} KB, standard",
+            timed(lambda: verify_pdf(signed, trust), REPEAT),
         ),
         (
-            f"verify, revoked file {len(revoked) // 1024} KB",
-            timed(lambda: verify_pdf(revoked, public), REPEAT),
+            f"verify, issued file {len(earlier) // 1024} KB, earlier format",
+            timed(lambda: verify_pdf(earlier, earlier_trust), REPEAT),
+        ),
+        (
+            f"verify, revoked file {len(revoked) // 1024} KB, standard",
+            timed(lambda: verify_pdf(revoked, trust), REPEAT),
         ),
     ]
     print(f"{'operation':48} {'median ms':>10} {'per second':>11}")

@@ -111,7 +111,7 @@ def test_signature_dictionary_is_a_standard_one() -> None:
     assert sig["/Name"] == AGENCY.seal_name
     assert sig["/M"] == "D:20261121103000+08'00'"
     assert "/DocMDP" not in reader.root_object.get("/Perms", {})  # an approval signature
-    assert len(sig["/Contents"]) == signer().container_size()
+    assert len(sig["/Contents"]) == signer().container_size
 
 
 def test_cms_carries_the_contract_structure() -> None:

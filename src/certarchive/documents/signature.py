@@ -150,7 +150,7 @@ def reserve_signature(
     update: IncrementalUpdate, signer: Signer, reason: str, signed_at: datetime.datetime
 ) -> tuple[IndirectObject, bytes]:
     """The signature dictionary's object, with zeroed contents the signer's size."""
-    body = sigdict.placeholder(signer.name, reason, signed_at, signer.container_size())
+    body = sigdict.placeholder(signer.name, reason, signed_at, signer.container_size)
     sig_ref = update.add(body)
     return sig_ref, body
 

@@ -35,6 +35,7 @@ from certarchive.signing.certificates import (
     issue_certificate,
     load_certificates,
     public_key_of,
+    same_name,
     to_pem,
 )
 from certarchive.signing.chain import check_path
@@ -243,7 +244,7 @@ def _ordered(
     """``leaf`` and its issuers up to the root, in order (the input may be in any order)."""
     chain = [leaf]
     while chain[-1].self_signed == "no":
-        chain.append(next(cert for cert in others if cert.subject == chain[-1].issuer))
+        chain.append(next(cert for cert in others if same_name(cert.subject, chain[-1].issuer)))
     return tuple(chain)
 
 

@@ -11,6 +11,7 @@ import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from asn1crypto import csr, keys, pem, x509
@@ -52,6 +53,12 @@ def public_key_of(cert: x509.Certificate) -> SM2PublicKey:
         if isinstance(error, CertificateError):
             raise
         raise CertificateError("证书的公钥无法读取 / the certificate's key is unreadable") from None
+
+
+def same_name(first: x509.Name, second: x509.Name) -> bool:
+    """Names compared as DER: a CA copies its subject into the certificates it issues, and
+    asn1crypto's RFC 4518 comparison costs more than the signature check it guards."""
+    return first.dump() == second.dump()
 
 
 def key_identifier(key: SM2PublicKey) -> bytes:
@@ -134,13 +141,15 @@ def issue_certificate(
             "extensions": extensions,
         }
     )
-    return x509.Certificate(
+    built = x509.Certificate(
         {
             "tbs_certificate": tbs,
             "signature_algorithm": _ALGORITHM,
             "signature_value": issuer_key.sign(tbs.dump()),
         }
     )
+    # Parsed back from its bytes: asn1crypto re-encodes a built object on every dump().
+    return x509.Certificate.load(built.dump())
 
 
 def certificate_request(subject: x509.Name, key: SM2PrivateKey) -> csr.CertificationRequest:
@@ -164,7 +173,15 @@ def certificate_request(subject: x509.Name, key: SM2PrivateKey) -> csr.Certifica
 
 def signature_verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     """Whether ``issuer``'s key made ``cert``'s SM2-with-SM3 signature."""
+    return _signed_by(cert.dump(), issuer.dump())
+
+
+@lru_cache(maxsize=1024)
+def _signed_by(cert_der: bytes, issuer_der: bytes) -> bool:
+    """The answer for two certificates' bytes: every file of a seal repeats the same pair,
+    and an SM2 verification costs a millisecond or two."""
     try:
+        cert, issuer = x509.Certificate.load(cert_der), x509.Certificate.load(issuer_der)
         if cert["signature_algorithm"]["algorithm"].dotted != algorithms.SM2_WITH_SM3:
             return False
         key = public_key_of(issuer)

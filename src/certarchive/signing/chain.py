@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from asn1crypto import x509
 
-from certarchive.signing.certificates import signature_verifies
+from certarchive.signing.certificates import same_name, signature_verifies
 
 MAX_DEPTH = 6
 _SIGNING_USAGES = {"digital_signature", "non_repudiation"}
@@ -46,7 +46,7 @@ def _issuer_of(
     cert: x509.Certificate, candidates: Sequence[x509.Certificate]
 ) -> x509.Certificate | None:
     for candidate in candidates:
-        if candidate.subject == cert.issuer and signature_verifies(cert, candidate):
+        if same_name(candidate.subject, cert.issuer) and signature_verifies(cert, candidate):
             return candidate
     return None
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from asn1crypto import cms, x509
 
 from certarchive.signing import algorithms
-from certarchive.signing.certificates import CertificateError, public_key_of
+from certarchive.signing.certificates import CertificateError, public_key_of, same_name
 
 MAX_CMS_BYTES = 64 * 1024
 MAX_CERTIFICATES = 8
@@ -118,7 +118,7 @@ def _signer_certificate(
     for cert in certificates:
         if sid.name == "issuer_and_serial_number":
             if (
-                cert.issuer == sid.chosen["issuer"]
+                same_name(cert.issuer, sid.chosen["issuer"])
                 and cert.serial_number == sid.chosen["serial_number"].native
             ):
                 return cert

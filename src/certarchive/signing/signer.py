@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from asn1crypto import x509
 
@@ -39,6 +40,7 @@ class Signer:
         """CMS SignedData (DER) over detached content whose SM3 is ``digest``."""
         return build_signed_data(digest, self.chain, self.key.sign, signing_time)
 
+    @cached_property
     def container_size(self) -> int:
         """The space to reserve for what :meth:`sign_digest` returns: its largest size and
         a few bytes more, so that every file has some zero padding that verifiers check."""

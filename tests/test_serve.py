@@ -19,6 +19,13 @@ from tests.servers import free_port
 
 @contextmanager
 def serving(ini: Path, *extra: str) -> Iterator[str]:
+    with server_process(ini, *extra) as (base, _process):
+        yield base
+
+
+@contextmanager
+def server_process(ini: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``certarchive serve`` on a free port: its base URL and its process."""
     port = free_port()
     binary = Path(sys.executable).with_name("certarchive")
     server = subprocess.Popen(
@@ -37,7 +44,7 @@ def serving(ini: Path, *extra: str) -> Iterator[str]:
                 assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -118,6 +118,10 @@ class MetadataError(ValueError):
     """The file's metadata cannot be read; the message says why in plain words."""
 
 
+class MetadataTooLarge(MetadataError):
+    """The metadata breaks a limit: an uploaded file built to exhaust the server."""
+
+
 def _decoded(stream: StreamObject) -> bytes:
     """The stream's data through at most :data:`MAX_FILTERS` Flate filters, never more than
     :data:`MAX_XMP_BYTES` (an uploaded file may hold a decompression bomb)."""
@@ -135,9 +139,9 @@ def _decoded(stream: StreamObject) -> bytes:
         except zlib.error:
             raise MetadataError("元数据无法解压 / the metadata cannot be decompressed") from None
         if len(data) > MAX_XMP_BYTES or inflater.unconsumed_tail:
-            raise MetadataError(_TOO_LARGE)
+            raise MetadataTooLarge(_TOO_LARGE)
     if len(data) > MAX_XMP_BYTES:
-        raise MetadataError(_TOO_LARGE)
+        raise MetadataTooLarge(_TOO_LARGE)
     return data
 
 
@@ -145,7 +149,7 @@ def parse_xmp(packet: bytes) -> dict[str, str]:
     """The ``ecert`` elements of an XMP packet, read under limits on size, element count and
     depth; raises :class:`MetadataError` if it is not such XML."""
     if len(packet) > MAX_XMP_BYTES:
-        raise MetadataError(_TOO_LARGE)
+        raise MetadataTooLarge(_TOO_LARGE)
     if _DTD.search(packet):
         raise MetadataError("元数据声明了DTD / the metadata declares a DTD")
     parser = ET.XMLPullParser(events=("start", "end"))
@@ -158,7 +162,7 @@ def parse_xmp(packet: bytes) -> dict[str, str]:
             if event == "start":
                 depth, count = depth + 1, count + 1
                 if depth > MAX_XMP_DEPTH or count > MAX_XMP_ELEMENTS:
-                    raise MetadataError(_TOO_LARGE)
+                    raise MetadataTooLarge(_TOO_LARGE)
                 continue
             depth -= 1
             if element.tag.startswith("{" + NAMESPACE + "}"):

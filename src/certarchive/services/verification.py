@@ -23,6 +23,7 @@ from certarchive.content.certificate import KIND_TITLES, Certificate
 from certarchive.crypto.sm import sm3_hex
 from certarchive.documents.metadata import (
     MetadataError,
+    MetadataTooLarge,
     certificate_metadata,
     compare_metadata,
     read_metadata,
@@ -31,7 +32,7 @@ from certarchive.documents.verify import EARLIER, FORMAT_TEXT, VerificationRepor
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import mask_party
 from certarchive.services.context import Context
-from certarchive.services.errors import NotFound
+from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.issuance import CHINA, certificate_document, verify_url
 from certarchive.services.seals import registry_trust
 
@@ -173,6 +174,8 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
     result: dict[str, Any] = {"file_sm3": digest, "size": len(pdf)}
     try:
         metadata: dict[str, str] | None = read_metadata(pdf)
+    except MetadataTooLarge as error:
+        raise Invalid(str(error), {"file": str(error)}) from None
     except MetadataError:
         metadata = None  # verify_pdf reports it; the file names no certificate
     cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))

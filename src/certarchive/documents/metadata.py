@@ -36,7 +36,7 @@ import zlib
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration
 from pypdf.generic import ArrayObject, StreamObject
 
 from certarchive.documents.model import CertificateDocument
@@ -66,6 +66,18 @@ MAX_XMP_ELEMENTS = 500
 MAX_XMP_DEPTH = 16
 MAX_FILTERS = 2
 _TOO_LARGE = "元数据超出大小限制 / the metadata exceeds the size limits"
+#: pypdf's own limits while it reads an outside file's structure (cross-reference and
+#: object streams): far above what a certificate file needs, far below pypdf's 75 MB.
+_PYPDF_LIMIT = 16 * 2**20
+_PYPDF_LIMITS = {
+    "maximum_declared_stream_length": _PYPDF_LIMIT,
+    "array_based_stream_maximum_output_length": _PYPDF_LIMIT,
+    "lzw_maximum_output_length": _PYPDF_LIMIT,
+    "run_length_maximum_output_length": _PYPDF_LIMIT,
+    "zlib_maximum_output_length": _PYPDF_LIMIT,
+    "array_maximum_element_count": 10_000,
+    "dictionary_maximum_element_count": 10_000,
+}
 
 #: A document type declaration is the only way XML can declare entities; refusing it
 #: closes entity-expansion attacks before the parser sees a byte.
@@ -179,9 +191,10 @@ def read_metadata(pdf: bytes) -> dict[str, str]:
     metadata breaks a limit.
     """
     try:
-        catalog = PdfReader(io.BytesIO(pdf)).root_object
-        stream = catalog.get("/Metadata")
-        stream = stream.get_object() if stream is not None else None
+        with apply_configuration(**_PYPDF_LIMITS):
+            catalog = PdfReader(io.BytesIO(pdf)).root_object
+            stream = catalog.get("/Metadata")
+            stream = stream.get_object() if stream is not None else None
     except Exception:  # pypdf raises many types for broken input
         raise MetadataError("无法读取文件元数据 / the file's metadata cannot be read") from None
     if stream is None:

@@ -19,6 +19,7 @@ from certarchive.services.issuance import verify_url
 from certarchive.services.lifecycle import all_certificates_collected
 from certarchive.services.transitions import fire_case, fire_certificate
 from certarchive.validation.case import CaseInvalid, validate_case
+from certarchive.validation.text import checked_text
 
 
 def get_case(ctx: Context, case_no: str) -> CaseFile:
@@ -123,9 +124,9 @@ def _parse_payment(payment: Any) -> dict[str, str]:
     fields: dict[str, str] = {}
     if not isinstance(payment, dict):
         raise Invalid("缴费信息应为对象 / payment must be an object", {"": "not an object"})
-    receipt = payment.get("receipt_no")
-    if not isinstance(receipt, str) or not 1 <= len(receipt.strip()) <= 64:
-        fields["receipt_no"] = "缴费票据号缺失 / receipt_no is required (1..64 chars)"
+    receipt, problem = checked_text(payment.get("receipt_no"), "receipt_no", max_length=64)
+    if problem:
+        fields["receipt_no"] = problem
     try:
         amount = Decimal(str(payment.get("amount")))
         if not amount.is_finite() or amount < 0:
@@ -142,7 +143,7 @@ def _parse_payment(payment: Any) -> dict[str, str]:
     fields.update({key: "未知字段 / unknown field" for key in sorted(unknown)})
     if fields:
         raise Invalid("缴费信息无效 / the payment is invalid", fields)
-    return {"receipt_no": receipt.strip(), "amount": str(amount), "paid_at": paid_at.isoformat()}
+    return {"receipt_no": receipt, "amount": str(amount), "paid_at": paid_at.isoformat()}
 
 
 def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.services.identity import check_password, check_totp, create_session, end_session
-from certarchive.views.common import local_path
+from certarchive.views.common import safe_redirect
 from certarchive.views.security import (
     ANONYMOUS,
     SESSION_COOKIE,
@@ -39,7 +39,7 @@ TOTP_FAILED = "动态口令不正确 / wrong one-time code"
 
 
 def _next(request: Request) -> str:
-    return local_path(request.params.get("next"), "/staff")
+    return safe_redirect(request.params.get("next"), "/staff")
 
 
 def _form(request: Request, error: str | None = None, name: str = "") -> dict[str, Any]:
@@ -92,7 +92,8 @@ def totp_submit(request: Request) -> Any:
     code = str(request.POST.get("code", ""))[:12]
     if not check_totp(make_context(request, ANONYMOUS), record["user"], code):
         return {"token": pre_csrf_token(request), "error": TOTP_FAILED}
-    return _start(request, "staff", local_path(record.get("next"), "/staff"), user=record["user"])
+    target = safe_redirect(record.get("next"), "/staff")
+    return _start(request, "staff", target, user=record["user"])
 
 
 @view_config(route_name="logout", request_method="POST")

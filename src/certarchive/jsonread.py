@@ -32,8 +32,8 @@ class JsonLimits:
 
 class JsonRefused(ValueError):
     """Input the reader will not accept.  ``kind`` is ``too_large``, ``invalid`` (not JSON
-    at all) or ``bad_value`` (JSON, but a value breaks a limit or the text rule, at
-    ``path``).  The message never quotes the input."""
+    at all), ``bad_value`` (JSON, but beyond the depth or digits limit) or ``bad_text`` (a
+    string at ``path`` breaks the text rule).  The message never quotes the input."""
 
     def __init__(self, kind: str, message: str, path: str | None = None) -> None:
         super().__init__(message)
@@ -43,6 +43,7 @@ class JsonRefused(ValueError):
 
 
 NOT_JSON = "不是有效的JSON / not valid JSON"
+NOT_UTF8 = "不是有效的JSON（须为UTF-8编码） / not valid JSON (must be UTF-8)"
 
 
 def _number_parser(kind: type, limits: JsonLimits) -> Any:
@@ -88,10 +89,10 @@ def check_value(value: Any, limits: JsonLimits) -> None:
             for key, child in pairs:
                 child_path = _join(path, key)
                 if isinstance(key, str) and (problem := text_problem(key)):
-                    raise JsonRefused("bad_value", problem, child_path)
+                    raise JsonRefused("bad_text", problem, child_path)
                 stack.append((child, child_path, depth + 1))
         elif isinstance(item, str) and (problem := text_problem(item)):
-            raise JsonRefused("bad_value", problem, path or "$")
+            raise JsonRefused("bad_text", problem, path or "$")
 
 
 def read_json(raw: bytes, limits: JsonLimits) -> Any:
@@ -102,7 +103,7 @@ def read_json(raw: bytes, limits: JsonLimits) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise JsonRefused("invalid", f"{NOT_JSON}：须为UTF-8 / must be UTF-8") from None
+        raise JsonRefused("invalid", NOT_UTF8) from None
     try:
         value = json.loads(
             text,

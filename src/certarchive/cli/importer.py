@@ -43,9 +43,12 @@ def read_lines(path: Path) -> Iterator[tuple[int, Any]]:
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
                 while (rest := lines.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
                     pass
-                yield number, JsonRefused(
-                    "too_large",
-                    f"行过长，上限{MAX_LINE_BYTES}字节 / longer than {MAX_LINE_BYTES} bytes",
+                yield (
+                    number,
+                    JsonRefused(
+                        "too_large",
+                        f"行过长，上限{MAX_LINE_BYTES}字节 / longer than {MAX_LINE_BYTES} bytes",
+                    ),
                 )
             elif line.strip():
                 try:

@@ -10,6 +10,7 @@ from pyramid.response import Response
 
 from certarchive.content.certificate import Certificate
 from certarchive.jsonread import JsonRefused, read_json
+from certarchive.services.errors import Invalid
 from certarchive.services.ratelimit import Decision
 from certarchive.validation.identifiers import parse_serial
 from certarchive.validation.text import text_problem
@@ -43,8 +44,12 @@ def json_body(request: Request, required: bool = True) -> Any:
     except JsonRefused as refused:
         if refused.kind == "too_large":
             raise TooLarge(f"请求体过大 / the body exceeds {limits.max_bytes} bytes") from None
-        fields = {refused.path: refused.message} if refused.path else {}
-        raise BadRequest(f"请求体无效 / the body is refused: {refused.message}", fields) from None
+        if refused.kind == "bad_text":  # well-formed JSON, a field breaking a rule: 422
+            raise Invalid(
+                f"字段内容无效 / a field is invalid: {refused.message}",
+                {refused.path or "$": refused.message},
+            ) from None
+        raise BadRequest(f"请求体无效 / the body is refused: {refused.message}") from None
 
 
 def json_object(request: Request, required: bool = True) -> dict[str, Any]:

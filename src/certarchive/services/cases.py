@@ -81,7 +81,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
                 "案卷号已存在且内容不同 / case number already recorded with other content"
             )
         return case_summary(ctx, existing) | {"created": False}
-    replaced = _replaced_certificates(ctx, case_data)
+    replaced = _replaced_certificates(ctx, agency, case_data)
     case = CaseFile(
         agency.name,
         case_data["case_no"],
@@ -103,14 +103,31 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     return case_summary(ctx, case) | {"created": True}
 
 
-def _replaced_certificates(ctx: Context, case_data: dict[str, Any]) -> list[Certificate]:
+def _replaced_certificates(
+    ctx: Context, agency: Agency, case_data: dict[str, Any]
+) -> list[Certificate]:
+    """The certificates the case revokes on recording (H-4.2), each of the case's own
+    agency and, when the case issues certificates, of one of their real-estate units.
+
+    Why: the caller may be a key for every agency (a province-wide upstream system); without
+    the check a case of one county could name, and so revoke, another county's certificate.
+    A cancellation issues nothing, so only its agency is checked."""
     if case_data["registration_type"] not in REPLACING_TYPES:
         return []
+    units = {data["unit_number"] for data in case_data.get("certificates", ())}
     found, problems = [], {}
     for n, serial in enumerate(case_data.get("replaces", ())):
         cert = certificate_services.find_certificate(ctx, serial, missing_ok=True)
         if cert is None:
             problems[f"replaces[{n}]"] = "证书不存在 / no such certificate"
+        elif cert.agency != agency.name:
+            problems[f"replaces[{n}]"] = (
+                "证书不属于本案卷的登记机构 / the certificate belongs to another agency"
+            )
+        elif units and cert.unit_number not in units:
+            problems[f"replaces[{n}]"] = (
+                "证书的不动产单元号与本案卷不符 / the certificate is of another real-estate unit"
+            )
         elif cert.state in ("draft", "revoked"):
             problems[f"replaces[{n}]"] = f"证书状态为 {cert.state}，不能注销 / cannot be revoked"
         else:

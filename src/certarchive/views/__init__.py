@@ -96,6 +96,7 @@ def includeme(config: Configurator) -> None:
     config.registry.rate_limits = {
         "verify": RateLimiter(*web.verify_rate),
         "holder": RateLimiter(*web.holder_rate),
+        "login": RateLimiter(*web.login_rate),
     }
 
     config.include("pyramid_jinja2")

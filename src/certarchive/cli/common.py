@@ -16,7 +16,7 @@ from zc.lockfile import LockError
 from certarchive.config import ConfigError, Settings, load_settings
 from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
-from certarchive.services.errors import ServiceError
+from certarchive.services.errors import AgencyRequired, ServiceError
 from certarchive.services.runtime import Runtime
 
 DEFAULT_CONFIG = "etc/certarchive.ini"
@@ -78,6 +78,8 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runti
             fail(str(exc), 2)
     try:
         yield runtime
+    except AgencyRequired as exc:  # a usage error: the --agency option is missing
+        fail(exc.message, 2)
     except ServiceError as exc:
         detail = "".join(f"\n  {field}: {problem}" for field, problem in exc.fields.items())
         fail(f"{exc.message}{detail}", 1)

@@ -43,6 +43,7 @@ class JsonRefused(ValueError):
 
 
 NOT_JSON = "不是有效的JSON / not valid JSON"
+FIELD_NAME = "字段名 / a field name: "
 NOT_UTF8 = "不是有效的JSON（须为UTF-8编码） / not valid JSON (must be UTF-8)"
 
 
@@ -89,7 +90,8 @@ def check_value(value: Any, limits: JsonLimits) -> None:
             for key, child in pairs:
                 child_path = _join(path, key)
                 if isinstance(key, str) and (problem := text_problem(key)):
-                    raise JsonRefused("bad_text", problem, child_path)
+                    # the object's path: the bad key itself is not repeated back
+                    raise JsonRefused("bad_text", f"{FIELD_NAME}{problem}", path or "$")
                 stack.append((child, child_path, depth + 1))
         elif isinstance(item, str) and (problem := text_problem(item)):
             raise JsonRefused("bad_text", problem, path or "$")

@@ -179,10 +179,10 @@ _METADATA = {
         "location": {"type": "string"},
         "holders": {
             "type": "array",
-            "items": {"oneOf": [_ref("Party"), _ref("MaskedParty")]},
+            "items": {"anyOf": [_ref("Party"), _ref("MaskedParty")]},
             "description": "masked unless the caller may read personal data",
         },
-        "obligors": {"type": "array", "items": {"oneOf": [_ref("Party"), _ref("MaskedParty")]}},
+        "obligors": {"type": "array", "items": {"anyOf": [_ref("Party"), _ref("MaskedParty")]}},
         "issued_at": {"type": ["string", "null"], "format": "date-time"},
         "first_downloaded_at": {
             "type": ["string", "null"],
@@ -324,11 +324,15 @@ def _pdf() -> dict[str, Any]:
     }
 
 
+#: A short free text: 1..500 characters once stripped, no control characters.
+_TEXT_500 = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}
+
+
 def _reason(extra: dict[str, Any] | None = None, required: tuple[str, ...] = ("reason",)):
     return {
         "type": "object",
         "required": list(required),
-        "properties": {"reason": {"type": "string", "maxLength": 500}, **(extra or {})},
+        "properties": {"reason": _TEXT_500, **(extra or {})},
     }
 
 
@@ -540,8 +544,18 @@ PATHS: dict[str, dict[str, Any]] = {
                     "type": "object",
                     "required": ["receipt_no", "amount", "paid_at"],
                     "properties": {
-                        "receipt_no": {"type": "string", "maxLength": 64},
-                        "amount": {"type": ["string", "number"]},
+                        "receipt_no": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 64,
+                            "pattern": "\\S",
+                        },
+                        "amount": {
+                            "anyOf": [
+                                {"type": "number", "minimum": 0},
+                                {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"},
+                            ]
+                        },
                         "paid_at": {"type": "string", "format": "date-time"},
                     },
                 }
@@ -664,7 +678,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 {
                     "type": "object",
                     "required": ["changes", "comment"],
-                    "properties": {"changes": {"type": "object"}, "comment": {"type": "string"}},
+                    "properties": {"changes": {"type": "object"}, "comment": _TEXT_500},
                 }
             ),
         ),
@@ -838,7 +852,11 @@ PATHS: dict[str, dict[str, Any]] = {
             "权利人退出 / holder sign-out",
             "holder",
             HOLDER,
-            {"204": {"description": "signed out"}, "401": _error("Unauthorized")},
+            {
+                "204": {"description": "signed out"},
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+            },
         ),
     },
     "/api/v1/holder/certificates": {
@@ -972,7 +990,42 @@ _ERRORS = {
     "Unsupported": "请求体类型不支持 / body is not application/json",
     "Invalid": "字段无效，fields列出每一个 / invalid fields, each named in fields",
     "RateLimited": "请求过于频繁 / rate limited (Retry-After)",
+    "Busy": "系统繁忙，未做任何更改 / busy after repeated conflicts: nothing changed, retry",
 }
+
+
+def _page_error(name: str) -> dict[str, Any]:
+    """A refusal on a public page: JSON for JSON callers, else an HTML page."""
+    return {
+        "description": _ERRORS[name],
+        "content": {
+            JSON: {"schema": _ref("Error")},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+
+
+def _complete(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Add to every operation the refusals any request can meet, so that the document
+    lists every status the server answers: 400 (a URL or body it cannot decode), 503
+    (busy); 401/403 where credentials are needed; 413/415/422 where a JSON body is read
+    (422: a string breaking the text rule, anywhere in the body).  Public pages answer
+    browsers with HTML, so their refusals carry both types."""
+    for path, item in paths.items():
+        for operation in item.values():
+            responses = operation["responses"]
+            wanted = {"400": "BadRequest", "503": "Busy"}
+            if operation["security"]:
+                wanted |= {"401": "Unauthorized", "403": "Forbidden"}
+            if JSON in operation.get("requestBody", {}).get("content", {}):
+                wanted |= {"413": "TooLarge", "415": "Unsupported", "422": "Invalid"}
+            for status, name in wanted.items():
+                responses.setdefault(status, _error(name))
+            if path.startswith(("/v/", "/verify")):
+                for status, response in responses.items():
+                    if "$ref" in response:
+                        responses[status] = _page_error(response["$ref"].rsplit("/", 1)[1])
+    return paths
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -995,7 +1048,7 @@ DOCUMENT: dict[str, Any] = {
             "operations",
         )
     ],
-    "paths": PATHS,
+    "paths": _complete(PATHS),
     "components": {
         "securitySchemes": {
             "bearerKey": {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from certarchive.content.agency import Agency
 from certarchive.content.casefile import REPLACING_TYPES, CaseFile
 from certarchive.content.certificate import Certificate
+from certarchive.schemas.bodies import Payment
+from certarchive.schemas.errors import validated
 from certarchive.services import certificates as certificate_services
 from certarchive.services.certdata import data_digest
 from certarchive.services.context import Context
@@ -19,7 +20,6 @@ from certarchive.services.issuance import verify_url
 from certarchive.services.lifecycle import all_certificates_collected
 from certarchive.services.transitions import fire_case, fire_certificate
 from certarchive.validation.case import CaseInvalid, validate_case
-from certarchive.validation.text import checked_text
 
 
 def get_case(ctx: Context, case_no: str) -> CaseFile:
@@ -138,29 +138,9 @@ def _replaced_certificates(
 
 
 def _parse_payment(payment: Any) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    if not isinstance(payment, dict):
-        raise Invalid("缴费信息应为对象 / payment must be an object", {"": "not an object"})
-    receipt, problem = checked_text(payment.get("receipt_no"), "receipt_no", max_length=64)
-    if problem:
-        fields["receipt_no"] = problem
-    try:
-        amount = Decimal(str(payment.get("amount")))
-        if not amount.is_finite() or amount < 0:
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        fields["amount"] = "金额应为非负数 / amount must be a non-negative number"
-    try:
-        paid_at = datetime.fromisoformat(str(payment.get("paid_at")))
-        if paid_at.tzinfo is None:
-            raise ValueError
-    except ValueError:
-        fields["paid_at"] = "缴费时间应为带时区的 ISO 8601 / paid_at must be ISO 8601 with a zone"
-    unknown = set(payment) - {"receipt_no", "amount", "paid_at"}
-    fields.update({key: "未知字段 / unknown field" for key in sorted(unknown)})
-    if fields:
-        raise Invalid("缴费信息无效 / the payment is invalid", fields)
-    return {"receipt_no": receipt, "amount": str(amount), "paid_at": paid_at.isoformat()}
+    """The payment body (:class:`certarchive.schemas.bodies.Payment`) as stored."""
+    body = validated(Payment, payment, "缴费信息无效 / the payment is invalid")
+    return {"receipt_no": body.receipt_no, "amount": str(body.amount), "paid_at": body.paid_at}
 
 
 def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:

@@ -6,14 +6,14 @@ and failed later, when it was encrypted, hashed or written into a PDF (a 500, H-
 Control characters (C0 but tab, line feed and carriage return; DEL; C1) have no place in
 a certificate or a reason, can forge log lines and are invisible to the clerk reading
 them.  The JSON reader (:mod:`certarchive.jsonread`) applies the rule to every string and
-key of every body; the field validators (:mod:`.case`, the services' reasons) apply it
-again, so that callers who build values in Python are held to it too.
+key of every body; the field validators (:mod:`.case`, the request bodies of
+:mod:`certarchive.schemas`) apply it again, so that callers who build values in Python
+are held to it too.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 #: What no text may contain: C0 controls but \t \n \r, DEL and C1, and lone surrogates.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -28,25 +28,3 @@ def text_problem(text: str) -> str | None:
     if found is None:
         return None
     return SURROGATE if "\ud800" <= found.group() <= "\udfff" else CONTROL
-
-
-def checked_text(
-    value: Any, field: str, *, max_length: int, min_length: int = 1
-) -> tuple[str | None, str | None]:
-    """``value`` stripped, or the problem with it: (text, None) or (None, "中文 / English").
-
-    For the short free texts of requests (reasons, comments, receipt numbers): a string,
-    ``min_length``..``max_length`` characters once stripped, passing :func:`text_problem`.
-    """
-    if not isinstance(value, str):
-        return None, "须为字符串 / must be a string"
-    text = value.strip()
-    problem = text_problem(text)
-    if problem:
-        return None, problem
-    if not min_length <= len(text) <= max_length:
-        if min_length and not text:
-            return None, f"{field} 必填 / {field} is required"
-        low, high = min_length, max_length
-        return None, f"须为{low}至{high}个字符 / must be {low} to {high} characters"
-    return text, None

@@ -14,6 +14,7 @@ from pyramid.view import view_config
 
 from certarchive.audit.queue import LOG_NAMES
 from certarchive.content.principals import SCOPES
+from certarchive.schemas.bodies import BODIES
 from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
 from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES
 from certarchive.validation.case import (
@@ -324,18 +325,6 @@ def _pdf() -> dict[str, Any]:
     }
 
 
-#: A short free text: 1..500 characters once stripped, no control characters.
-_TEXT_500 = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}
-
-
-def _reason(extra: dict[str, Any] | None = None, required: tuple[str, ...] = ("reason",)):
-    return {
-        "type": "object",
-        "required": list(required),
-        "properties": {"reason": _TEXT_500, **(extra or {})},
-    }
-
-
 _SCANNED_DOCUMENT = {
     "type": "object",
     "properties": {
@@ -539,28 +528,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [CASE_NO],
-            _body(
-                {
-                    "type": "object",
-                    "required": ["receipt_no", "amount", "paid_at"],
-                    "properties": {
-                        "receipt_no": {
-                            "type": "string",
-                            "minLength": 1,
-                            "maxLength": 64,
-                            "pattern": "\\S",
-                        },
-                        "amount": {
-                            "anyOf": [
-                                {"type": "number", "minimum": 0},
-                                {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$"},
-                            ]
-                        },
-                        "paid_at": {"type": "string", "format": "date-time"},
-                    },
-                }
-            ),
-            "Repeating the same receipt answers as the first time and issues nothing.",
+            description="Repeating the same receipt answers as the first time and issues nothing.",
         )
     },
     "/api/v1/cases/{case_no}/file": {
@@ -674,13 +642,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(
-                {
-                    "type": "object",
-                    "required": ["changes", "comment"],
-                    "properties": {"changes": {"type": "object"}, "comment": _TEXT_500},
-                }
-            ),
         ),
     },
     "/api/v1/certificates/{serial}/pdf": {
@@ -745,7 +706,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(_reason()),
         )
     },
     "/api/v1/certificates/{serial}/issue": {
@@ -770,7 +730,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(_reason({"changes": {"type": "object"}})),
         )
     },
     "/api/v1/certificates/{serial}/revoke": {
@@ -785,12 +744,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(
-                _reason(
-                    {"cause": {"enum": list(REVOCATION_CAUSES)}, "case_no": {"type": "string"}},
-                    ("cause", "reason"),
-                )
-            ),
         )
     },
     "/api/v1/certificates/{serial}/paper": {
@@ -805,13 +758,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(
-                {
-                    "type": "object",
-                    "required": ["event"],
-                    "properties": {"event": {"enum": list(PAPER_EVENTS)}},
-                }
-            ),
         )
     },
     "/api/v1/holder/session": {
@@ -1005,6 +951,14 @@ def _page_error(name: str) -> dict[str, Any]:
     }
 
 
+def _declared_bodies(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The request bodies declared once in :mod:`certarchive.schemas.bodies`, as the
+    services validate them, replace any hand-written schema."""
+    for (path, method), model in BODIES.items():
+        paths[path][method]["requestBody"] = _body(model.model_json_schema())
+    return paths
+
+
 def _complete(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Add to every operation the refusals any request can meet, so that the document
     lists every status the server answers: 400 (a URL or body it cannot decode), 503
@@ -1027,6 +981,7 @@ def _complete(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
                         responses[status] = _page_error(response["$ref"].rsplit("/", 1)[1])
     return paths
 
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -1048,7 +1003,7 @@ DOCUMENT: dict[str, Any] = {
             "operations",
         )
     ],
-    "paths": _complete(PATHS),
+    "paths": _complete(_declared_bodies(PATHS)),
     "components": {
         "securitySchemes": {
             "bearerKey": {

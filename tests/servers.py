@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,48 @@ from pathlib import Path
 from certarchive.config import DATABASE_NAMES
 
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+
+@contextmanager
+def serving(ini: Path, *extra: str, log: Path | None = None) -> Iterator[str]:
+    """``certarchive serve`` as an operator runs it, on a free port; yields its base URL.
+    Its stderr (where an internal error is logged) goes to ``log`` when given."""
+    with server_process(ini, *extra, log=log) as (base, _process):
+        yield base
+
+
+@contextmanager
+def server_process(
+    ini: Path, *extra: str, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As :func:`serving`, yielding the server's process too (to measure it)."""
+    port = free_port()
+    binary = Path(sys.executable).with_name("certarchive")
+    errors = log.open("wb") if log else subprocess.PIPE
+    server = subprocess.Popen(
+        [str(binary), "-c", str(ini), "serve", "--port", str(port), *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None:
+                    text = log.read_text() if log else server.stderr.read().decode()
+                    raise AssertionError(text) from None
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if log:
+            errors.close()
 
 
 def free_port() -> int:

@@ -210,7 +210,9 @@ def test_reissue_revokes_and_links_a_new_serial_h43(run: Any) -> None:
 
 def test_transfer_revokes_what_it_replaces_h42(run: Any) -> None:
     serial = issued_case(run, 0)["certificates"][0]["serial"]
-    run(cases.record_case, sample_case(5, replaces=[serial]))
+    transfer = sample_case(5, replaces=[serial])
+    transfer["certificates"][0]["unit_number"] = sample_case(0)["certificates"][0]["unit_number"]
+    run(cases.record_case, transfer)
     assert cert_attr(run, serial, "state") == "revoked"
     assert cert_attr(run, serial, "revocation")["cause"] == "transfer"
     files = run(lambda ctx: [f["reason"] for f in certificates.get_certificate(ctx, serial).files])

@@ -8,46 +8,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from certarchive.validation.samples import sample_case
-from tests.servers import free_port
-
-
-@contextmanager
-def serving(ini: Path, *extra: str) -> Iterator[str]:
-    with server_process(ini, *extra) as (base, _process):
-        yield base
-
-
-@contextmanager
-def server_process(ini: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``certarchive serve`` on a free port: its base URL and its process."""
-    port = free_port()
-    binary = Path(sys.executable).with_name("certarchive")
-    server = subprocess.Popen(
-        [str(binary), "-c", str(ini), "serve", "--port", str(port), *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-        yield base, server
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+from tests.servers import free_port, serving
 
 
 def test_serve_answers_and_sequences_the_log(cli_run: Any, ini: Path) -> None:

@@ -30,7 +30,7 @@ from certarchive.validation.samples import sample_case
 from tests.conftest import file_settings
 from tests.servers import free_port
 from tests.test_cli import current_pdf
-from tests.test_serve import serving
+from tests.servers import serving
 
 PASSWORD = "correct horse battery"
 

@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from tests.test_serve import server_process
+from tests.servers import server_process
 
 ELEMENTS = 18_000_000
 

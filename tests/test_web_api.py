@@ -114,9 +114,10 @@ def test_payment_validation_and_unknown_case(site: Site) -> None:
 
 
 def test_transfer_case_revokes_what_it_replaces(site: Site) -> None:
-    _doc, paid = site.issued()
+    doc, paid = site.issued()
     old = paid["certificates"][0]["serial"]
     transfer = site.document(registration_type="transfer", replaces=[old])
+    transfer["certificates"][0]["unit_number"] = doc["certificates"][0]["unit_number"]
     assert site.record(transfer).status_int == 201
     metadata = site.web().get(path(old), headers=site.headers("manager")).json
     assert metadata["state"] == "revoked"

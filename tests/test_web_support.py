@@ -50,6 +50,7 @@ CLIENTS = {
 FAST = {
     "certarchive.ratelimit.verify": "100000/60",
     "certarchive.ratelimit.holder": "100000/60",
+    "certarchive.ratelimit.login": "100000/60",  # the per-account lockout tests need room
 }
 
 

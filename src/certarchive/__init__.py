@@ -11,6 +11,8 @@ from typing import Any
 
 
 def main(global_config: dict[str, Any], **settings: Any) -> Any:
+    from certarchive.storage import restrict_new_files
     from certarchive.web import make_app
 
+    restrict_new_files()  # a server started by pserve or another WSGI host, not the CLI
     return make_app(settings)

@@ -11,6 +11,7 @@ from pyramid_retry import BeforeRetry
 
 from certarchive.config import load_settings
 from certarchive.services.runtime import ATTEMPTS, Runtime, backoff
+from certarchive.views.inputs import UrlGuard
 from certarchive.views.page_cache import PageCacheMiddleware
 
 
@@ -41,4 +42,4 @@ def make_app(raw_settings: Mapping[str, Any], runtime: Runtime | None = None) ->
         config.include("pyramid_tm")
         config.add_request_method(_connection, "conn", reify=True)
         config.include("certarchive.views")
-        return PageCacheMiddleware(config.make_wsgi_app())
+        return UrlGuard(PageCacheMiddleware(config.make_wsgi_app()))

@@ -17,7 +17,7 @@ from certarchive.config import ConfigError, Settings, load_settings
 from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
 from certarchive.door.client import DoorError, RemoteRuntime, knock
-from certarchive.services.errors import ServiceError
+from certarchive.services.errors import AgencyRequired, ServiceError
 from certarchive.services.runtime import Runner, Runtime, open_keyring
 
 DEFAULT_CONFIG = "etc/certarchive.ini"
@@ -94,6 +94,8 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runne
             fail(str(exc), 2)
     try:
         yield runtime
+    except AgencyRequired as exc:  # a usage error: the --agency option is missing
+        fail(exc.message, 2)
     except ServiceError as exc:
         detail = "".join(f"\n  {field}: {problem}" for field, problem in exc.fields.items())
         fail(f"{exc.message}{detail}", 1)

@@ -8,7 +8,6 @@ same file records nothing twice.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import click
 
 from certarchive.cli.common import CliState, fail, opened_runtime
+from certarchive.jsonread import JsonLimits, JsonRefused, read_json
 from certarchive.services.cases import record_case
 from certarchive.services.permissions import client_actor
 from certarchive.validation.case import CaseInvalid, validate_case
@@ -26,15 +26,35 @@ IMPORTER = client_actor("import", ("cases:write",))
 MAX_REPORTED = 50
 
 
+#: The longest line read (a case document is a few kilobytes; the API's body limit is 1 MiB).
+MAX_LINE_BYTES = 1024 * 1024
+LINE_LIMITS = JsonLimits(MAX_LINE_BYTES)
+
+
 def read_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON or the ValueError) for every non-blank line."""
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if line.strip():
+    """(line number, parsed JSON or the JsonRefused) for every non-blank line.
+
+    Lines are read as bytes, at most MAX_LINE_BYTES at a time, so a file without line
+    breaks cannot fill the memory; a longer line is reported, and skipped to its end."""
+    with path.open("rb") as lines:
+        number = 0
+        while line := lines.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while (rest := lines.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield (
+                    number,
+                    JsonRefused(
+                        "too_large",
+                        f"行过长，上限{MAX_LINE_BYTES}字节 / longer than {MAX_LINE_BYTES} bytes",
+                    ),
+                )
+            elif line.strip():
                 try:
-                    yield number, json.loads(line)
-                except ValueError as exc:
-                    yield number, exc
+                    yield number, read_json(line.rstrip(b"\r\n"), LINE_LIMITS)
+                except JsonRefused as refused:
+                    yield number, refused
 
 
 def problems_of(path: Path) -> tuple[int, list[str]]:
@@ -42,8 +62,10 @@ def problems_of(path: Path) -> tuple[int, list[str]]:
     seen: set[str] = set()
     for number, document in read_lines(path):
         count += 1
-        if isinstance(document, ValueError):
-            problems.append(f"line {number}: not JSON ({document.msg})")
+        if isinstance(document, JsonRefused):
+            label = "not JSON" if document.kind == "invalid" else "refused"
+            where = f" at {document.path}" if document.path else ""
+            problems.append(f"line {number}: {label}{where} ({document.message})")
             continue
         try:
             case_no = validate_case(document).case_no

@@ -35,6 +35,7 @@ from certarchive.services.packing import pack_registry
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
+from certarchive.storage import restrict_new_files
 
 pass_state = click.make_pass_decorator(CliState)
 
@@ -54,6 +55,7 @@ def _private(path: str, flags: int) -> int:
 @click.pass_context
 def cli(ctx: click.Context, config: str) -> None:
     """certarchive: 不动产登记电子证照 — issue, archive, verify and back up e-certificates."""
+    restrict_new_files()
     ctx.obj = CliState(config)
 
 
@@ -187,5 +189,7 @@ def check(state: CliState, as_json: bool) -> None:
             )
         for problem in report.problems:
             click.echo(f"  ✗ {problem}")
+        for warning in report.warnings:
+            click.echo(f"  ! {warning}")
     if not report.ok:
         fail("校验发现差异 / differences found", 1)

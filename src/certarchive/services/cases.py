@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from certarchive.content.agency import Agency
 from certarchive.content.casefile import REPLACING_TYPES, CaseFile
 from certarchive.content.certificate import Certificate
+from certarchive.schemas.bodies import Payment
+from certarchive.schemas.errors import validated
 from certarchive.services import certificates as certificate_services
 from certarchive.services.certdata import data_digest
 from certarchive.services.context import Context
@@ -80,7 +81,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
                 "案卷号已存在且内容不同 / case number already recorded with other content"
             )
         return case_summary(ctx, existing) | {"created": False}
-    replaced = _replaced_certificates(ctx, case_data)
+    replaced = _replaced_certificates(ctx, agency, case_data)
     case = CaseFile(
         agency.name,
         case_data["case_no"],
@@ -102,14 +103,31 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     return case_summary(ctx, case) | {"created": True}
 
 
-def _replaced_certificates(ctx: Context, case_data: dict[str, Any]) -> list[Certificate]:
+def _replaced_certificates(
+    ctx: Context, agency: Agency, case_data: dict[str, Any]
+) -> list[Certificate]:
+    """The certificates the case revokes on recording (H-4.2), each of the case's own
+    agency and, when the case issues certificates, of one of their real-estate units.
+
+    Why: the caller may be a key for every agency (a province-wide upstream system); without
+    the check a case of one county could name, and so revoke, another county's certificate.
+    A cancellation issues nothing, so only its agency is checked."""
     if case_data["registration_type"] not in REPLACING_TYPES:
         return []
+    units = {data["unit_number"] for data in case_data.get("certificates", ())}
     found, problems = [], {}
     for n, serial in enumerate(case_data.get("replaces", ())):
         cert = certificate_services.find_certificate(ctx, serial, missing_ok=True)
         if cert is None:
             problems[f"replaces[{n}]"] = "证书不存在 / no such certificate"
+        elif cert.agency != agency.name:
+            problems[f"replaces[{n}]"] = (
+                "证书不属于本案卷的登记机构 / the certificate belongs to another agency"
+            )
+        elif units and cert.unit_number not in units:
+            problems[f"replaces[{n}]"] = (
+                "证书的不动产单元号与本案卷不符 / the certificate is of another real-estate unit"
+            )
         elif cert.state in ("draft", "revoked"):
             problems[f"replaces[{n}]"] = f"证书状态为 {cert.state}，不能注销 / cannot be revoked"
         else:
@@ -120,29 +138,9 @@ def _replaced_certificates(ctx: Context, case_data: dict[str, Any]) -> list[Cert
 
 
 def _parse_payment(payment: Any) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    if not isinstance(payment, dict):
-        raise Invalid("缴费信息应为对象 / payment must be an object", {"": "not an object"})
-    receipt = payment.get("receipt_no")
-    if not isinstance(receipt, str) or not 1 <= len(receipt.strip()) <= 64:
-        fields["receipt_no"] = "缴费票据号缺失 / receipt_no is required (1..64 chars)"
-    try:
-        amount = Decimal(str(payment.get("amount")))
-        if not amount.is_finite() or amount < 0:
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        fields["amount"] = "金额应为非负数 / amount must be a non-negative number"
-    try:
-        paid_at = datetime.fromisoformat(str(payment.get("paid_at")))
-        if paid_at.tzinfo is None:
-            raise ValueError
-    except ValueError:
-        fields["paid_at"] = "缴费时间应为带时区的 ISO 8601 / paid_at must be ISO 8601 with a zone"
-    unknown = set(payment) - {"receipt_no", "amount", "paid_at"}
-    fields.update({key: "未知字段 / unknown field" for key in sorted(unknown)})
-    if fields:
-        raise Invalid("缴费信息无效 / the payment is invalid", fields)
-    return {"receipt_no": receipt.strip(), "amount": str(amount), "paid_at": paid_at.isoformat()}
+    """The payment body (:class:`certarchive.schemas.bodies.Payment`) as stored."""
+    body = validated(Payment, payment, "缴费信息无效 / the payment is invalid")
+    return {"receipt_no": body.receipt_no, "amount": str(body.amount), "paid_at": body.paid_at}
 
 
 def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.schemas.bodies import Correction, PaperEvent, Reissue, Revocation, Rollback
+from certarchive.schemas.errors import validated
 from certarchive.services.certdata import (
     append_version,
     diff,
@@ -32,6 +34,10 @@ REVOCATION_CAUSES = {
     "cancellation": "注销登记",
     "correction": "更正登记",
 }
+REVOCATION_INVALID = "注销请求无效 / the revocation is invalid"
+ROLLBACK_INVALID = "回退请求无效 / the rollback is invalid"
+REISSUE_INVALID = "重发请求无效 / the re-issue is invalid"
+CORRECTION_INVALID = "更正请求无效 / the correction is invalid"
 PAPER_EVENTS = {
     # event: (paper states it may follow, the new paper state)
     "issued": ((None,), "issued"),
@@ -149,7 +155,7 @@ def download_by_holder(ctx: Context, cert: Certificate) -> bytes:
 def rollback(ctx: Context, cert: Certificate, reason: str) -> dict[str, Any]:
     """H-4.3: an issued certificate never downloaded goes back to draft, keeping its serial;
     its file becomes superseded once the corrected certificate is issued again."""
-    _require_reason(reason)
+    reason = validated(Rollback, {"reason": reason}, ROLLBACK_INVALID).reason
     issued_on = cert.issued_at.astimezone(CHINA).date().isoformat() if cert.issued_at else None
     fire_certificate(ctx, cert, "rollback", reason)
     if issued_on:
@@ -160,7 +166,8 @@ def rollback(ctx: Context, cert: Certificate, reason: str) -> dict[str, Any]:
 def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict[str, Any]:
     """Correct a draft: a new version with the changed fields (H-4.3)."""
     ctx.require("certificate.manage")
-    _require_reason(comment, "comment")
+    body = validated(Correction, {"changes": changes, "comment": comment}, CORRECTION_INVALID)
+    comment = body.comment
     if cert.state != "draft":
         raise Conflict("只能更正草稿，请先回退 / only a draft can be corrected: roll back first")
     new_data = _corrected(ctx, cert, changes)
@@ -181,7 +188,8 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
     """H-4.3 (already downloaded) and Z-5: revoke the wrong certificate and issue a new one
     with a new serial, linking old and new."""
     ctx.require("certificate.manage")
-    _require_reason(reason)
+    body = validated(Reissue, {"reason": reason, "changes": changes or {}}, REISSUE_INVALID)
+    reason = body.reason
     check_certificate(ctx, cert, "revoke")
     new_data = _corrected(ctx, cert, changes or {})
     agency = ctx.agency(cert.agency)
@@ -210,15 +218,11 @@ def revoke(
     ctx: Context, cert: Certificate, cause: Any, reason: Any, case_no: Any = None
 ) -> dict[str, Any]:
     """H-4.2 / H-4.3: revoke with a cause; the file is stamped 已注销 (H-1.7)."""
-    if cause not in REVOCATION_CAUSES:
-        raise Invalid(
-            "注销原因无效 / unknown cause",
-            {"cause": "应为 / must be one of " + ", ".join(REVOCATION_CAUSES)},
-        )
-    _require_reason(reason)
-    if case_no is not None and (
-        not isinstance(case_no, str) or case_no not in ctx.agency(cert.agency).cases
-    ):
+    body = validated(
+        Revocation, {"cause": cause, "reason": reason, "case_no": case_no}, REVOCATION_INVALID
+    )
+    cause, reason, case_no = body.cause, body.reason, body.case_no
+    if case_no is not None and case_no not in ctx.agency(cert.agency).cases:
         raise Invalid("案卷不存在 / no such case", {"case_no": "案卷不存在 / no such case"})
     revoke_certificate(ctx, cert, cause, reason, case_no)
     return metadata(ctx, cert)
@@ -241,8 +245,7 @@ def revoke_certificate(
 def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
     """H-2.3/H-2.4 paper certificate handed over; H-4.2 handed back or lost and announced."""
     ctx.require("certificate.manage")
-    if event not in PAPER_EVENTS:
-        raise Invalid("事件无效 / unknown event", {"event": "issued | returned | lost_announced"})
+    event = validated(PaperEvent, {"event": event}, "事件无效 / unknown event").event
     allowed_from, new_status = PAPER_EVENTS[event]
     if cert.paper_status not in allowed_from or cert.state == "draft":
         raise Conflict(f"纸质证书状态 {cert.paper_status} 不允许 {event} / not allowed now")
@@ -263,11 +266,6 @@ def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
         certificate_state_digest(cert),
     )
     return metadata(ctx, cert)
-
-
-def _require_reason(text: Any, field: str = "reason") -> None:
-    if not isinstance(text, str) or not 1 <= len(text.strip()) <= 500:
-        raise Invalid(f"{field} 必填 / {field} is required", {field: "1..500 characters"})
 
 
 def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:

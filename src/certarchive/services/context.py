@@ -19,7 +19,7 @@ from certarchive.audit.log import get_log
 from certarchive.audit.queue import enqueue, get_outbox
 from certarchive.content.agency import Agency
 from certarchive.content.registry import Registry, get_registry
-from certarchive.services.errors import Forbidden, NotFound
+from certarchive.services.errors import AgencyRequired, Forbidden, NotFound
 from certarchive.storage import changes_pending
 from certarchive.validation.identifiers import mask_identifiers_in
 from certarchive.workflow.engine import Actor
@@ -65,13 +65,19 @@ class Context:
         return self._clock()
 
     def agency(self, name: str | None = None) -> Agency:
-        """The named agency (default: the only one) if the actor may see it.
+        """The named agency (default: the actor's, or the only one) if the actor may see it.
 
-        An agency outside the actor's scope answers exactly like a missing one.
+        An agency outside the actor's scope answers exactly like a missing one.  With
+        several agencies and none named, AgencyRequired: never the first in key order.
         """
         registry = self.registry
-        if name is None:
-            name = self.actor.agency or next(registry.agencies.keys(), None)
+        if name is None and self.actor.agency is None:
+            names = list(registry.agencies.keys())
+            if len(names) > 1:
+                raise AgencyRequired(names)
+            name = names[0] if names else None
+        elif name is None:
+            name = self.actor.agency
         agency = registry.agencies.get(name) if name else None
         if agency is None or (self.actor.agency not in (None, name)):
             raise NotFound("登记机构不存在 / no such agency")

@@ -135,21 +135,34 @@ def _view(ctx: Context, agency: Agency, record: dict[str, Any]) -> dict[str, Any
 
 
 def list_requests(ctx: Context, state: str | None = "open") -> list[dict[str, Any]]:
-    """Requests of the actor's agency, oldest due first."""
+    """Requests of every agency the actor may see, oldest due first."""
     ctx.require("case.read")
-    agency = ctx.agency()
-    records = [r for r in agency.corrections.values() if state is None or r["state"] == state]
-    records.sort(key=lambda r: r["due_at"])
+    found = [
+        (agency, r)
+        for agency in ctx.visible_agencies()
+        for r in agency.corrections.values()
+        if state is None or r["state"] == state
+    ]
+    found.sort(key=lambda pair: pair[1]["due_at"])
+    views = [_view(ctx, agency, r) for agency, r in found]
     if "certificate.read_personal" in ctx.actor.permissions:
-        return [_view(ctx, agency, r) for r in records]
-    return [{k: v for k, v in _view(ctx, agency, r).items() if k != "description"} for r in records]
+        return views
+    return [{k: v for k, v in view.items() if k != "description"} for view in views]
 
 
 def close_request(ctx: Context, request_id: Any, resolution: Any) -> dict[str, Any]:
     ctx.require("certificate.manage")
-    agency = ctx.agency()
-    record = agency.corrections.get(request_id) if isinstance(request_id, str) else None
-    if record is None:
+    agency, record = None, None
+    if isinstance(request_id, str):
+        agency, record = next(
+            (
+                (a, a.corrections[request_id])
+                for a in ctx.visible_agencies()
+                if request_id in a.corrections
+            ),
+            (None, None),
+        )
+    if agency is None or record is None:
         raise NotFound("更正申请不存在 / no such correction request")
     if resolution not in RESOLUTIONS:
         raise Invalid(

@@ -33,6 +33,22 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class AgencyRequired(ServiceError):
+    """Several agencies and none named: a command (or page) that needs one must not guess
+    (the first in key order is an arbitrary county).  The command line exits 2."""
+
+    status = 400
+    code = "agency_required"
+
+    def __init__(self, names: list[str]) -> None:
+        listed = ", ".join(names)
+        super().__init__(
+            f"有多个登记机构（{listed}），请用 --agency 指定其一 / several agencies "
+            f"({listed}): name one with --agency",
+            {"agency": listed},
+        )
+
+
 class Invalid(ServiceError):
     """The input breaks a rule (Z-1, Z-3); ``fields`` names every bad field."""
 

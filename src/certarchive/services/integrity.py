@@ -4,12 +4,17 @@ H-5.2.2 stores the SM3 digest of each version's canonical data and of each file;
 requires the metadata inside a certificate file to agree with the registry.  This walks
 every certificate, decrypts and re-digests each version and each file, verifies the
 current file's signatures as a relying party would (H-5.1.2; files of the earlier format
-are named as such), compares its embedded metadata, and names every object that differs.
+are counted as such), compares its embedded metadata, and names every object that
+differs.  It never stops at a
+problem: each record is checked on its own, and one that cannot be read is named and
+skipped.  It also warns about data files other users may read (:func:`loose_modes`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
@@ -22,6 +27,7 @@ from certarchive.services.certdata import data_digest, read_data, read_file
 from certarchive.services.context import Context
 from certarchive.services.issuance import certificate_document
 from certarchive.services.seals import registry_trust
+from certarchive.storage import loose_modes
 
 
 @dataclass
@@ -31,71 +37,122 @@ class IntegrityReport(Findings):
     files: int = 0
     documents: int = 0
     earlier_format: int = 0  # current files signed in the format before standard signatures
+    #: Things that do not make the check fail but an operator should fix (file modes).
+    warnings: list[str] = field(default_factory=list)
+
+
+def _unreadable(exc: Exception) -> str:
+    """A problem's words for a record that could not be read: the exception's type only
+    (its text may quote stored data)."""
+    if isinstance(exc, DecryptionError):
+        return "无法解密 / does not decrypt"
+    return f"无法读取 / cannot be read ({type(exc).__name__})"
+
+
+def _each(report: IntegrityReport, label: str, records: Any) -> Iterator[tuple[str, Any]]:
+    """(place, record) for every record of a log, reporting (not raising) a log or a
+    record that cannot even be listed, so that the check goes on with the next."""
+    try:
+        items = list(records)
+    except Exception as exc:  # a broken bucket: name it and go on
+        report.problems.append(f"{label}: {_unreadable(exc)}")
+        return
+    for index, record in enumerate(items, 1):
+        number = record.get("number", index) if isinstance(record, dict) else index
+        yield f"{label} {number}", record
+
+
+def _check_version(ctx: Context, cert: Certificate, record: Any) -> str | None:
+    if data_digest(read_data(ctx, cert, record["number"])) != record["digest"]:
+        return "摘要不符 / digest differs"
+    return None
+
+
+def _check_file(
+    ctx: Context, cert: Certificate, record: Any, trust: Trust, report: IntegrityReport
+) -> list[str]:
+    pdf = read_file(ctx, cert, record["number"])
+    if sm3_hex(pdf) != record["digest"]:
+        return ["摘要不符 / digest differs"]
+    if record["number"] != len(cert.files) or cert.state == "draft":
+        return []
+    signatures = verify_pdf(pdf, trust)
+    if signatures.format == EARLIER:
+        report.earlier_format += 1
+    expected = certificate_metadata(certificate_document(ctx, cert))
+    return signatures.problems + compare_metadata(signatures.metadata, expected)
 
 
 def _check_certificate(
     ctx: Context, cert: Certificate, trust: Trust, report: IntegrityReport
 ) -> None:
     label = cert.serial or cert.id
-    for version in cert.versions:
+    for place, record in _each(report, f"{label} 版本", cert.versions):
         report.versions += 1
         try:
-            digest = data_digest(read_data(ctx, cert, version["number"]))
-        except DecryptionError:
-            report.problems.append(f"{label} 版本 {version['number']}: 无法解密 / does not decrypt")
-            continue
-        if digest != version["digest"]:
-            report.problems.append(f"{label} 版本 {version['number']}: 摘要不符 / digest differs")
-    for file in cert.files:
+            problem = _check_version(ctx, cert, record)
+        except Exception as exc:  # one bad record must not stop the check (#13)
+            problem = _unreadable(exc)
+        if problem:
+            report.problems.append(f"{place}: {problem}")
+    for place, record in _each(report, f"{label} 文件", cert.files):
         report.files += 1
         try:
-            pdf = read_file(ctx, cert, file["number"])
-        except DecryptionError:
-            report.problems.append(f"{label} 文件 {file['number']}: 无法解密 / does not decrypt")
-            continue
-        if sm3_hex(pdf) != file["digest"]:
-            report.problems.append(f"{label} 文件 {file['number']}: 摘要不符 / digest differs")
-        elif file["number"] == len(cert.files) and cert.state != "draft":
-            _check_current_file(ctx, cert, pdf, trust, report)
-
-
-def _check_current_file(
-    ctx: Context, cert: Certificate, pdf: bytes, trust: Trust, report: IntegrityReport
-) -> None:
-    label = f"{cert.serial or cert.id} 文件 {len(cert.files)}"
-    signatures = verify_pdf(pdf, trust)
-    report.problems += [f"{label}: {problem}" for problem in signatures.problems]
-    if signatures.format == EARLIER:
-        report.earlier_format += 1
-    expected = certificate_metadata(certificate_document(ctx, cert))
-    for difference in compare_metadata(signatures.metadata, expected):
-        report.problems.append(f"{label}: {difference}")
+            problems = _check_file(ctx, cert, record, trust, report)
+        except Exception as exc:
+            problems = [_unreadable(exc)]
+        report.problems.extend(f"{place}: {problem}" for problem in problems)
 
 
 def _check_documents(ctx: Context, case: CaseFile, report: IntegrityReport) -> None:
-    for record in case.documents:
+    for place, record in _each(report, f"{case.case_no} 扫描件", case.documents):
         report.documents += 1
         try:
-            data = document_bytes(ctx, case, record["number"])
-        except DecryptionError:
-            report.problems.append(
-                f"{case.case_no} 扫描件 {record['number']}: 无法解密 / does not decrypt"
-            )
+            differs = sm3_hex(document_bytes(ctx, case, record["number"])) != record["digest"]
+        except Exception as exc:
+            report.problems.append(f"{place}: {_unreadable(exc)}")
             continue
-        if sm3_hex(data) != record["digest"]:
-            report.problems.append(
-                f"{case.case_no} 扫描件 {record['number']}: 摘要不符 / digest differs"
-            )
+        if differs:
+            report.problems.append(f"{place}: 摘要不符 / digest differs")
+
+
+def _guarded(report: IntegrityReport, label: str, check: Callable[[], None]) -> None:
+    """Run one object's check; anything it could not even start on is a problem, named."""
+    try:
+        check()
+    except Exception as exc:
+        report.problems.append(f"{label}: {_unreadable(exc)}")
 
 
 def check_registry(ctx: Context) -> IntegrityReport:
-    """Every certificate and scanned document of every agency the actor may see."""
+    """Every certificate and scanned document of every agency the actor may see.
+
+    Every problem met is reported and the walk goes on: a check that stops at the first
+    broken record would hide whatever else is broken behind it."""
     report = IntegrityReport()
     trust = registry_trust(ctx)
     for agency in ctx.visible_agencies():
-        for cert in agency.certificates.values():
+        for key, cert in _items(report, f"{agency.name} certificates", agency.certificates):
             report.certificates += 1
-            _check_certificate(ctx, cert, trust, report)
-        for case in agency.cases.values():
-            _check_documents(ctx, case, report)
+            label = getattr(cert, "serial", None) or key
+            _guarded(report, label, lambda cert=cert: _check_certificate(ctx, cert, trust, report))
+        for key, case in _items(report, f"{agency.name} cases", agency.cases):
+            _guarded(report, key, lambda case=case: _check_documents(ctx, case, report))
+    report.warnings.extend(loose_modes(ctx.runtime.settings))
     return report
+
+
+def _items(report: IntegrityReport, label: str, folder: Any) -> Iterator[tuple[str, Any]]:
+    """(key, object) of a folder; an object that cannot be loaded is a problem, named."""
+    try:
+        keys = list(folder.keys())
+    except Exception as exc:
+        report.problems.append(f"{label}: {_unreadable(exc)}")
+        return
+    for key in keys:
+        try:
+            item = folder[key]
+        except Exception as exc:
+            report.problems.append(f"{key}: {_unreadable(exc)}")
+            continue
+        yield key, item

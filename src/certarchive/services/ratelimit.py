@@ -1,4 +1,5 @@
-"""Per-process request rate limits (public verification, holder sign-in attempts).
+"""Per-process request rate limits (public verification, holder sign-in attempts, failed
+staff sign-ins per address).
 
 A fixed allowance of ``limit`` requests per ``window`` seconds per key (a client address),
 counted in a sliding window of the request times.  The counters live in this process's
@@ -40,8 +41,11 @@ class RateLimiter:
         self._refused: dict[str, float] = {}  # key -> time of the first refusal in a run
         self._lock = threading.Lock()
 
-    def hit(self, key: str) -> Decision:
-        """Count one request of ``key``; refuse it if the allowance is used up."""
+    def hit(self, key: str, count: bool = True) -> Decision:
+        """Count one request of ``key``; refuse it if the allowance is used up.
+
+        With ``count`` false the allowance is only looked at: a limit on failures (staff
+        sign-in) asks before the attempt and counts only the attempts that fail."""
         now = self._clock()
         with self._lock:
             hits = self._hits.get(key)
@@ -58,7 +62,8 @@ class RateLimiter:
                 retry = max(1, int(hits[0] + self.window - now + 0.999))
                 return Decision(False, retry, first)
             self._refused.pop(key, None)
-            hits.append(now)
+            if count:
+                hits.append(now)
             return Decision(True, 0, False)
 
     def _sweep(self, now: float) -> None:

@@ -21,6 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from certarchive.validation import identifiers as ids
+from certarchive.validation.text import text_problem
 
 ROOT = "$"  # the path reported when the document itself is not an object
 
@@ -240,8 +241,8 @@ def _string(errors: _Errors, raw: Any, path: str, limit: int) -> str | None:
     text = raw.strip().translate(_PARENTHESES)
     if len(text) > limit:
         errors.add(path, f"不能超过{limit}个字符 / must be at most {limit} characters")
-    elif any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        errors.add(path, "含有控制字符 / contains control characters")
+    elif problem := text_problem(text):
+        errors.add(path, problem)
     else:
         return text
     return None

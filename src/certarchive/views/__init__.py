@@ -17,6 +17,7 @@ from certarchive.services.context import utc_now
 from certarchive.services.ratelimit import RateLimiter
 from certarchive.views import security
 from certarchive.views.i18n import locale_negotiator, renderer_globals
+from certarchive.views.inputs import form_deriver
 from certarchive.views.page_cache import PageCache
 from certarchive.views.settings import load_web_settings
 
@@ -95,6 +96,7 @@ def includeme(config: Configurator) -> None:
     config.registry.rate_limits = {
         "verify": RateLimiter(*web.verify_rate),
         "holder": RateLimiter(*web.holder_rate),
+        "login": RateLimiter(*web.login_rate),
     }
 
     config.include("pyramid_jinja2")
@@ -107,6 +109,8 @@ def includeme(config: Configurator) -> None:
     config.add_request_method(security.client_address, "client_address", reify=True)
     config.add_request_method(security.request_context, "ctx", reify=True)
     config.add_view_deriver(security.csrf_deriver)
+    # Outside the CSRF check, which reads the form: an unreadable form is 400 first.
+    config.add_view_deriver(form_deriver, over="csrf_deriver")
 
     config.registry.page_cache = PageCache(web.verify_cache_seconds, web.verify_cache_entries)
     config.add_tween("certarchive.views.tweens.security_headers_factory", under=INGRESS)

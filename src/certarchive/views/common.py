@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pyramid.request import Request
 from pyramid.response import Response
 
 from certarchive.content.certificate import Certificate
+from certarchive.jsonread import JsonRefused, read_json
+from certarchive.services.errors import Invalid
 from certarchive.services.ratelimit import Decision
 from certarchive.validation.identifiers import parse_serial
+from certarchive.validation.text import text_problem
 from certarchive.views.errors import BadRequest, RateLimited, TooLarge, UnsupportedMediaType
 from certarchive.views.security import client_address
 
@@ -19,16 +21,16 @@ JSON_TYPES = ("application/json", "")
 
 
 def json_body(request: Request, required: bool = True) -> Any:
-    """The request's JSON body; 413 beyond the API limit, 415 for another type, 400 if it is
-    not JSON.  An empty body is ``{}`` unless ``required``."""
-    limit = request.registry.web_settings.api_max_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"请求体过大 / the body exceeds {limit} bytes")
+    """The request's JSON body, read by :func:`certarchive.jsonread.read_json` within the
+    configured limits: 413 beyond the size limit, 415 for another type, 400 if it is not
+    JSON or a value breaks a limit or the text rule (the field named in ``fields``).
+    An empty body is ``{}`` unless ``required``."""
+    limits = request.registry.web_settings.json_limits
+    if request.content_length is not None and request.content_length > limits.max_bytes:
+        raise TooLarge(f"请求体过大 / the body exceeds {limits.max_bytes} bytes")
     # ``request.body`` rewinds the (seekable, see pyramid_retry) input after reading it, so
     # an attempt retried after a conflict reads the same body again.
     raw = request.body
-    if len(raw) > limit:
-        raise TooLarge(f"请求体过大 / the body exceeds {limit} bytes")
     if not raw.strip():
         if required:
             raise BadRequest("请求体为空 / the body is empty: send a JSON object")
@@ -38,9 +40,16 @@ def json_body(request: Request, required: bool = True) -> Any:
             "请求体须为 application/json / the body must be application/json"
         )
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise BadRequest("请求体不是有效的JSON / the body is not valid JSON") from None
+        return read_json(raw, limits)
+    except JsonRefused as refused:
+        if refused.kind == "too_large":
+            raise TooLarge(f"请求体过大 / the body exceeds {limits.max_bytes} bytes") from None
+        if refused.kind == "bad_text":  # well-formed JSON, a field breaking a rule: 422
+            raise Invalid(
+                f"字段内容无效 / a field is invalid: {refused.message}",
+                {refused.path or "$": refused.message},
+            ) from None
+        raise BadRequest(f"请求体无效 / the body is refused: {refused.message}") from None
 
 
 def json_object(request: Request, required: bool = True) -> dict[str, Any]:
@@ -90,11 +99,22 @@ def limit_rate(request: Request, name: str) -> None:
         )
 
 
-def local_path(target: Any, default: str) -> str:
-    """``target`` if it is a path on this site (no scheme, no host), else ``default``."""
+#: Characters a redirect target keeps as they are; everything else is percent-encoded.
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
+def safe_redirect(target: Any, default: str) -> str:
+    """The one place a caller-chosen redirect target (``next=``) is followed.
+
+    ``target`` if it is a path on this site (no scheme, no host, no backslash, no control
+    character: CR/LF would split the Location header), with characters outside ASCII
+    percent-encoded (a Location header is Latin-1; a serial in a path is Chinese);
+    else ``default``."""
     if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
         return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or "\\" in target:
+    if any(c in "\\\t\r\n" for c in target) or text_problem(target):
         return default
-    return target
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return quote(target, safe=_URL_SAFE)

@@ -15,11 +15,14 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.services.identity import check_password, check_totp, create_session, end_session
-from certarchive.views.common import local_path
+from certarchive.services.ratelimit import RateLimiter
+from certarchive.views.common import safe_redirect
+from certarchive.views.errors import RateLimited
 from certarchive.views.security import (
     ANONYMOUS,
     SESSION_COOKIE,
     clear_session_cookie,
+    client_address,
     make_context,
     pending_session,
     pre_csrf_token,
@@ -39,7 +42,7 @@ TOTP_FAILED = "动态口令不正确 / wrong one-time code"
 
 
 def _next(request: Request) -> str:
-    return local_path(request.params.get("next"), "/staff")
+    return safe_redirect(request.params.get("next"), "/staff")
 
 
 def _form(request: Request, error: str | None = None, name: str = "") -> dict[str, Any]:
@@ -64,12 +67,35 @@ def _start(request: Request, kind: str, location: str, **payload: Any) -> Respon
     return response
 
 
+def _refuse_sprayer(request: Request) -> RateLimiter:
+    """429 when the caller's address has failed too often (``certarchive.ratelimit.login``).
+
+    Why besides the per-account lockout: an address that tries one password on many
+    accounts (spraying) never meets an account's lockout, and one that tries many on one
+    account locks it out for its owner (anyone could lock ``admin``).  The default allows
+    fewer failures per address than the lockout needs, so one address cannot lock an
+    account; an attempt refused here is not checked, so it counts against no account."""
+    limiter: RateLimiter = request.registry.rate_limits["login"]
+    decision = limiter.hit(client_address(request), count=False)
+    if not decision.allowed:
+        raise RateLimited(
+            f"登录失败次数过多，请{decision.retry_after}秒后再试 / too many failed sign-ins "
+            f"from this address: retry in {decision.retry_after} s",
+            decision.retry_after,
+            audit=decision.first_refusal,
+        )
+    return limiter
+
+
 @view_config(route_name="login", request_method="POST", renderer="login.jinja2", csrf="pre")
 def login_submit(request: Request) -> Any:
+    limiter = _refuse_sprayer(request)
     name = str(request.POST.get("username", "")).strip()
     password = str(request.POST.get("password", ""))
     outcome = check_password(make_context(request, ANONYMOUS), name, password)
     if not outcome.ok:
+        if not outcome.totp_missing:  # the password was right: not a failure to count
+            limiter.hit(client_address(request))
         return _form(request, TOTP_MISSING if outcome.totp_missing else LOGIN_FAILED, name)
     if outcome.needs_totp:
         return _start(request, "pending", "/login/totp", user=outcome.user, next=_next(request))
@@ -92,7 +118,8 @@ def totp_submit(request: Request) -> Any:
     code = str(request.POST.get("code", ""))[:12]
     if not check_totp(make_context(request, ANONYMOUS), record["user"], code):
         return {"token": pre_csrf_token(request), "error": TOTP_FAILED}
-    return _start(request, "staff", local_path(record.get("next"), "/staff"), user=record["user"])
+    target = safe_redirect(record.get("next"), "/staff")
+    return _start(request, "staff", target, user=record["user"])
 
 
 @view_config(route_name="logout", request_method="POST")

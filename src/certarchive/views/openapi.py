@@ -14,6 +14,7 @@ from pyramid.view import view_config
 
 from certarchive.audit.queue import LOG_NAMES
 from certarchive.content.principals import SCOPES
+from certarchive.schemas.bodies import BODIES
 from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
 from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES
 from certarchive.validation.case import (
@@ -179,10 +180,10 @@ _METADATA = {
         "location": {"type": "string"},
         "holders": {
             "type": "array",
-            "items": {"oneOf": [_ref("Party"), _ref("MaskedParty")]},
+            "items": {"anyOf": [_ref("Party"), _ref("MaskedParty")]},
             "description": "masked unless the caller may read personal data",
         },
-        "obligors": {"type": "array", "items": {"oneOf": [_ref("Party"), _ref("MaskedParty")]}},
+        "obligors": {"type": "array", "items": {"anyOf": [_ref("Party"), _ref("MaskedParty")]}},
         "issued_at": {"type": ["string", "null"], "format": "date-time"},
         "first_downloaded_at": {
             "type": ["string", "null"],
@@ -361,14 +362,6 @@ def _pdf() -> dict[str, Any]:
             "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
         }
-    }
-
-
-def _reason(extra: dict[str, Any] | None = None, required: tuple[str, ...] = ("reason",)):
-    return {
-        "type": "object",
-        "required": list(required),
-        "properties": {"reason": {"type": "string", "maxLength": 500}, **(extra or {})},
     }
 
 
@@ -575,18 +568,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [CASE_NO],
-            _body(
-                {
-                    "type": "object",
-                    "required": ["receipt_no", "amount", "paid_at"],
-                    "properties": {
-                        "receipt_no": {"type": "string", "maxLength": 64},
-                        "amount": {"type": ["string", "number"]},
-                        "paid_at": {"type": "string", "format": "date-time"},
-                    },
-                }
-            ),
-            "Repeating the same receipt answers as the first time and issues nothing.",
+            description="Repeating the same receipt answers as the first time and issues nothing.",
         )
     },
     "/api/v1/cases/{case_no}/file": {
@@ -700,13 +682,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(
-                {
-                    "type": "object",
-                    "required": ["changes", "comment"],
-                    "properties": {"changes": {"type": "object"}, "comment": {"type": "string"}},
-                }
-            ),
         ),
     },
     "/api/v1/certificates/{serial}/pdf": {
@@ -771,7 +746,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(_reason()),
         )
     },
     "/api/v1/certificates/{serial}/issue": {
@@ -796,7 +770,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(_reason({"changes": {"type": "object"}})),
         )
     },
     "/api/v1/certificates/{serial}/revoke": {
@@ -811,12 +784,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(
-                _reason(
-                    {"cause": {"enum": list(REVOCATION_CAUSES)}, "case_no": {"type": "string"}},
-                    ("cause", "reason"),
-                )
-            ),
         )
     },
     "/api/v1/certificates/{serial}/paper": {
@@ -831,13 +798,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 **_REFUSALS,
             },
             [SERIAL],
-            _body(
-                {
-                    "type": "object",
-                    "required": ["event"],
-                    "properties": {"event": {"enum": list(PAPER_EVENTS)}},
-                }
-            ),
         )
     },
     "/api/v1/holder/session": {
@@ -878,7 +838,11 @@ PATHS: dict[str, dict[str, Any]] = {
             "权利人退出 / holder sign-out",
             "holder",
             HOLDER,
-            {"204": {"description": "signed out"}, "401": _error("Unauthorized")},
+            {
+                "204": {"description": "signed out"},
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+            },
         ),
     },
     "/api/v1/holder/certificates": {
@@ -1012,7 +976,51 @@ _ERRORS = {
     "Unsupported": "请求体类型不支持 / body is not application/json",
     "Invalid": "字段无效，fields列出每一个 / invalid fields, each named in fields",
     "RateLimited": "请求过于频繁 / rate limited (Retry-After)",
+    "Busy": "系统繁忙，未做任何更改 / busy after repeated conflicts: nothing changed, retry",
 }
+
+
+def _page_error(name: str) -> dict[str, Any]:
+    """A refusal on a public page: JSON for JSON callers, else an HTML page."""
+    return {
+        "description": _ERRORS[name],
+        "content": {
+            JSON: {"schema": _ref("Error")},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+
+
+def _declared_bodies(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The request bodies declared once in :mod:`certarchive.schemas.bodies`, as the
+    services validate them, replace any hand-written schema."""
+    for (path, method), model in BODIES.items():
+        paths[path][method]["requestBody"] = _body(model.model_json_schema())
+    return paths
+
+
+def _complete(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Add to every operation the refusals any request can meet, so that the document
+    lists every status the server answers: 400 (a URL or body it cannot decode), 503
+    (busy); 401/403 where credentials are needed; 413/415/422 where a JSON body is read
+    (422: a string breaking the text rule, anywhere in the body).  Public pages answer
+    browsers with HTML, so their refusals carry both types."""
+    for path, item in paths.items():
+        for operation in item.values():
+            responses = operation["responses"]
+            wanted = {"400": "BadRequest", "503": "Busy"}
+            if operation["security"]:
+                wanted |= {"401": "Unauthorized", "403": "Forbidden"}
+            if JSON in operation.get("requestBody", {}).get("content", {}):
+                wanted |= {"413": "TooLarge", "415": "Unsupported", "422": "Invalid"}
+            for status, name in wanted.items():
+                responses.setdefault(status, _error(name))
+            if path.startswith(("/v/", "/verify")):
+                for status, response in responses.items():
+                    if "$ref" in response:
+                        responses[status] = _page_error(response["$ref"].rsplit("/", 1)[1])
+    return paths
+
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -1035,7 +1043,7 @@ DOCUMENT: dict[str, Any] = {
             "operations",
         )
     ],
-    "paths": PATHS,
+    "paths": _complete(_declared_bodies(PATHS)),
     "components": {
         "securitySchemes": {
             "bearerKey": {

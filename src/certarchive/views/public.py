@@ -17,7 +17,7 @@ from pyramid.view import view_config
 
 from certarchive.services import verification
 from certarchive.services.errors import Invalid, NotFound
-from certarchive.views.common import limit_rate, local_path
+from certarchive.views.common import limit_rate, safe_redirect
 from certarchive.views.errors import TooLarge, wants_json
 from certarchive.views.i18n import LANGUAGES
 from certarchive.views.security import PUBLIC, make_context
@@ -33,7 +33,7 @@ def language(request: Request) -> Response:
     code = request.matchdict["code"]
     if code not in LANGUAGES:
         raise NotFound("未找到 / not found")
-    response = HTTPFound(location=local_path(request.params.get("next"), "/"))
+    response = HTTPFound(location=safe_redirect(request.params.get("next"), "/"))
     response.set_cookie("lang", code, path="/", max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
 

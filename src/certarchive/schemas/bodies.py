@@ -1,0 +1,75 @@
+"""The JSON bodies of the registrar's and the upstream system's certificate actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from certarchive.schemas.types import AwareTime, Text
+
+REASON_MAX = 500
+RevocationCause = Literal["transfer", "change", "cancellation", "correction"]
+PaperEventName = Literal["issued", "returned", "lost_announced"]
+
+
+class _Body(BaseModel):
+    """Unknown fields are ignored, as the API always did, unless a body says otherwise."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Payment(_Body):
+    """Z-4: the payment that issues a case's certificates."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    receipt_no: Text(64)  # type: ignore[valid-type]
+    amount: Decimal = Field(ge=0, allow_inf_nan=False, description="元, e.g. 80.00")
+    paid_at: AwareTime
+
+
+class Revocation(_Body):
+    """H-4.2 / H-4.3: why a certificate is revoked."""
+
+    cause: RevocationCause
+    reason: Text(REASON_MAX)  # type: ignore[valid-type]
+    case_no: Text(40) | None = None  # type: ignore[valid-type]
+
+
+class PaperEvent(_Body):
+    """H-2.3, H-2.4, H-4.2: the paper certificate handed over, back, or lost."""
+
+    event: PaperEventName
+
+
+class Rollback(_Body):
+    """H-4.3: an issued certificate never downloaded goes back to draft."""
+
+    reason: Text(REASON_MAX)  # type: ignore[valid-type]
+
+
+class Reissue(_Body):
+    """H-4.3, Z-5: revoke and issue anew with corrections (a new serial)."""
+
+    reason: Text(REASON_MAX)  # type: ignore[valid-type]
+    changes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Correction(_Body):
+    """H-4.3: a draft corrected: whole fields replaced, a new version."""
+
+    changes: dict[str, Any]
+    comment: Text(REASON_MAX)  # type: ignore[valid-type]
+
+
+#: Operation (path, method) -> the body model, for the API document.
+BODIES: dict[tuple[str, str], type[BaseModel]] = {
+    ("/api/v1/cases/{case_no}/payment", "post"): Payment,
+    ("/api/v1/certificates/{serial}/revoke", "post"): Revocation,
+    ("/api/v1/certificates/{serial}/paper", "post"): PaperEvent,
+    ("/api/v1/certificates/{serial}/rollback", "post"): Rollback,
+    ("/api/v1/certificates/{serial}/reissue", "post"): Reissue,
+    ("/api/v1/certificates/{serial}", "patch"): Correction,
+}

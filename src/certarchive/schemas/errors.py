@@ -1,0 +1,67 @@
+"""pydantic's errors in the contract's words: ``fields`` maps each bad field's JSON path
+to a "中文 / English" problem, as :mod:`certarchive.validation.case` does."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from certarchive.services.errors import Invalid
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_MESSAGES = {
+    "missing": "必填 / required",
+    "extra_forbidden": "未知字段 / unknown field",
+    "string_type": "须为字符串 / must be a string",
+    "dict_type": "须为JSON对象 / must be a JSON object",
+    "model_type": "须为JSON对象 / must be a JSON object",
+    "model_attributes_type": "须为JSON对象 / must be a JSON object",
+    "decimal_parsing": "须为数字 / must be a number",
+    "decimal_type": "须为数字 / must be a number",
+    "finite_number": "须为有限数字 / must be a finite number",
+}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path = f"{path}[{part}]" if isinstance(part, int) else f"{path}.{part}" if path else part
+    return path or "$"
+
+
+def _message(error: Any) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == "literal_error":
+        options = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
+        return f"须为以下之一：{options.replace(', ', '、')} / must be one of: {options}"
+    if kind in ("too_short", "string_too_short"):
+        limit = ctx["min_length"]
+        if limit == 1:
+            return "必填 / required"
+        return f"至少{limit}个字符 / must be at least {limit} characters"
+    if kind in ("too_long", "string_too_long"):
+        limit = ctx["max_length"]
+        return f"不能超过{limit}个字符 / must be at most {limit} characters"
+    if kind == "greater_than_equal":
+        return f"须不小于{ctx['ge']} / must be at least {ctx['ge']}"
+    if kind in ("text_type", "text_rule", "aware_time"):
+        return str(error["msg"])  # our own custom errors carry the contract's words
+    return "无效 / invalid"
+
+
+def validated(model: type[Model], value: Any, message: str) -> Model:
+    """``value`` (parsed JSON) as ``model``; else Invalid(``message``) naming every bad
+    field.  Messages never quote the value sent."""
+    if not isinstance(value, dict):
+        raise Invalid(message, {"$": _MESSAGES["model_type"]})
+    try:
+        return model.model_validate(value)
+    except ValidationError as invalid:
+        fields: dict[str, str] = {}
+        for error in invalid.errors(include_url=False, include_input=False):
+            fields.setdefault(_path(error["loc"]), _message(error))
+        raise Invalid(message, fields) from None

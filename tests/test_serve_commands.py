@@ -28,9 +28,8 @@ from certarchive.door import door_path
 from certarchive.door.protocol import RequestUnpickler
 from certarchive.validation.samples import sample_case
 from tests.conftest import file_settings
-from tests.servers import free_port
+from tests.servers import free_port, serving
 from tests.test_cli import current_pdf
-from tests.servers import serving
 
 PASSWORD = "correct horse battery"
 

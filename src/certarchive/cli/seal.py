@@ -85,7 +85,10 @@ def export_public(state: CliState, agency: str | None, out: str) -> None:
     click.echo(f"已导出 / written: {out}")
 
 
-def _write(out: str, data: bytes, what: str) -> None:
+def _export(state: CliState, make: Any, agency: str | None, out: str, what: str) -> None:
+    """Write what the service function ``make(ctx, agency)`` returns to ``out``."""
+    with opened_runtime(state) as runtime:
+        data = runtime.run(make, SYSTEM, agency)
     try:
         Path(out).write_bytes(data)
     except OSError as error:
@@ -99,9 +102,7 @@ def _write(out: str, data: bytes, what: str) -> None:
 @pass_state
 def certificate(state: CliState, agency: str | None, out: str) -> None:
     """Write the seal's certificate chain as PEM, leaf first, root last."""
-    with opened_runtime(state) as runtime:
-        pem = runtime.run(seals.chain_pem, SYSTEM, agency)
-    _write(out, pem, "证书链")
+    _export(state, seals.chain_pem, agency, out, "证书链")
 
 
 @seal.command("request")
@@ -110,9 +111,7 @@ def certificate(state: CliState, agency: str | None, out: str) -> None:
 @pass_state
 def request(state: CliState, agency: str | None, out: str) -> None:
     """Write a PKCS#10 certificate request signed by the seal key, for a CA."""
-    with opened_runtime(state) as runtime:
-        pem = runtime.run(seals.request_pem, SYSTEM, agency)
-    _write(out, pem, "证书请求")
+    _export(state, seals.request_pem, agency, out, "证书请求")
 
 
 @seal.command("import")

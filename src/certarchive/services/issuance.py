@@ -127,7 +127,7 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
     seal = signer(ctx, agency)
     pdf = render_certificate(certificate_document(ctx, cert), font_path=_font(ctx))
     signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
-    store_file(ctx, cert, signed, "issued", seal.summary())
+    store_file(ctx, cert, signed, "issued", seal.summary)
 
 
 def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
@@ -143,4 +143,4 @@ def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ct
         font_path=_font(ctx),
         signed_at=ctx.now(),
     )
-    store_file(ctx, cert, stamped, "revoked", seal.summary())
+    store_file(ctx, cert, stamped, "revoked", seal.summary)

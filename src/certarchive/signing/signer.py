@@ -32,6 +32,7 @@ class Signer:
     def certificate(self) -> x509.Certificate:
         return self.chain[0]
 
+    @cached_property
     def summary(self) -> dict[str, str]:
         """The signing certificate, described for records and pages."""
         return CertificateSummary.of(self.certificate).as_dict()

@@ -4,6 +4,7 @@ check with its size limit, and the security headers."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +26,9 @@ PUBLIC_KEYS = {
     "seal",
     "sm3",
     "signed_with",
+    "data_page",
+    "verified_at",
+    "reference",
     "revocation",
     "replaced_by",
     "verify_url",
@@ -47,11 +51,35 @@ def test_verification_page_shows_status_and_masked_facts(site: Site, web: TestAp
     data = web.get(f"/v/{token}.json").json
     assert set(data) <= PUBLIC_KEYS
     assert data["status"] == "valid" and data["serial"] == paid["certificates"][0]["serial"]
+    # every row of the data page, in the form's order (H-1.2), names masked (H-5.2.3)
+    rows = {row["label"]: row["value"] for row in data["data_page"]}
+    assert [row["label"] for row in data["data_page"]][:4] == [
+        "权利人",
+        "共有情况",
+        "坐落",
+        "不动产单元号",
+    ]
+    assert list(rows)[-2:] == ["权利其他状况", "附记"]
+    certificate = doc["certificates"][0]
+    for key, label in (
+        ("right_type", "权利类型"),
+        ("use", "用途"),
+        ("area", "面积"),
+        ("term", "使用期限"),
+    ):
+        assert rows[label] == certificate[key]
+    assert holder["name"] not in rows["权利人"] and rows["权利人"].startswith(holder["name"][0])
+    body = web.get(f"/v/{token}.json").body
+    assert holder["id_number"].encode() not in body and holder["name"].encode() not in body
+    assert "不动产权证书".encode() in body  # readable UTF-8, not \u-escaped
+    assert re.fullmatch(r"VR-[0-9A-F]{4}(-[0-9A-F]{4}){3}", data["reference"])
+    assert data["verified_at"].endswith("+08:00")
     # the seal certificate that signed the current file, named (H-5.1.1)
     assert data["seal"]["name"] in data["signed_with"]["subject"]
     assert "DEMO" in data["signed_with"]["issuer"]
     page = web.get(f"/v/{token}").text
     assert data["signed_with"]["serial_number"] in page and "签名证书" in page
+    assert "验证编号" in page and "验证时间" in page and certificate["right_type"] in page
     assert data["holders"][0]["name"] == holder["name"][0] + "*" * (len(holder["name"]) - 1)
     assert data["holders"][0]["id_number"].startswith(holder["id_number"][:4])
     assert "*" * 10 in data["holders"][0]["id_number"]
@@ -220,6 +248,9 @@ def test_upload_tampered_or_foreign_files(site: Site, web: TestApp) -> None:
     tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1 :]
     bad = upload(web, tampered).json
     assert bad["result"] == "invalid" and bad["problems"]
+    page = web.post("/verify", upload_files=[("file", "c.pdf", tampered)]).text
+    assert "文件无效" in page
+    assert "上传的文件不是登记簿中这份证照的有效文件" in page  # the registry card cannot be misread
     assert upload(web, b"hello, not a pdf").json["result"] == "invalid"
     appended = upload(web, pdf + b"\n% appended\n").json
     assert appended["result"] == "invalid"

@@ -68,8 +68,13 @@ def _text(data: Mapping[str, Any], key: str) -> str:
 
 def data_rows(doc: CertificateDocument) -> list[tuple[str, str]]:
     """(label, printed value) pairs of the data page, in the form's order."""
-    data = doc.data
-    if doc.kind == KIND_RIGHT:
+    return rows_of(doc.kind, doc.data)
+
+
+def rows_of(kind: str, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The data page's rows for certificate data of ``kind`` (the verification page shows
+    them too, with personal data masked first)."""
+    if kind == KIND_RIGHT:
         values = (
             holder_names(data.get("holders")),
             co_ownership_text(_text(data, "co_ownership"), data.get("holders")),
@@ -84,7 +89,7 @@ def data_rows(doc: CertificateDocument) -> list[tuple[str, str]]:
             _text(data, "notes"),
         )
         return list(zip(RIGHT_LABELS, values, strict=True))
-    if doc.kind == KIND_PROOF:
+    if kind == KIND_PROOF:
         values = (
             _text(data, "proved_right"),
             holder_names(data.get("holders")),
@@ -95,4 +100,4 @@ def data_rows(doc: CertificateDocument) -> list[tuple[str, str]]:
             _text(data, "notes"),
         )
         return list(zip(PROOF_LABELS, values, strict=True))
-    raise ValueError(f"unknown certificate kind {doc.kind!r}")
+    raise ValueError(f"unknown certificate kind {kind!r}")

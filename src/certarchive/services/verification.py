@@ -21,6 +21,7 @@ from typing import Any
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import KIND_TITLES, Certificate
 from certarchive.crypto.sm import sm3_hex
+from certarchive.documents.fields import rows_of
 from certarchive.documents.metadata import (
     MetadataError,
     MetadataTooLarge,
@@ -35,6 +36,7 @@ from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.issuance import CHINA, certificate_document, verify_url
 from certarchive.services.seals import registry_trust
+from certarchive.validation.identifiers import mask_identifiers_in
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 NOT_FOUND = "未找到该证照 / no such certificate"
@@ -84,9 +86,39 @@ def _china_date(moment: datetime | str | None) -> str | None:
     return moment.astimezone(CHINA).date().isoformat()
 
 
+#: Free-text fields of the data page: an ID or phone number typed into them is masked.
+FREE_TEXT = ("other_status", "notes", "other", "term", "location")
+
+
+def _masked_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Certificate data as the public may see it: names starred, ID and phone numbers gone
+    from people and masked wherever typed into free text (H-5.2.3)."""
+    masked = dict(data)
+    for role in ("holders", "obligors"):
+        masked[role] = [
+            {"name": mask_party(party)["name"], "share": party.get("share")}
+            for party in data.get(role, ())
+        ]
+    for key in FREE_TEXT:
+        if isinstance(data.get(key), str):
+            masked[key] = mask_identifiers_in(data[key])
+    return masked
+
+
+def reference_of(ctx: Context, cert: Certificate, moment: datetime) -> str:
+    """A reference for one verification: a keyed SM3 digest of the certificate and the time,
+    so that the registry can later confirm a printed page it produced, without storing
+    anything and without anyone else being able to forge one."""
+    digest = ctx.keyring.blind_index(f"verification:{cert.id}:{moment.isoformat()}")
+    return "VR-" + "-".join(digest[i : i + 4] for i in range(0, 16, 4)).upper()
+
+
 def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
-    """The public facts of a certificate; names and ID numbers masked (H-5.2.3)."""
+    """The public facts of a certificate; names and ID numbers masked (H-5.2.3): every row
+    of the data page, so that a bank clerk can compare the printout with the registry, and
+    the time and reference of this verification."""
     data = read_data(ctx, cert)
+    checked_at = ctx.now().astimezone(CHINA).replace(microsecond=0)
     agency = ctx.agency(cert.agency)
     file = cert.current_file
     status = status_of(cert)
@@ -109,6 +141,12 @@ def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
         "signed_with": file.get("signer") if file else None,
         "revocation": None,
         "replaced_by": cert.replaced_by,
+        "data_page": [
+            {"label": label, "value": value}
+            for label, value in rows_of(cert.kind, _masked_data(data))
+        ],
+        "verified_at": checked_at.isoformat(),
+        "reference": reference_of(ctx, cert, checked_at),
     }
     if cert.kind == "proof":
         view["obligors"] = [mask_party(p) for p in data.get("obligors", ())]
@@ -235,7 +273,10 @@ def _finish(
 
 
 def signer_lines(signature: dict[str, Any]) -> list[str]:
-    """Which certificate signed the file, and in which format, in words."""
+    """Which certificate signed the file, and in which format, in words; nothing for a
+    signature that does not verify (its certificate would vouch for nothing)."""
+    if not signature["valid"]:
+        return []
     lines = []
     if signature.get("format") == EARLIER:
         lines.append(signature["format_text"])

@@ -9,8 +9,11 @@ Pyramid for each view and again by the services; what an actor may not see answe
 
 from __future__ import annotations
 
+import json
+
 from pyramid.config import Configurator
 from pyramid.events import BeforeRender
+from pyramid.renderers import JSON
 from pyramid.tweens import EXCVIEW, INGRESS
 
 from certarchive.services.context import utc_now
@@ -99,6 +102,8 @@ def includeme(config: Configurator) -> None:
         "login": RateLimiter(*web.login_rate),
     }
 
+    # JSON as UTF-8 text a person can read (不动产, not \u4e0d\u52a8\u4ea7), everywhere.
+    config.add_renderer("json", JSON(serializer=json.dumps, ensure_ascii=False))
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     config.add_subscriber(renderer_globals, BeforeRender)

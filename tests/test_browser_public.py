@@ -96,3 +96,37 @@ def test_the_verification_page_prints_on_one_a4_sheet(
         ["pdftotext", str(printed), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "验证编号" in text and "上传文件验证" not in text  # the facts, not the links
+
+
+@pytest.mark.parametrize("width", (360, 390))
+def test_the_holders_pages_fit_phones(
+    served: tuple[Site, str], browser_page: Page, tmp_path: Path, width: int
+) -> None:
+    """A wrong code keeps the ID number and says how many tries are left; the list is a
+    card per certificate, the revoked one set apart and linking to its replacement."""
+    site, base = served
+    doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+    site.web().post_json(
+        f"/api/v1/certificates/{quote(serial)}/reissue",
+        {"reason": "更正坐落", "changes": {}},
+        headers=site.headers("manager"),
+    )
+    holder = doc["certificates"][0]["holders"][0]
+    browser_page.set_viewport_size({"width": width, "height": 844})
+    browser_page.goto(base + "/holder")
+    browser_page.fill("#id_number", holder["id_number"])
+    browser_page.fill("#download_code", "WRONGCODE")
+    browser_page.click("button[type=submit]")
+    assert browser_page.input_value("#id_number") == holder["id_number"]
+    assert "还可尝试" in browser_page.inner_text("main")
+    assert _sideways(browser_page) == 0
+    browser_page.screenshot(path=str(screenshots(tmp_path) / f"holder-wrong-{width}.png"))
+    browser_page.fill("#download_code", paid["certificates"][0]["download_code"])
+    browser_page.click("button[type=submit]")
+    browser_page.wait_for_selector("tr.not-current")
+    assert _sideways(browser_page) == 0
+    assert "下载注销件" in browser_page.inner_text("tr.not-current")
+    browser_page.screenshot(
+        path=str(screenshots(tmp_path) / f"holder-list-{width}.png"), full_page=True
+    )

@@ -202,8 +202,14 @@ def test_holder_pages(site: Site, web: TestApp) -> None:
     form = web.get("/holder").forms[0]
     form["id_number"] = holder["id_number"]
     form["download_code"] = "WRONG"
-    assert "证件号码或下载码不正确" in form.submit().text
-    form = web.get("/holder").forms[0]
+    refused = form.submit()
+    assert "证件号码或下载码不正确" in refused.text
+    # the ID number typed stays in the form (the code does not), with the tries left
+    assert refused.forms[0]["id_number"].value == holder["id_number"]
+    assert refused.forms[0]["download_code"].value == ""
+    assert "还可尝试" in refused.text and "<strong>4</strong>" in refused.text
+    assert "下载码遗失或已过期" in refused.text
+    form = refused.forms[0]
     form["id_number"] = holder["id_number"]
     form["download_code"] = paid["certificates"][0]["download_code"]
     listing = form.submit().follow()
@@ -217,3 +223,23 @@ def test_holder_pages(site: Site, web: TestApp) -> None:
     # signed out, the list is gone
     web.post("/logout", {"csrf_token": token})
     assert web.get("/holder/certificates").location.endswith("/holder")
+
+
+def test_holder_list_sets_revoked_and_superseded_apart(site: Site, web: TestApp) -> None:
+    """A re-issued certificate's holder sees the old one marked, with a link to the new."""
+    doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+    holder = doc["certificates"][0]["holders"][0]
+    reissued = site.web().post_json(
+        f"/api/v1/certificates/{quote(serial)}/reissue",
+        {"reason": "更正坐落", "changes": {}},
+        headers=site.headers("manager"),
+    ).json
+    form = web.get("/holder").forms[0]
+    form["id_number"] = holder["id_number"]
+    form["download_code"] = paid["certificates"][0]["download_code"]
+    listing = form.submit().follow()
+    rows = listing.html.select("tr.not-current")
+    assert len(rows) == 1 and serial in rows[0].text
+    assert "下载注销件" in rows[0].text and reissued["serial"] in rows[0].text
+    assert rows[0].select_one("a")["href"].startswith("#c")

@@ -36,6 +36,7 @@ ATTEMPT_MEMORY = timedelta(hours=24)  # failure records older than this are forg
 class SignIn:
     ok: bool
     locked: bool = False
+    attempts_left: int | None = None  # after a failure that did not lock: tries before it does
     token: str | None = None
     session: dict[str, Any] = field(default_factory=dict)
 
@@ -117,7 +118,10 @@ def sign_in(ctx: Context, id_number: Any, code: Any) -> SignIn:
             result="refused",
             detail={"failures": failures, "locked": new["locked_until"] is not None},
         )
-        return SignIn(False, locked=new["locked_until"] is not None)
+        locked = new["locked_until"] is not None
+        return SignIn(
+            False, locked=locked, attempts_left=None if locked else MAX_FAILURES - failures
+        )
     if blind in attempts:
         del attempts[blind]
     token, session = create_session(

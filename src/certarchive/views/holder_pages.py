@@ -26,8 +26,20 @@ from certarchive.views.security import (
 )
 
 
-def _form(request: Request, error: str | None = None) -> dict[str, Any]:
-    return {"token": pre_csrf_token(request), "error": error}
+def _form(
+    request: Request,
+    error: str | None = None,
+    id_number: str = "",
+    attempts_left: int | None = None,
+) -> dict[str, Any]:
+    """The sign-in form; after a refusal it keeps the ID number typed (never the code) and
+    says how many tries are left before the 15-minute lock."""
+    return {
+        "token": pre_csrf_token(request),
+        "error": error,
+        "id_number": id_number,
+        "attempts_left": attempts_left,
+    }
 
 
 @view_config(route_name="holder", request_method="GET", renderer="holder_login.jinja2")
@@ -47,13 +59,19 @@ def holder_sign_in(request: Request) -> Any:
             ctx, request.POST.get("id_number"), request.POST.get("download_code")
         )
     except Invalid as invalid:
-        return _form(request, invalid.message)
+        return _form(request, invalid.message, _typed_id(request))
     if not outcome.ok:
-        return _form(request, HOLDER_LOCKED if outcome.locked else HOLDER_WRONG)
+        error = HOLDER_LOCKED if outcome.locked else HOLDER_WRONG
+        return _form(request, error, _typed_id(request), outcome.attempts_left)
     end_session(ctx, request.cookies.get(SESSION_COOKIE))
     response = HTTPFound(location=request.route_path("holder.certificates"))
     set_session_cookie(request, response, outcome.token or "")
     return response
+
+
+def _typed_id(request: Request) -> str:
+    value = request.POST.get("id_number")
+    return value.strip()[:64] if isinstance(value, str) else ""
 
 
 @view_config(

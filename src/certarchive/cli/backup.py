@@ -18,7 +18,7 @@ import click
 from persistent.TimeStamp import TimeStamp
 
 from certarchive.backup.drill import run_drill
-from certarchive.backup.export import ExportRefused, export_snapshot
+from certarchive.backup.export import ExportRefused, export_snapshot, key_for_export
 from certarchive.backup.keys import (
     BackupKey,
     BackupKeyError,
@@ -143,12 +143,14 @@ def export(
     """Snapshot main, audit and sharing and every blob, while the server keeps serving."""
     repository = Repository(Path(out))
     key_path = _key_path(state, key_file)
-    if not key_path.exists() and not repository.manifest_paths():
-        create_key(key_path)
+    try:
+        key, created = key_for_export(key_path, repository)
+    except BackupKeyError as error:
+        fail(f"备份密钥错误 / backup key error: {error}", 2)
+    if created:
         click.echo(
             f"已创建备份密钥 / created the backup key {key_path}: keep a copy apart", err=True
         )
-    key = _load_key(state, key_file)
     progress = _Progress("export")
     try:
         manifest = export_snapshot(

@@ -48,6 +48,11 @@ ROUTES = (
     ("api.audit.checkpoint", "/api/v1/audit/{log}/checkpoint"),
     ("api.audit.inclusion", "/api/v1/audit/{log}/proofs/inclusion"),
     ("api.audit.consistency", "/api/v1/audit/{log}/proofs/consistency"),
+    # backup operators (JSON)
+    ("api.backups", "/api/v1/backups"),
+    ("api.backups.verify", "/api/v1/backups/verify"),
+    ("api.backups.drill", "/api/v1/backups/drill"),
+    ("api.backups.job", "/api/v1/backups/jobs/{job}"),
     # holders (JSON)
     ("api.holder.session", "/api/v1/holder/session"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),

@@ -99,6 +99,7 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
     import waitress
     from pyramid.paster import get_app, setup_logging
 
+    from certarchive.services.backup_worker import worker_for
     from certarchive.services.sequencer import start_sequencer
 
     state.settings  # noqa: B018  validate the configuration before anything starts
@@ -110,6 +111,7 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
     except LockError:
         fail(f"无法启动 / cannot start: {IN_USE}", 2)
     start_sequencer(app.registry.runtime, sequence_every)
+    worker_for(app.registry.runtime).start()  # backup jobs, the schedule; recovers first
     click.echo(f"serving on http://{host}:{port}/")
     waitress.serve(app, host=host, port=port, threads=threads)
 

@@ -78,8 +78,12 @@ ROUTES = (
     ("staff.corrections", "/staff/corrections"),
     ("staff.correction.close", "/staff/corrections/{request_id}/close"),
     ("staff.admin", "/staff/admin"),
+    ("staff.admin.clients", "/staff/admin/clients"),
     ("staff.admin.client.revoke", "/staff/admin/clients/{key_id}/revoke"),
-    ("staff.admin.user.unlock", "/staff/admin/users/{name}/unlock"),
+    ("staff.admin.users", "/staff/admin/users"),
+    ("staff.admin.user.action", "/staff/admin/users/{name}/{action}"),
+    ("staff.backups", "/staff/backups"),
+    ("staff.backups.start", "/staff/backups/{kind}"),
     # holder pages
     ("holder", "/holder"),
     ("holder.certificates", "/holder/certificates"),

@@ -141,3 +141,18 @@ def test_a_backup_operator_session_uses_the_api_with_csrf(site: Site, web: TestA
     started = web.post_json("/api/v1/backups", {}, headers={"X-CSRF-Token": token})
     assert started.status_int == 202
     assert wait_for(web, site, started.json["job"])["state"] == "done"
+
+
+def test_a_restore_drill_from_the_api_shows_its_result(site: Site, web: TestApp) -> None:
+    site.issued()
+    export = web.post_json("/api/v1/backups", {}, headers=site.headers("backups")).json["job"]
+    assert wait_for(web, site, export)["state"] == "done"
+    started = web.post("/api/v1/backups/drill", headers=site.headers("backups"))
+    assert started.status_int == 202
+    drill = wait_for(web, site, started.json["job"])
+    assert drill["state"] == "done", drill
+    last = web.get("/api/v1/backups", headers=site.headers("backups")).json["last_drill"]
+    assert last["ok"] is True and last["job"] == started.json["job"]
+    assert last["snapshot"] == drill["snapshot"] and last["certificates"] > 0
+    site.login(web, "backup_operator")
+    assert "通过" in web.get("/staff/backups").text

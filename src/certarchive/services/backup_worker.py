@@ -334,4 +334,5 @@ def worker_for(runtime: Runtime) -> BackupWorker:
         worker = _WORKERS.get(id(runtime))
         if worker is None or worker.runtime is not runtime:
             worker = _WORKERS[id(runtime)] = BackupWorker(runtime)
+            runtime.on_close.append(worker.stop)
         return worker

@@ -199,7 +199,7 @@ def test_scheduled_runs_are_audited_and_a_failure_shows_until_a_run_succeeds(
         web = site.web()
         site.login(web, "backup_operator")
         page = web.get("/staff/backups")
-        assert "最近一次备份失败" in page.text and "读写失败" in page.text
+        assert "最近一次备份失败" in page.text and "副本目录不存在" in page.text
         admin = site.web()
         site.login(admin, "admin")
         assert "最近一次备份失败" in admin.get("/staff").text
@@ -208,7 +208,10 @@ def test_scheduled_runs_are_audited_and_a_failure_shows_until_a_run_succeeds(
         assert "最近一次备份失败" not in registrar.get("/staff").text
 
         copy_to.unlink()
-        for offset in range(1, 4):  # three more nights: retention keeps two days
+        assert worker.round(day + timedelta(days=1)) is not None  # an absent folder: refused
+        assert "is the disk mounted?" in web.get("/staff/backups").text
+        copy_to.mkdir()  # the operator creates it once, on the mounted disk
+        for offset in range(2, 5):  # three more nights: retention keeps two days
             populate_more(site.runtime)
             assert worker.round(day + timedelta(days=offset)) is not None
         assert "最近一次备份失败" not in admin.get("/staff").text
@@ -218,7 +221,7 @@ def test_scheduled_runs_are_audited_and_a_failure_shows_until_a_run_succeeds(
         copy = Repository(copy_to)
         assert [s["id"] for s in snapshots] == [p.stem for p in reversed(copy.manifest_paths())]
         runs = [e for e in site.entries() if e["action"] == "backup.export"]
-        assert [e["result"] for e in runs] == ["failed", "ok", "ok", "ok"]
+        assert [e["result"] for e in runs] == ["failed", "failed", "ok", "ok", "ok"]
         assert all(e["detail"]["trigger"] == "schedule" for e in runs)
         assert any(step.startswith("verified the copy") for step in runs[-1]["detail"]["steps"])
         assert any(step.startswith("pruned") for step in runs[-1]["detail"]["steps"])

@@ -276,6 +276,11 @@ class BackupWorker:
         if settings.backups.copy_to is not None:
             progress.set_phase("copy")
             copy = Repository(settings.backups.copy_to)
+            if not copy.path.is_dir():  # never fill the mount point of an absent disk
+                raise JobFailed(
+                    f"副本目录不存在（磁盘未挂载？）/ the copy's folder {copy.path} does not "
+                    "exist (is the disk mounted?): create it once on that disk"
+                )
             copied = mirror(repository, copy)
             outcome.steps.append(
                 f"copied {copied.manifests} snapshots, {copied.chunks} chunks to {copy.path}"

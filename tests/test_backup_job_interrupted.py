@@ -92,6 +92,11 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
             time.sleep(0.005)
         running = call(base, key, f"/api/v1/backups/jobs/{job}")
         assert running["state"] == "running"
+        # requests are answered meanwhile: the export runs beside them, not in front
+        started = time.monotonic()
+        listing = call(base, key, "/api/v1/backups")
+        urllib.request.urlopen(base + "/", timeout=10).close()
+        assert time.monotonic() - started < 3 and len(listing["snapshots"]) == 1
     finally:
         server.kill()
         server.wait()

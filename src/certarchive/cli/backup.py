@@ -74,8 +74,11 @@ def _data_keys(folder: str | None) -> Keyring | None:
 
 
 def _default_repository(state: CliState, path: str | None) -> Path:
-    """PATH, else var/backups beside the keys folder (DESIGN.md's layout)."""
-    return Path(path) if path else state.settings.keys_dir.parent / "backups"
+    """PATH, else ``certarchive.backup_dir``, else var/backups beside the keys folder
+    (DESIGN.md's layout): the repository the server's backup jobs write to."""
+    if path:
+        return Path(path)
+    return state.settings.backups.repository_path(state.settings.keys_dir)
 
 
 class _Progress:

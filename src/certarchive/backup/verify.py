@@ -80,12 +80,13 @@ class VerifyReport:
 
 
 def _predecessor(
-    manifest: Manifest, before: Manifest | None, pruned: PrunedRecord
+    manifest: Manifest, before: Manifest | None, pruned: PrunedRecord, previous: int
 ) -> tuple[int, dict[str, str] | None, Manifest | None]:
     """(the sequence number this manifest should have, the link it should carry, the
-    manifest before it if present).  Snapshots that the signed ``pruned.json`` lists may
-    be missing between ``before`` and this one (retention removed them)."""
-    expected = (before.sequence if before else 0) + 1
+    manifest before it if present).  ``previous`` is the sequence the file before this one
+    has (or should have, if it is unreadable).  Snapshots that the signed ``pruned.json``
+    lists may be missing between ``before`` and this one (retention removed them)."""
+    expected = previous + 1
     while expected < manifest.sequence and expected in pruned.entries:
         expected += 1
     gap = expected - 1 in pruned.entries and (before is None or before.sequence < expected - 1)
@@ -96,10 +97,10 @@ def _predecessor(
 
 
 def _link_faults(
-    manifest: Manifest, before: Manifest | None, pruned: PrunedRecord
+    manifest: Manifest, before: Manifest | None, pruned: PrunedRecord, previous: int
 ) -> Iterator[str]:
     """What breaks the link from ``before`` (the previous manifest in the folder) to this one."""
-    expected, link, predecessor = _predecessor(manifest, before, pruned)
+    expected, link, predecessor = _predecessor(manifest, before, pruned, previous)
     if manifest.sequence != expected:
         yield (
             f"序号为 {manifest.sequence}，应为 {expected} / has sequence {manifest.sequence} "
@@ -148,12 +149,14 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
     except ManifestError as error:
         chain.faults.append(Fault(str(pruned_path(repository)), "bad-signature", str(error)))
         pruned = PrunedRecord({})
+    sequence = 0  # the sequence number of the file before (one more, if unreadable)
     for position, path in enumerate(repository.manifest_paths(), start=1):
         try:
             manifest = repository.load(path)
         except (ManifestError, OSError) as error:
             chain.faults.append(Fault(str(path), "malformed", f"无法读取 / {error}", position))
             before = None
+            sequence += 1
             continue
         problems: list[tuple[str, str]] = []
         if path.stem != manifest.snapshot:
@@ -175,11 +178,12 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
             )
         elif not manifest.signature_ok(key):
             problems.append(("bad-signature", "签名无效 / SM2 signature does not verify: altered"))
-        problems += [("chain", p) for p in _link_faults(manifest, before, pruned)]
+        problems += [("chain", p) for p in _link_faults(manifest, before, pruned, sequence)]
         problems += [("chain", p) for p in _tid_faults(manifest)]
         chain.faults += [Fault(str(path), k, p, position) for k, p in problems]
         chain.manifests.append(manifest)
         before = manifest
+        sequence = manifest.sequence
     if chain.wrong_key and all(f.kind == "wrong-key" for f in chain.faults):
         chain.faults = [
             Fault(

@@ -156,3 +156,56 @@ def test_a_restore_drill_from_the_api_shows_its_result(site: Site, web: TestApp)
     assert last["snapshot"] == drill["snapshot"] and last["certificates"] > 0
     site.login(web, "backup_operator")
     assert "通过" in web.get("/staff/backups").text
+
+
+def test_a_full_export_estimates_its_size_from_the_previous_full_one(
+    site: Site, web: TestApp
+) -> None:
+    from certarchive.backup.repository import Repository
+
+    for _ in range(2):
+        job = web.post_json("/api/v1/backups", {}, headers=site.headers("backups")).json["job"]
+        state = wait_for(web, site, job)
+        assert state["state"] == "done", state
+    repo = Repository(repository(site))
+    previous, newest = (repo.load(repo.manifest_path(s)) for s in _two_newest(repo))
+    assert newest.snapshot == state["snapshot"]
+    expected = sum(e["stream_bytes"] for e in previous.databases.values())
+    assert state["progress"]["expected_bytes"] == expected
+    written = sum(e["stream_bytes"] for e in newest.databases.values())
+    assert abs(state["progress"]["bytes"] - written) < written / 100  # chunk framing aside
+
+
+def _two_newest(repo: Any) -> list[str]:
+    return [p.stem for p in repo.manifest_paths()[-2:]]
+
+
+def test_the_page_shows_a_running_jobs_progress(site: Site, web: TestApp) -> None:
+    """A job another process runs (owner on another machine, live heartbeat): the page
+    shows its phase, bytes and estimated share, and refreshes itself."""
+    from certarchive.services import backup_jobs
+
+    def running_elsewhere(ctx: Any) -> int:
+        record = backup_jobs.start_job(ctx, "export", False, "api")
+        state = backup_jobs.backup_state(ctx.conn)
+        progress = {"phase": "export", "bytes": 3 << 20, "databases": {"main": 3 << 20}}
+        state.jobs[record["id"]] = dict(
+            record,
+            state="running",
+            owner="elsewhere:1:x",
+            started_at=ctx.now().isoformat(),
+            progress=progress | {"expected_bytes": 12 << 20},
+        )
+        return record["id"]
+
+    job = site.run(running_elsewhere)
+    try:
+        site.login(web, "backup_operator")
+        page = web.get("/staff/backups")
+        assert 'http-equiv="refresh"' in page.text and f"#{job}" in page.text
+        assert '<progress max="100" value="25">' in page.text and "导出中" in page.text
+        refused = web.post_json("/api/v1/backups", {}, headers=site.headers("backups"), status=409)
+        assert f"backup job {job}" in refused.json["message"]
+    finally:
+        site.run(backup_jobs.recover, lambda record: record["id"] == job)
+    assert web.get(f"/api/v1/backups/jobs/{job}").json["interrupted"] is True

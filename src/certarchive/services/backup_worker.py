@@ -30,7 +30,7 @@ from typing import Any
 from certarchive.backup.drill import run_drill
 from certarchive.backup.export import ExportRefused, export_snapshot, key_for_export
 from certarchive.backup.keys import BackupKey, BackupKeyError, default_key_path
-from certarchive.backup.manifest import ManifestError
+from certarchive.backup.manifest import Manifest, ManifestError
 from certarchive.backup.mirror import mirror
 from certarchive.backup.repository import Repository
 from certarchive.backup.restore import RestoreFailed, RestoreRefused
@@ -67,6 +67,7 @@ class Progress:
 
     phase: str
     databases: dict[str, int] = field(default_factory=dict)
+    expected: int | None = None  # a full export: about what the previous full one wrote
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, database: str, size: int) -> None:
@@ -79,11 +80,14 @@ class Progress:
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
-            return {
+            done = {
                 "phase": self.phase,
                 "bytes": sum(self.databases.values()),
                 "databases": dict(self.databases),
             }
+            if self.expected:
+                done["expected_bytes"] = self.expected
+            return done
 
 
 @dataclass
@@ -244,27 +248,33 @@ class BackupWorker:
         }
         return runners[job["kind"]](job, progress)
 
-    def _incremental(self, job: dict[str, Any]) -> bool:
+    def _newest_full(self) -> Manifest | None:
+        repository = self.repository
+        for path in reversed(repository.manifest_paths()):
+            manifest = repository.load(path)
+            if manifest.kind == "full":
+                return manifest
+        return None
+
+    def _incremental(self, job: dict[str, Any], full: Manifest | None) -> bool:
         """A scheduled export (``incremental`` None) is full when no full snapshot of the
         last :data:`FULL_EVERY` exists, so that chains, and what retention can prune, stay
         short."""
         if job["incremental"] is not None:
             return bool(job["incremental"])
-        repository = self.repository
-        for path in reversed(repository.manifest_paths()):
-            manifest = repository.load(path)
-            if manifest.kind == "full":
-                created = datetime.fromisoformat(manifest.document["created"])
-                return utc_now() - created < FULL_EVERY
-        return False
+        if full is None:
+            return False
+        return utc_now() - datetime.fromisoformat(full.document["created"]) < FULL_EVERY
 
     def _export(self, job: dict[str, Any], progress: Progress) -> Outcome:
         settings = self.runtime.settings
         repository = self.repository
         key = self._key()
-        manifest = export_snapshot(
-            settings.databases, repository, key, self._incremental(job), progress.add
-        )
+        full = self._newest_full()
+        incremental = self._incremental(job, full)
+        if full is not None and not incremental:  # a guess for the progress bar, no more
+            progress.expected = sum(e["stream_bytes"] for e in full.databases.values())
+        manifest = export_snapshot(settings.databases, repository, key, incremental, progress.add)
         outcome = Outcome(snapshot=manifest.snapshot)
         outcome.steps.append(
             f"exported {manifest.snapshot} ({manifest.kind}, {manifest.size()} bytes)"

@@ -585,4 +585,6 @@ EN: dict[str, str] = {
     "重新设置动态口令": "Re-enrol TOTP",
     "重设密码": "Reset password",
     "阶段": "Phase",
+    "约": "about",
+    "按上一次完整快照估计": "estimated from the previous full snapshot",
 }

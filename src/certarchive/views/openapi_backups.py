@@ -39,6 +39,10 @@ _PROGRESS = {
         },
         "bytes": {"type": "integer", "description": "plaintext stream bytes written so far"},
         "databases": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "expected_bytes": {
+            "type": "integer",
+            "description": "a full export's estimate: what the previous full snapshot wrote",
+        },
     },
 }
 _JOB = {

@@ -66,6 +66,10 @@ def test_backup_operator_exports_and_watches_it_finish(
     expect(page.get_by_text("未校验")).to_have_count(0)
     expect(page.get_by_text("只能在停止服务后通过命令行进行")).to_be_visible()
     shoot(page, shots, "backups")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="Backups", exact=True)).to_be_visible()
+    expect(page.get_by_text("with the server stopped")).to_be_visible()
+    shoot(page, shots, "backups-en")
 
 
 def test_admin_adds_a_user_and_a_client_then_revokes_it(

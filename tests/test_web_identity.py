@@ -189,9 +189,12 @@ def test_refused_requests_are_audited(site: Site) -> None:
     assert any(e["action"] == "refused.api.filing_queue" and e["actor"] == "anonymous" for e in new)
 
 
-def test_backup_operator_has_no_pages(site: Site, web: TestApp) -> None:
+def test_backup_operator_lands_on_the_backup_page_and_nothing_else(
+    site: Site, web: TestApp
+) -> None:
     response = submit_login(web, USERS["backup_operator"], PASSWORD).follow()
-    assert "没有网页功能" in response.text
+    assert "数据备份" in response.text and "完整导出" in response.text
+    assert "/staff/filing" not in response.text  # no links to pages the role may not open
     web.get("/staff/filing", status=403)
 
 

@@ -42,14 +42,15 @@ def test_role_page_matrix(site: Site) -> None:
         "pdf": cert_url(serial, "/pdf"),
         "corrections": "/staff/corrections",
         "admin": "/staff/admin",
+        "backups": "/staff/backups",
     }
     reading = {"dashboard", "search", "filing", "case", "certificate", "corrections"}
     allowed = {
         "registrar": reading | {"pdf"},
         "archivist": reading | {"pdf"},
         "auditor": set(reading),
-        "admin": reading | {"admin"},
-        "backup_operator": {"dashboard"},
+        "admin": reading | {"admin", "backups"},
+        "backup_operator": {"dashboard", "backups"},
     }
     for role, may in allowed.items():
         web, _token = staff(site, role)

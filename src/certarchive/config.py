@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from certarchive.audit.queue import QUEUE_PLACES
+from certarchive.backup.schedule import Schedule, ScheduleError, parse_keep, parse_schedule
 from certarchive.documents.model import STATEMENT_PROOF, STATEMENT_RIGHT
 from certarchive.validation.identifiers import check_credit_code
 
@@ -77,6 +78,20 @@ class Settings:
     font_path: Path | None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     audit_queue: str = "main"  # where log entries commit with their change: main | log
+    backups: BackupSettings = field(default_factory=lambda: BackupSettings(None))
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """Where the server's backup jobs write, when they run, what retention keeps."""
+
+    repository: Path | None  # None: var/backups beside the keys folder
+    schedule: Schedule | None = None
+    keep: Mapping[str, int] = field(default_factory=dict)  # empty: keep every snapshot
+    copy_to: Path | None = None  # a second repository that receives every snapshot
+
+    def repository_path(self, keys_dir: Path) -> Path:
+        return self.repository or keys_dir.parent / "backups"
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:
@@ -198,6 +213,30 @@ def work_calendar(raw: Mapping[str, str]) -> WorkCalendar:
     return WorkCalendar(holidays, workdays)
 
 
+def backup_settings(raw: Mapping[str, str], keys_dir: Path) -> BackupSettings:
+    """``certarchive.backup_dir``, ``backup_schedule``, ``backup_keep``, ``backup_copy_to``."""
+    parsed: dict[str, object] = {}
+    for key, parse in (("backup_schedule", parse_schedule), ("backup_keep", parse_keep)):
+        try:
+            parsed[key] = parse(_optional(raw, key, ""))
+        except ScheduleError as error:
+            raise ConfigError(f"setting {PREFIX}{key}: {error}") from None
+    folder = _optional(raw, "backup_dir", "")
+    copy_to = _optional(raw, "backup_copy_to", "")
+    repository = Path(folder) if folder else None
+    primary = BackupSettings(repository).repository_path(keys_dir)
+    if copy_to and Path(copy_to).resolve() == primary.resolve():
+        raise ConfigError(
+            f"setting {PREFIX}backup_copy_to: 须为另一目录 / must be another folder than {primary}"
+        )
+    return BackupSettings(
+        repository=repository,
+        schedule=parsed["backup_schedule"],  # type: ignore[arg-type]
+        keep=parsed["backup_keep"],  # type: ignore[arg-type]
+        copy_to=Path(copy_to) if copy_to else None,
+    )
+
+
 def load_settings(raw: Mapping[str, str]) -> Settings:
     """Validate the raw ini settings; raise :class:`ConfigError` naming the first bad one."""
     base_url = _required(raw, "public_base_url").rstrip("/")
@@ -209,12 +248,14 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
     font = _optional(raw, "font_path", "")
     if font and not Path(font).is_file():
         raise ConfigError(f"setting {PREFIX}font_path: no such file")
+    keys_dir = Path(_required(raw, "keys_dir"))
     return Settings(
         databases={name: _database_uri(raw, name) for name in DATABASE_NAMES},
-        keys_dir=Path(_required(raw, "keys_dir")),
+        keys_dir=keys_dir,
         public_base_url=base_url,
         agency=agency_config(raw),
         font_path=Path(font) if font else None,
         calendar=work_calendar(raw),
         audit_queue=audit_queue,
+        backups=backup_settings(raw, keys_dir),
     )

@@ -18,13 +18,14 @@ import contextlib
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ZODB.utils import p64, u64
 
 from certarchive.backup import seen
 from certarchive.backup.chunks import CHUNK_SIZE, ChunkPipeline, ChunkStream, chunk_aad
-from certarchive.backup.keys import BackupKey
+from certarchive.backup.keys import BackupKey, create_key, load_key
 from certarchive.backup.manifest import FORMAT, Manifest, ManifestError, sign, snapshot_id
 from certarchive.backup.repository import Repository
 from certarchive.backup.source import Source, open_sources
@@ -36,6 +37,20 @@ Progress = Callable[[str, int], None]
 
 class ExportRefused(Exception):
     """The export cannot go on safely; the message says why and what to do."""
+
+
+def key_for_export(path: Path, repository: Repository) -> tuple[BackupKey, bool]:
+    """The backup key at ``path``, created when absent and the repository holds no snapshot
+    (the first export of a new installation); ``(key, created)``.  A missing key beside
+    existing snapshots is never replaced: a new key could not extend their chain.
+
+    Raises :class:`~certarchive.backup.keys.BackupKeyError` for a missing or unreadable key.
+    """
+    created = False
+    if not path.exists() and not repository.manifest_paths():
+        create_key(path)
+        created = True
+    return load_key(path), created
 
 
 def _previous(repository: Repository, key: BackupKey) -> Manifest | None:

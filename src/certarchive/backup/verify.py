@@ -27,6 +27,7 @@ from certarchive.backup.chunks import ChunkFault, chunk_aad, read_chunks
 from certarchive.backup.keys import BackupKey
 from certarchive.backup.manifest import COUNTS, Manifest, ManifestError
 from certarchive.backup.repository import Repository
+from certarchive.backup.retention import PrunedRecord, pruned_path, read_pruned
 from certarchive.backup.stream import Counts, Discard, StreamError, decode
 from certarchive.config import DATABASE_NAMES
 
@@ -78,28 +79,51 @@ class VerifyReport:
 # --- layer 1: the chain ----------------------------------------------------------------
 
 
-def _link_faults(manifest: Manifest, before: Manifest | None, position: int) -> Iterator[str]:
+def _predecessor(
+    manifest: Manifest, before: Manifest | None, pruned: PrunedRecord, previous: int
+) -> tuple[int, dict[str, str] | None, Manifest | None]:
+    """(the sequence number this manifest should have, the link it should carry, the
+    manifest before it if present).  ``previous`` is the sequence the file before this one
+    has (or should have, if it is unreadable).  Snapshots that the signed ``pruned.json``
+    lists may be missing between ``before`` and this one (retention removed them)."""
+    expected = previous + 1
+    while expected < manifest.sequence and expected in pruned.entries:
+        expected += 1
+    gap = expected - 1 in pruned.entries and (before is None or before.sequence < expected - 1)
+    if expected == manifest.sequence and gap:
+        return expected, pruned.link(expected - 1), None
+    link = {"snapshot": before.snapshot, "sm3": before.digest} if before else None
+    return expected, link, before
+
+
+def _link_faults(
+    manifest: Manifest, before: Manifest | None, pruned: PrunedRecord, previous: int
+) -> Iterator[str]:
     """What breaks the link from ``before`` (the previous manifest in the folder) to this one."""
-    if manifest.sequence != position:
+    expected, link, predecessor = _predecessor(manifest, before, pruned, previous)
+    if manifest.sequence != expected:
         yield (
-            f"序号为 {manifest.sequence}，应为 {position} / has sequence {manifest.sequence} "
-            f"where {position} belongs: a manifest before it is missing, or it was replaced "
+            f"序号为 {manifest.sequence}，应为 {expected} / has sequence {manifest.sequence} "
+            f"where {expected} belongs: a manifest before it is missing, or it was replaced "
             "by an older one (rolled back)"
         )
-    if before is None:
+    if link is None:
         if manifest.previous is not None or manifest.kind != "full":
             yield "链首缺失 / names a previous snapshot that is not in the repository"
         return
-    link = manifest.previous or {}
-    if link.get("snapshot") != before.snapshot or link.get("sm3") != before.digest:
+    if (manifest.previous or {}) != link:
         yield (
-            f"与前一快照不衔接 / does not chain to {before.path.name}: the manifest before it "
+            f"与前一快照不衔接 / does not chain to {link['snapshot']}: the manifest before it "
             "was replaced or removed"
         )
-    if manifest.repository != before.repository:
+    if predecessor is None:
+        if manifest.kind != "full":
+            yield "增量快照的基础已被删除 / an incremental whose base snapshot was pruned"
+        return
+    if manifest.repository != predecessor.repository:
         yield "属于另一仓库 / belongs to another repository"
     for name in DATABASE_NAMES:
-        entry, earlier = manifest.databases.get(name), before.databases.get(name)
+        entry, earlier = manifest.databases.get(name), predecessor.databases.get(name)
         if entry is None or earlier is None:
             continue  # named by _tid_faults
         expected_after = earlier["last_tid"] if manifest.kind == "incremental" else None
@@ -120,12 +144,19 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
     """Layers 1 and 2 for every manifest in ``repository``."""
     chain = Chain()
     before: Manifest | None = None
+    try:
+        pruned = read_pruned(repository, key)
+    except ManifestError as error:
+        chain.faults.append(Fault(str(pruned_path(repository)), "bad-signature", str(error)))
+        pruned = PrunedRecord({})
+    sequence = 0  # the sequence number of the file before (one more, if unreadable)
     for position, path in enumerate(repository.manifest_paths(), start=1):
         try:
             manifest = repository.load(path)
         except (ManifestError, OSError) as error:
             chain.faults.append(Fault(str(path), "malformed", f"无法读取 / {error}", position))
             before = None
+            sequence += 1
             continue
         problems: list[tuple[str, str]] = []
         if path.stem != manifest.snapshot:
@@ -147,11 +178,12 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
             )
         elif not manifest.signature_ok(key):
             problems.append(("bad-signature", "签名无效 / SM2 signature does not verify: altered"))
-        problems += [("chain", p) for p in _link_faults(manifest, before, position)]
+        problems += [("chain", p) for p in _link_faults(manifest, before, pruned, sequence)]
         problems += [("chain", p) for p in _tid_faults(manifest)]
         chain.faults += [Fault(str(path), k, p, position) for k, p in problems]
         chain.manifests.append(manifest)
         before = manifest
+        sequence = manifest.sequence
     if chain.wrong_key and all(f.kind == "wrong-key" for f in chain.faults):
         chain.faults = [
             Fault(

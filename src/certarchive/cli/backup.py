@@ -18,7 +18,7 @@ import click
 from persistent.TimeStamp import TimeStamp
 
 from certarchive.backup.drill import run_drill
-from certarchive.backup.export import ExportRefused, export_snapshot
+from certarchive.backup.export import ExportRefused, export_snapshot, key_for_export
 from certarchive.backup.keys import (
     BackupKey,
     BackupKeyError,
@@ -74,8 +74,11 @@ def _data_keys(folder: str | None) -> Keyring | None:
 
 
 def _default_repository(state: CliState, path: str | None) -> Path:
-    """PATH, else var/backups beside the keys folder (DESIGN.md's layout)."""
-    return Path(path) if path else state.settings.keys_dir.parent / "backups"
+    """PATH, else ``certarchive.backup_dir``, else var/backups beside the keys folder
+    (DESIGN.md's layout): the repository the server's backup jobs write to."""
+    if path:
+        return Path(path)
+    return state.settings.backups.repository_path(state.settings.keys_dir)
 
 
 class _Progress:
@@ -143,12 +146,14 @@ def export(
     """Snapshot main, audit and sharing and every blob, while the server keeps serving."""
     repository = Repository(Path(out))
     key_path = _key_path(state, key_file)
-    if not key_path.exists() and not repository.manifest_paths():
-        create_key(key_path)
+    try:
+        key, created = key_for_export(key_path, repository)
+    except BackupKeyError as error:
+        fail(f"备份密钥错误 / backup key error: {error}", 2)
+    if created:
         click.echo(
             f"已创建备份密钥 / created the backup key {key_path}: keep a copy apart", err=True
         )
-    key = _load_key(state, key_file)
     progress = _Progress("export")
     try:
         manifest = export_snapshot(

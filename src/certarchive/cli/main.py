@@ -105,6 +105,7 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
     import waitress
     from pyramid.paster import get_app, setup_logging
 
+    from certarchive.services.backup_worker import worker_for
     from certarchive.services.sequencer import start_sequencer
 
     state.settings  # noqa: B018  validate the configuration before anything starts
@@ -117,6 +118,7 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
         fail(f"无法启动 / cannot start: {IN_USE}", 2)
     door = open_door(app.registry.runtime)
     start_sequencer(app.registry.runtime, sequence_every)
+    worker_for(app.registry.runtime).start()  # backup jobs, the schedule; recovers first
     # SIGTERM (systemd's stop) ends the serving loop as Ctrl-C does, so the door closes
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"serving on http://{host}:{port}/")

@@ -8,6 +8,7 @@ import click
 
 from certarchive.cli.common import CliState, emit_json, opened_runtime
 from certarchive.content.principals import ROLES, SCOPES
+from certarchive.services.accounts import change_role, disable_user, enable_user, reset_password
 from certarchive.services.identity import (
     enroll_totp,
     list_clients,
@@ -69,6 +70,55 @@ def user_unlock(state: CliState, name: str) -> None:
     click.echo(f"已解锁 / unlocked: {name}")
 
 
+@user.command("disable")
+@click.argument("name")
+@click.option("--reason", default="", help="why (goes into the audit entry)")
+@pass_state
+def user_disable(state: CliState, name: str, reason: str) -> None:
+    """Stop a user from signing in; their open sessions end at once."""
+    with opened_runtime(state) as runtime:
+        runtime.run(disable_user, SYSTEM, name, reason)
+    click.echo(f"已停用 / disabled: {name}")
+
+
+@user.command("enable")
+@click.argument("name")
+@pass_state
+def user_enable(state: CliState, name: str) -> None:
+    """Let a disabled user sign in again."""
+    with opened_runtime(state) as runtime:
+        runtime.run(enable_user, SYSTEM, name)
+    click.echo(f"已启用 / enabled: {name}")
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_state
+def user_role(state: CliState, name: str, role: str) -> None:
+    """Give a user another role (a new admin's TOTP secret is printed once)."""
+    with opened_runtime(state) as runtime:
+        totp = runtime.run(change_role, SYSTEM, name, role)
+    click.echo(f"角色已更改 / role changed: {name} ({role})")
+    if totp:
+        click.echo(f"TOTP (shown once, add it to the authenticator app): {totp['uri']}")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@pass_state
+def user_password(state: CliState, name: str, password_stdin: bool) -> None:
+    """Set a new password; the user's sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with opened_runtime(state) as runtime:
+        runtime.run(reset_password, SYSTEM, name, password)
+    click.echo(f"密码已重设 / password reset: {name}")
+
+
 @user.command("list")
 @json_option
 @pass_state
@@ -128,9 +178,10 @@ def client_list(state: CliState, as_json: bool) -> None:
 
 @client.command("revoke")
 @click.argument("key_id")
+@click.option("--reason", default=None, help="why (goes into the audit entry)")
 @pass_state
-def client_revoke(state: CliState, key_id: str) -> None:
+def client_revoke(state: CliState, key_id: str, reason: str | None) -> None:
     """Revoke a client's key: every later call with it is refused."""
     with opened_runtime(state) as runtime:
-        runtime.run(revoke_client, SYSTEM, key_id)
+        runtime.run(revoke_client, SYSTEM, key_id, reason)
     click.echo(f"已吊销 / revoked: {key_id}")

@@ -14,6 +14,7 @@ SCOPES = (
     "certificates:manage",
     "cases:file",
     "audit:read",
+    "backups:run",
 )
 
 

@@ -108,6 +108,9 @@ def check_password(ctx: Context, name: str, password: str) -> LoginOutcome:
     if _locked(user, ctx.now()):
         ctx.audit("login.refused", _user_label(user), result="refused", detail={"step": "locked"})
         return LoginOutcome(False)
+    if getattr(user, "disabled", False):
+        ctx.audit("login.refused", _user_label(user), result="refused", detail={"step": "disabled"})
+        return LoginOutcome(False)
     if not matches:
         _record_failure(ctx, user, "password")
         return LoginOutcome(False)
@@ -182,7 +185,9 @@ def check_totp(ctx: Context, name: str, code: str) -> bool:
 
 def staff_user_actor(ctx: Context, name: str) -> Actor | None:
     user = ctx.registry.users.get(name)
-    return None if user is None else staff_actor(user.name, user.role, user.agency)
+    if user is None or getattr(user, "disabled", False):
+        return None  # a disabled user's sessions stop working at once
+    return staff_actor(user.name, user.role, user.agency)
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -317,16 +322,20 @@ def list_clients(ctx: Context) -> list[dict[str, Any]]:
     ]
 
 
-def revoke_client(ctx: Context, key_id: str) -> dict[str, Any]:
-    """Revoke an API client's key: every later call with it is refused (401)."""
+def revoke_client(ctx: Context, key_id: str, reason: str | None = None) -> dict[str, Any]:
+    """Revoke an API client's key: every later call with it is refused (401).  The reason,
+    when given (the admin's page asks for one), goes into the audit entry."""
     ctx.require("admin.clients")
-    client = ctx.registry.clients.get(key_id)
+    client = ctx.registry.clients.get(key_id) if isinstance(key_id, str) else None
     if client is None:
         raise NotFound("客户端不存在 / no such client")
     if client.revoked:
         raise Conflict("客户端已吊销 / the client is revoked already")
     client.revoked = True
-    ctx.audit("admin.client.revoke", f"client:{client.name}", detail={"key_id": key_id})
+    detail = {"key_id": key_id}
+    if reason:
+        detail["reason"] = reason[:500]
+    ctx.audit("admin.client.revoke", f"client:{client.name}", detail=detail)
     return {"key_id": key_id, "name": client.name, "revoked": True}
 
 

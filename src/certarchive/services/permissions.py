@@ -11,7 +11,7 @@ from certarchive.workflow.engine import Actor
 READ = frozenset({"case.read", "certificate.read"})
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": READ | {"admin.users", "admin.clients", "admin.keys", "audit.read"},
+    "admin": READ | {"admin.users", "admin.clients", "admin.keys", "audit.read", "backup.status"},
     "registrar": READ
     | {
         "certificate.read_personal",
@@ -21,7 +21,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "certificate.revoke",
     },
     "archivist": READ | {"case.file", "certificate.download_file"},
-    "backup_operator": frozenset({"backup.export", "backup.verify", "backup.restore"}),
+    "backup_operator": frozenset(
+        {"backup.export", "backup.verify", "backup.restore", "backup.status"}
+    ),
     "auditor": READ | {"audit.read"},
 }
 
@@ -41,6 +43,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     },
     "cases:file": READ | {"case.file"},
     "audit:read": frozenset({"audit.read"}),
+    "backups:run": frozenset({"backup.export", "backup.verify", "backup.status"}),
 }
 
 HOLDER_PERMISSIONS = frozenset({"certificate.download", "holder.read"})

@@ -74,6 +74,7 @@ class Runtime:
         self.db = db
         self.keyring = keyring
         self.engine: WorkflowEngine = build_engine()
+        self.on_close: list[Callable[[], None]] = []  # e.g. stop the backup worker first
 
     @classmethod
     def open(cls, settings: Settings, create_keys: bool = False) -> Runtime:
@@ -92,6 +93,8 @@ class Runtime:
         self.run(check, SYSTEM)
 
     def close(self) -> None:
+        for stop in self.on_close:
+            stop()
         close_databases(self.db)
 
     def context(self, conn: Any, actor: Actor, **kw: Any) -> Context:

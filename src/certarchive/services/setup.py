@@ -84,14 +84,17 @@ def ensure_agency(ctx: Context, config: AgencyConfig) -> list[str]:
     return created
 
 
+MIN_PASSWORD = 10
+
+
 def add_user(ctx: Context, name: str, role: str, password: str, agency: str | None) -> None:
     problems = {}
     if not 2 <= len(name) <= 64 or not name.replace("_", "").replace("-", "").isalnum():
         problems["name"] = "2..64 letters, digits, '-' or '_'"
     if role not in ROLES:
         problems["role"] = "one of " + ", ".join(ROLES)
-    if len(password) < 10:
-        problems["password"] = "at least 10 characters"  # noqa: S105 - a message, not a secret
+    if len(password) < MIN_PASSWORD:
+        problems["password"] = f"at least {MIN_PASSWORD} characters"
     if problems:
         raise Invalid("用户信息无效 / the user is invalid", problems)
     registry = ctx.registry

@@ -52,6 +52,11 @@ ROUTES = (
     ("api.audit.checkpoint", "/api/v1/audit/{log}/checkpoint"),
     ("api.audit.inclusion", "/api/v1/audit/{log}/proofs/inclusion"),
     ("api.audit.consistency", "/api/v1/audit/{log}/proofs/consistency"),
+    # backup operators (JSON)
+    ("api.backups", "/api/v1/backups"),
+    ("api.backups.verify", "/api/v1/backups/verify"),
+    ("api.backups.drill", "/api/v1/backups/drill"),
+    ("api.backups.job", "/api/v1/backups/jobs/{job}"),
     # holders (JSON)
     ("api.holder.session", "/api/v1/holder/session"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),
@@ -77,8 +82,12 @@ ROUTES = (
     ("staff.corrections", "/staff/corrections"),
     ("staff.correction.close", "/staff/corrections/{request_id}/close"),
     ("staff.admin", "/staff/admin"),
+    ("staff.admin.clients", "/staff/admin/clients"),
     ("staff.admin.client.revoke", "/staff/admin/clients/{key_id}/revoke"),
-    ("staff.admin.user.unlock", "/staff/admin/users/{name}/unlock"),
+    ("staff.admin.users", "/staff/admin/users"),
+    ("staff.admin.user.action", "/staff/admin/users/{name}/{action}"),
+    ("staff.backups", "/staff/backups"),
+    ("staff.backups.start", "/staff/backups/{kind}"),
     # holder pages
     ("holder", "/holder"),
     ("holder.certificates", "/holder/certificates"),

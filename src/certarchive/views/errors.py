@@ -134,7 +134,7 @@ def back_link(request: Request) -> str:
     path = request.path_info
     if request.method == "POST" and path.startswith(("/staff/certificates/", "/staff/cases/")):
         return quote(path.rsplit("/", 1)[0])
-    for prefix in ("/staff", "/holder", "/verify"):
+    for prefix in ("/staff/admin", "/staff/backups", "/staff", "/holder", "/verify"):
         if path.startswith(prefix):
             return prefix
     return "/"

@@ -25,6 +25,7 @@ from certarchive.validation.case import (
     PROVED_RIGHTS,
     REGISTRATION_TYPES,
 )
+from certarchive.views.openapi_backups import BACKUP_PATHS
 
 JSON = "application/json"
 CERT_STATES = ["draft", "issued", "downloaded", "archived", "revoked"]
@@ -879,6 +880,7 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     **_AUDIT_PATHS,
+    **BACKUP_PATHS,
     "/v/{token}": {
         "get": _op(
             "验证页面 / the verification page the QR code opens (HTML)",
@@ -1041,6 +1043,7 @@ DOCUMENT: dict[str, Any] = {
             "audit",
             "public",
             "operations",
+            "backups",
         )
     ],
     "paths": _complete(_declared_bodies(PATHS)),

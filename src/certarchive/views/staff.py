@@ -1,5 +1,6 @@
 """Staff pages: dashboard, search, case and certificate pages with their forms, the filing
-queue (one by one or in bulk, H-2.5), correction requests (Z-5) and the admin's page.
+queue (one by one or in bulk, H-2.5) and correction requests (Z-5).  The admin's pages are
+in :mod:`.admin_pages`, the backup operator's in :mod:`.backup_pages`.
 
 Every form posts to a view that calls one service function in the request's transaction;
 a refusal raises, the transaction is aborted and the error page says why.  Pages work
@@ -18,11 +19,11 @@ from pyramid.view import view_config
 
 from certarchive.content.certificate import Certificate
 from certarchive.services import (
+    backup_jobs,
     case_documents,
     cases,
     certificates,
     corrections,
-    identity,
     overview,
 )
 from certarchive.services.certificates import get_certificate
@@ -65,9 +66,16 @@ def dashboard(request: Request) -> Any:
     if found is None or found.kind != "staff":
         raise HTTPForbidden()
     if "case.read" not in found.actor.permissions:
+        if "backup.status" in found.actor.permissions:  # backup operators
+            from certarchive.views.backup_pages import backups_page
+
+            return render_to_response("backups.jinja2", backups_page(request), request=request)
         return render_to_response("no_pages.jinja2", {}, request=request)
     board = overview.dashboard(request.ctx)
-    return render_to_response("dashboard.jinja2", {"board": board}, request=request)
+    alarm = backup_jobs.failure_alarm(request.ctx) if _can(request, "backup.status") else None
+    return render_to_response(
+        "dashboard.jinja2", {"board": board, "backup_alarm": alarm}, request=request
+    )
 
 
 @view_config(
@@ -338,35 +346,3 @@ def close_correction(request: Request) -> Response:
         request.ctx, request.matchdict["request_id"], _text(request, "resolution")
     )
     return HTTPFound(location=request.route_path("staff.corrections", _query={"done": "closed"}))
-
-
-# --- administration ----------------------------------------------------------------------
-
-
-@view_config(
-    route_name="staff.admin",
-    request_method="GET",
-    renderer="admin.jinja2",
-    permission="admin.users",
-)
-def admin_page(request: Request) -> dict[str, Any]:
-    ctx = request.ctx
-    return {
-        "users": identity.list_users(ctx),
-        "clients": identity.list_clients(ctx),
-        "done": request.params.get("done"),
-    }
-
-
-@view_config(
-    route_name="staff.admin.client.revoke", request_method="POST", permission="admin.clients"
-)
-def revoke_client(request: Request) -> Response:
-    identity.revoke_client(request.ctx, request.matchdict["key_id"])
-    return HTTPFound(location=request.route_path("staff.admin", _query={"done": "revoked"}))
-
-
-@view_config(route_name="staff.admin.user.unlock", request_method="POST", permission="admin.users")
-def unlock_user(request: Request) -> Response:
-    identity.unlock_user(request.ctx, request.matchdict["name"])
-    return HTTPFound(location=request.route_path("staff.admin", _query={"done": "unlocked"}))

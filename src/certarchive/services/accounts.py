@@ -1,0 +1,142 @@
+"""What admins do to staff accounts day to day: disable and enable, change a role, reset a
+password.  The command line (``certarchive user …``) and the admin's page both call these,
+so the rules and the audit entries are the same whichever door is used.
+
+Rules that keep a registry administrable: nobody disables or demotes themselves, and the
+last enabled admin is never disabled or demoted (no one could sign in to undo it).  A
+disabled user cannot sign in and their open sessions end at once (the session is looked
+up on every request, see :func:`certarchive.services.identity.staff_user_actor`); a reset
+password ends them too.  Passwords follow :func:`certarchive.services.setup.add_user`'s
+rule and are never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certarchive.content.principals import ROLES, User
+from certarchive.services.context import Context
+from certarchive.services.errors import Conflict, Invalid, NotFound
+from certarchive.services.identity import enroll_totp
+from certarchive.services.setup import MIN_PASSWORD, PASSWORDS
+
+
+def is_disabled(user: User) -> bool:
+    return bool(getattr(user, "disabled", False))
+
+
+def _user(ctx: Context, name: str) -> User:
+    ctx.require("admin.users")
+    user = ctx.registry.users.get(name) if isinstance(name, str) else None
+    if user is None:
+        raise NotFound("用户不存在 / no such user")
+    return user
+
+
+def _enabled_admins(ctx: Context) -> list[str]:
+    return [u.name for u in ctx.registry.users.values() if u.role == "admin" and not is_disabled(u)]
+
+
+def _guard_self_and_last_admin(ctx: Context, user: User, what: str) -> None:
+    if user.name == ctx.actor.name:
+        raise Conflict(f"不能{what}自己的账户 / you cannot {_EN[what]} your own account")
+    if user.role == "admin" and _enabled_admins(ctx) == [user.name]:
+        raise Conflict(
+            f"这是唯一启用的管理员，不能{what} / the only enabled admin cannot be "
+            f"{_EN_PAST[what]}: add another admin first"
+        )
+
+
+_EN = {"停用": "disable", "更改角色": "change the role of"}
+_EN_PAST = {"停用": "disabled", "更改角色": "demoted"}
+
+
+def end_user_sessions(ctx: Context, name: str) -> int:
+    """Delete every session of staff user ``name`` (the tree holds only live sign-ins)."""
+    tree = ctx.registry.sessions
+    doomed = [key for key, record in tree.items() if record.get("user") == name]
+    for key in doomed:
+        del tree[key]
+    return len(doomed)
+
+
+def disable_user(ctx: Context, name: str, reason: str = "") -> None:
+    user = _user(ctx, name)
+    if is_disabled(user):
+        raise Conflict("账户已停用 / the account is disabled already")
+    _guard_self_and_last_admin(ctx, user, "停用")
+    user.disabled = True
+    ended = end_user_sessions(ctx, name)
+    ctx.audit(
+        "admin.user.disable",
+        f"user:{name}",
+        detail={"reason": reason[:500] or None, "sessions_ended": ended},
+    )
+
+
+def enable_user(ctx: Context, name: str) -> None:
+    user = _user(ctx, name)
+    if not is_disabled(user):
+        raise Conflict("账户未停用 / the account is not disabled")
+    user.disabled = False
+    ctx.audit("admin.user.enable", f"user:{name}")
+
+
+def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
+    """Give ``name`` another role; one who becomes an admin gets a TOTP secret, returned
+    once (as ``user add --role admin`` prints it), since admins sign in with a second
+    factor."""
+    user = _user(ctx, name)
+    if role not in ROLES:
+        raise Invalid("角色无效 / invalid role", {"role": "one of " + ", ".join(ROLES)})
+    if role == user.role:
+        raise Conflict(f"该用户已是此角色 / the user has the role {role} already")
+    if user.role == "admin":
+        _guard_self_and_last_admin(ctx, user, "更改角色")
+    elif user.name == ctx.actor.name:
+        raise Conflict("不能更改自己的角色 / you cannot change your own role")
+    before, user.role = user.role, role
+    ended = end_user_sessions(ctx, name)  # a session carries the role it signed in with
+    ctx.audit(
+        "admin.user.role",
+        f"user:{name}",
+        detail={"before": before, "after": role, "sessions_ended": ended},
+    )
+    if role == "admin" and getattr(user, "totp_secret_sealed", None) is None:
+        return enroll_totp(ctx, name)
+    return None
+
+
+def check_new_password(password: Any, confirmation: Any = None) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise Invalid(
+            f"密码至少{MIN_PASSWORD}个字符 / the password needs at least {MIN_PASSWORD} characters",
+            {"password": f"at least {MIN_PASSWORD} characters"},
+        )
+    if confirmation is not None and confirmation != password:
+        raise Invalid(
+            "两次输入的密码不一致 / the two passwords differ",
+            {"password_again": "须与密码相同 / must repeat the password"},
+        )
+    return password
+
+
+def reset_password(ctx: Context, name: str, password: str) -> None:
+    """Set a new password, to be handed to the user in person (there is no self-service
+    reset by e-mail or SMS to take over); ends the user's sessions and lifts a lock."""
+    user = _user(ctx, name)
+    check_new_password(password)
+    user.password_hash = PASSWORDS.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    ended = end_user_sessions(ctx, name)
+    ctx.audit("admin.user.password", f"user:{name}", detail={"sessions_ended": ended})
+
+
+def user_rows(ctx: Context) -> list[dict[str, Any]]:
+    """:func:`identity.list_users` with each account's enabled state, for the admin's page."""
+    from certarchive.services.identity import list_users
+
+    rows = list_users(ctx)
+    users = ctx.registry.users
+    return [dict(row, disabled=is_disabled(users[row["name"]])) for row in rows]

@@ -172,5 +172,5 @@ def test_archivist_files_a_case_and_the_qr_page_shows_the_status(
     assert url.startswith(f"{base}/v/")
     page.goto(url)
     expect(page.locator(".verify-status")).to_have_text("有效")
-    expect(page.get_by_text(serial)).to_be_visible()
+    expect(page.locator("h2 .serial")).to_have_text(serial)
     page.screenshot(path=str(shots / "verification.png"), full_page=True)

@@ -18,6 +18,12 @@ from urllib.parse import urlsplit
 from certarchive.audit.queue import QUEUE_PLACES
 from certarchive.backup.schedule import Schedule, ScheduleError, parse_keep, parse_schedule
 from certarchive.documents.model import STATEMENT_PROOF, STATEMENT_RIGHT
+from certarchive.messaging.settings import (
+    MessagingConfigError,
+    MessagingSettings,
+    messaging_settings,
+)
+from certarchive.messaging.templates import TemplateError, load_templates
 from certarchive.validation.identifiers import check_credit_code
 
 PREFIX = "certarchive."
@@ -78,6 +84,7 @@ class Settings:
     font_path: Path | None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     audit_queue: str = "main"  # where log entries commit with their change: main | log
+    messaging: MessagingSettings = field(default_factory=MessagingSettings)
     backups: BackupSettings = field(default_factory=lambda: BackupSettings(None))
 
 
@@ -249,7 +256,13 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
     if font and not Path(font).is_file():
         raise ConfigError(f"setting {PREFIX}font_path: no such file")
     keys_dir = Path(_required(raw, "keys_dir"))
+    try:
+        messaging = messaging_settings(raw)
+        load_templates(messaging.templates)  # a template that cannot be used stops start-up
+    except (MessagingConfigError, TemplateError) as error:
+        raise ConfigError(str(error)) from None
     return Settings(
+        messaging=messaging,
         databases={name: _database_uri(raw, name) for name in DATABASE_NAMES},
         keys_dir=keys_dir,
         public_base_url=base_url,

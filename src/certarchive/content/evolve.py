@@ -16,6 +16,7 @@ from ZODB.Connection import Connection
 from certarchive.audit.queue import LOG_NAMES, create_outbox
 from certarchive.content.records import RecordLog
 from certarchive.content.registry import ROOT_KEY, Registry
+from certarchive.messaging.outbox import Outbox
 
 
 def _web_state_trees(conn: Connection) -> None:
@@ -48,11 +49,19 @@ def _log_outbox(conn: Connection) -> None:
             log.narrow_queue()
 
 
+def _message_outbox(conn: Connection) -> None:
+    """The outbox of messages to holders (Z-4)."""
+    registry = conn.root()[ROOT_KEY]
+    if getattr(registry, "messages", None) is None:
+        registry.messages = Outbox()
+
+
 #: Each step takes the ``main`` connection (the other databases are reached through it).
 STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("web-state-trees", _web_state_trees),
     ("audit-merkle-nodes", _audit_merkle_nodes),
     ("log-outbox", _log_outbox),
+    ("message-outbox", _message_outbox),
 )
 LATEST = len(STEPS)
 

@@ -18,6 +18,7 @@ from certarchive.services.drafts import create_certificate
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import verify_url
 from certarchive.services.lifecycle import all_certificates_collected
+from certarchive.services.notifications import notify_issued, notify_recorded
 from certarchive.services.transitions import fire_case, fire_certificate
 from certarchive.validation.case import CaseInvalid, validate_case
 
@@ -96,6 +97,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     fire_case(ctx, case, "record", "登簿 / recorded")
     for data in case_data.get("certificates", ()):
         create_certificate(ctx, case, data, "登簿生成 / recorded")
+    notify_recorded(ctx, case, case_data.get("certificates", ()))
     for cert in replaced:
         certificate_services.revoke_certificate(
             ctx, cert, case.registration_type, f"案卷 {case.case_no} 登簿", case.case_no
@@ -163,7 +165,7 @@ def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:
         cert = certificates[cert_id]
         if cert.state == "draft":
             fire_certificate(ctx, cert, "issue", "缴费后自动签发 / issued on payment")
-            issue_code(ctx, cert)
+            notify_issued(ctx, cert, issue_code(ctx, cert))
     fire_case(ctx, case, "certify", "电子证书自动生成 / certificates generated")
     return _payment_result(ctx, case)
 

@@ -16,9 +16,11 @@ from certarchive.services.certdata import (
     version_metadata,
 )
 from certarchive.services.context import Context
+from certarchive.services.download_codes import issue_code
 from certarchive.services.drafts import create_certificate
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import CHINA
+from certarchive.services.notifications import notify_issued
 from certarchive.services.transitions import (
     certificate_label,
     certificate_state_digest,
@@ -198,6 +200,7 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
     new = create_certificate(ctx, case, new_data, f"重新签发，替代 {cert.serial}")
     new.replaces = cert.serial
     fire_certificate(ctx, new, "issue", reason)
+    notify_issued(ctx, new, issue_code(ctx, new))  # its holders get a code, as on issuance
     cert.replaced_by = new.serial
     return metadata(ctx, new)
 

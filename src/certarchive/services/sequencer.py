@@ -1,4 +1,5 @@
-"""The periodic job of a serving process: sequencing the logs, and sweeping expired records.
+"""The periodic job of a serving process: sequencing the logs, delivering due messages to
+holders (:mod:`certarchive.messaging`), and sweeping expired records.
 
 Requests only queue their audit entries (see :mod:`certarchive.audit.queue`); this
 thread moves them every few seconds into the Merkle log and signs a checkpoint, so that
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from certarchive.messaging.delivery import Courier
 from certarchive.services.audit import sequence_logs
 from certarchive.services.context import Context
 from certarchive.services.holders import purge_expired_attempts
@@ -59,11 +61,15 @@ def start_sequencer(
     """Start the daemon thread; set the returned event to stop it.  The first sweep runs
     on the first round, so a restarted server clears what ran out while it was down."""
     stop = threading.Event()
+    messaging = runtime.settings.messaging
+    courier = Courier(runtime, messaging) if messaging.channels else None
 
     def loop() -> None:
         next_sweep = 0.0
         while not stop.wait(interval):
             _run(runtime, "log sequencing", sequence_logs)
+            if courier is not None:
+                _run(runtime, "message delivery", lambda _runtime: courier.deliver_due())
             if time.monotonic() >= next_sweep:
                 purged = _run(
                     runtime, "purging expired records", lambda rt: rt.run(purge_expired, SYSTEM)

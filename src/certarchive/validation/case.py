@@ -47,7 +47,7 @@ ITEMS_MAX = 100
 # Case number: year of acceptance, 6-digit county code (GB/T 2260), sequence of that year
 # zero-padded to 6 digits and allowed to grow to 8, e.g. 2026-411526-000123.
 _CASE_NO = re.compile(r"[0-9]{4}-[0-9]{6}-[0-9]{6,8}")
-_PHONE = re.compile(r"1[3-9][0-9]{9}")  # mainland mobile numbers
+_PHONE = ids.MOBILE_PHONE
 _PASSPORT = re.compile(r"[0-9A-Z]{5,20}")
 _SHARE_RATIO = re.compile(r"([0-9]{1,6})/([0-9]{1,6})")
 _SHARE_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,6})?%")

@@ -20,6 +20,9 @@ from datetime import date
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+#: A mainland mobile number, as holders' phones are given in case documents.
+MOBILE_PHONE = re.compile(r"1[3-9][0-9]{9}")
+
 def normalize(value: str) -> str:
     """The stored form of an identifier: surrounding blanks removed, letters upper-case."""
     return value.strip().upper()

@@ -24,6 +24,9 @@ from certarchive.views.inputs import form_deriver
 from certarchive.views.page_cache import PageCache
 from certarchive.views.settings import load_web_settings
 
+#: New download codes asked for one ID number: at most 3 an hour (per process).
+HOLDER_CODE_RATE = (3, 3600.0)
+
 #: route name -> pattern.  Order matters where patterns overlap (/v/{token}.json first).
 ROUTES = (
     # operations
@@ -59,6 +62,7 @@ ROUTES = (
     ("api.backups.job", "/api/v1/backups/jobs/{job}"),
     # holders (JSON)
     ("api.holder.session", "/api/v1/holder/session"),
+    ("api.holder.code", "/api/v1/holder/code"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),
     ("api.holder.certificate.pdf", "/api/v1/holder/certificates/{serial}/pdf"),
     # the public
@@ -109,6 +113,7 @@ def includeme(config: Configurator) -> None:
         "verify": RateLimiter(*web.verify_rate),
         "holder": RateLimiter(*web.holder_rate),
         "login": RateLimiter(*web.login_rate),
+        "holder_code": RateLimiter(*HOLDER_CODE_RATE),
     }
 
     # JSON as UTF-8 text a person can read (不动产, not \u4e0d\u52a8\u4ea7), everywhere.

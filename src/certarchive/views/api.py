@@ -14,12 +14,13 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from certarchive.services import case_documents, cases, certificates, holders
+from certarchive.services import case_documents, cases, certificates, holders, notifications
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.identity import SESSION_TIMEOUTS, end_session
+from certarchive.validation.identifiers import MOBILE_PHONE, normalize
 from certarchive.views.common import json_object, limit_rate, pdf_response
-from certarchive.views.errors import TooLarge, error_response
+from certarchive.views.errors import RateLimited, TooLarge, error_response
 from certarchive.views.security import resolve_identity
 
 HOLDER_WRONG = "证件号码或下载码不正确 / wrong ID number or download code"
@@ -298,6 +299,41 @@ def holder_sign_in(request: Request) -> Any:
         "expires_in": int(absolute.total_seconds()),
         "certificates": len(outcome.session["certificates"]),
     }
+
+
+CODE_ACCEPTED = (
+    "如证件号码和手机号属于有效证照的权利人，新下载码将发送至该手机，原下载码随即失效 / if the "
+    "ID number and phone belong to a holder of a valid certificate, a new download code is "
+    "sent to that phone and the earlier codes stop working"
+)
+
+
+@view_config(route_name="api.holder.code", request_method="POST", renderer="json", csrf=False)
+def holder_code(request: Request) -> Any:
+    """A new download code for a holder (CONTRACT.md): 202 whatever the pair, so that
+    nothing about who holds what can be learned; limited per address and per ID number."""
+    limit_rate(request, "holder")
+    body = json_object(request)
+    id_number, phone = body.get("id_number"), body.get("phone")
+    problems = {}
+    if not isinstance(id_number, str) or not 1 <= len(id_number.strip()) <= 64:
+        problems["id_number"] = "证件号码必填 / id_number is required (1..64 characters)"
+    if not isinstance(phone, str) or not MOBILE_PHONE.fullmatch(phone.strip()):
+        problems["phone"] = "手机号应为11位数字 / phone must be 11 digits"
+    if problems:
+        raise Invalid("信息不完整 / the request is incomplete", problems)
+    blind = request.ctx.keyring.blind_index(normalize(id_number))
+    decision = request.registry.rate_limits["holder_code"].hit(blind)
+    if not decision.allowed:
+        raise RateLimited(
+            f"申请过于频繁，请{decision.retry_after}秒后再试 / too many requests for this ID "
+            f"number: retry in {decision.retry_after} s",
+            decision.retry_after,
+            audit=decision.first_refusal,
+        )
+    notifications.request_code(request.ctx, id_number, phone.strip())
+    request.response.status = 202
+    return {"accepted": True, "message": CODE_ACCEPTED}
 
 
 @view_config(route_name="api.holder.session", request_method="DELETE", permission="holder.read")

@@ -24,10 +24,11 @@ from certarchive.services import (
     cases,
     certificates,
     corrections,
+    notifications,
     overview,
 )
 from certarchive.services.certificates import get_certificate
-from certarchive.services.errors import NotFound, ServiceError
+from certarchive.services.errors import Invalid, NotFound, ServiceError
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
 from certarchive.views.common import pdf_response
 from certarchive.views.security import resolve_identity
@@ -49,7 +50,7 @@ TEXT_FIELDS = {
 }
 PARTY_LISTS = {"right": ("holders",), "proof": ("holders", "obligors")}
 PARTY_FIELDS = ("name", "id_type", "id_number", "phone", "share")
-ACTIONS = ("rollback", "correct", "issue", "reissue", "revoke", "paper")
+ACTIONS = ("rollback", "correct", "issue", "reissue", "revoke", "paper", "code")
 
 
 def _can(request: Request, permission: str) -> bool:
@@ -154,6 +155,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "reissue": manage and "revoke" in allowed and cert.replaced_by is None,
         "revoke": "revoke" in allowed,
         "paper": manage and cert.state != "draft",
+        "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
         "download": _can(request, "certificate.download_file") and cert.current_file is not None,
     }
@@ -218,6 +220,20 @@ def form_changes(request: Request, kind: str, current: dict[str, Any]) -> dict[s
     return changes
 
 
+def _holder_number(request: Request) -> int:
+    """The holder (1-based) whose code a registrar re-sends, from the form, once the
+    registrar confirmed checking the holder's ID in person."""
+    if _text(request, "checked") != "yes":
+        raise Invalid(
+            "请先当面核验权利人身份证件 / check the holder's ID in person first",
+            {"checked": "required"},
+        )
+    text = _text(request, "holder")
+    if not text.isdigit():
+        raise Invalid("请选择权利人 / choose the holder", {"holder": "required"})
+    return int(text)
+
+
 @view_config(
     route_name="staff.certificate.action", request_method="POST", permission="certificate.read"
 )
@@ -247,6 +263,9 @@ def certificate_action(request: Request) -> Response:
             _text(request, "reason"),
             _text(request, "case_no") or None,
         )
+    elif action == "code":
+        notifications.resend_code(ctx, cert, _holder_number(request))
+        result = {}
     else:
         result = certificates.paper_event(ctx, cert, _text(request, "event"))
     serial = result.get("serial") or cert.serial or cert.id

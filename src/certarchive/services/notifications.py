@@ -1,0 +1,147 @@
+"""What holders are told, and when (Z-4, H-2.2): each message queued in the transaction of
+the change that causes it (see :mod:`certarchive.messaging`).
+
+- ``payment_notice`` when a case is recorded (登簿): to every natural-person holder;
+- ``certificate_ready`` when a certificate is issued (after payment, or re-issued), with
+  its download code;
+- ``download_code`` when a code is re-sent: asked for by the holder with ID number and
+  phone (:func:`request_code`), or at the counter by a registrar who checked the holder's
+  ID in person (:func:`resend_code`).
+
+Only channels that are configured get messages; today a holder is reached by SMS at the
+phone number of the case document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from certarchive.content.casefile import CaseFile
+from certarchive.content.certificate import Certificate
+from certarchive.messaging.outbox import enqueue, of_case
+from certarchive.services.certdata import read_data
+from certarchive.services.context import Context
+from certarchive.services.download_codes import issue_code
+from certarchive.services.errors import Invalid
+from certarchive.validation.identifiers import normalize
+
+
+def _agency_name(ctx: Context, agency: str) -> str:
+    return str(ctx.agency(agency).settings["agency_name"])
+
+
+def _queue(
+    ctx: Context, case_no: str | None, template: str, phones: set[str], params: dict[str, str]
+) -> int:
+    if "sms" not in ctx.runtime.settings.messaging.channels:
+        return 0
+    for phone in sorted(phones):
+        enqueue(
+            ctx.registry.messages,
+            ctx.keyring,
+            channel="sms",
+            template=template,
+            recipient=phone,
+            params=params,
+            case_no=case_no,
+            now=ctx.now(),
+        )
+    if phones:
+        ctx.audit(
+            f"message.queue.{template}",
+            f"case:{case_no}" if case_no else "holder",
+            detail={"channel": "sms", "messages": len(phones)},
+        )
+    return len(phones)
+
+
+def _phones(people: Any) -> set[str]:
+    return {person["phone"] for person in people or () if person.get("phone")}
+
+
+def notify_recorded(ctx: Context, case: CaseFile, certificates: Any) -> int:
+    """The payment notice to the holders of a recorded case."""
+    phones: set[str] = set()
+    for data in certificates:
+        phones |= _phones(data.get("holders"))
+    params = {"agency": _agency_name(ctx, case.agency), "case_no": case.case_no, "amount_text": ""}
+    return _queue(ctx, case.case_no, "payment_notice", phones, params)
+
+
+def notify_issued(ctx: Context, cert: Certificate, code: str) -> int:
+    """``certificate_ready`` with the certificate's download code, to its holders."""
+    params = {
+        "agency": _agency_name(ctx, cert.agency),
+        "case_no": cert.case_no,
+        "serials": str(cert.serial),
+        "download_code": code,
+    }
+    holders = read_data(ctx, cert).get("holders")
+    return _queue(ctx, cert.case_no, "certificate_ready", _phones(holders), params)
+
+
+def _send_new_code(ctx: Context, cert: Certificate, phone: str) -> None:
+    code = issue_code(ctx, cert)  # replaces the stored code: earlier codes stop working
+    params = {
+        "agency": _agency_name(ctx, cert.agency),
+        "serials": str(cert.serial),
+        "download_code": code,
+    }
+    _queue(ctx, cert.case_no, "download_code", {phone}, params)
+
+
+def live_certificates_of(ctx: Context, id_number: str, phone: str) -> list[Certificate]:
+    """Issued, unrevoked certificates naming a holder with this ID number and phone."""
+    normalized = normalize(id_number)
+    blind = ctx.keyring.blind_index(normalized)
+    found = []
+    for agency in ctx.visible_agencies():
+        for cert_id in agency.catalog.holder.get(blind):
+            cert = agency.certificates[cert_id]
+            if cert.state in ("draft", "revoked") or cert.serial is None:
+                continue
+            holders = read_data(ctx, cert).get("holders", ())
+            if any(
+                normalize(h["id_number"]) == normalized and h.get("phone") == phone for h in holders
+            ):
+                found.append(cert)
+    return found
+
+
+def request_code(ctx: Context, id_number: str, phone: str) -> int:
+    """A holder asks for a new code (CONTRACT.md ``POST /api/v1/holder/code``): when the pair
+    is a holder's of live certificates, each gets a new code, sent to that phone.  The
+    caller answers the same whatever the pair, so nothing can be enumerated."""
+    found = live_certificates_of(ctx, id_number, phone)
+    for cert in found:
+        _send_new_code(ctx, cert, phone)
+    ctx.audit(
+        "holder.code.request",
+        "holder",
+        result="ok" if found else "refused",
+        detail={"certificates": len(found)},
+    )
+    return len(found)
+
+
+def resend_code(ctx: Context, cert: Certificate, holder_number: int) -> None:
+    """A registrar re-sends a holder's code at the counter, after checking the holder's ID
+    in person: to the phone of the case document, never to one typed at the counter."""
+    ctx.require("certificate.manage")
+    holders = read_data(ctx, cert).get("holders", ())
+    if not 1 <= holder_number <= len(holders) or not holders[holder_number - 1].get("phone"):
+        raise Invalid(
+            "该权利人没有登记手机号 / this holder has no phone number on record",
+            {"holder": "no phone on record"},
+        )
+    _send_new_code(ctx, cert, holders[holder_number - 1]["phone"])
+    ctx.audit(
+        "certificate.code.resend",
+        f"certificate:{cert.serial}",
+        detail={"holder": holder_number},
+    )
+
+
+def delivery_status(ctx: Context, case_no: str) -> list[dict[str, Any]]:
+    """The case's messages for its page: template, channel, state, attempts; no recipient."""
+    return [message.summary() for message in of_case(ctx.registry.messages, case_no)]

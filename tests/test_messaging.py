@@ -351,6 +351,9 @@ def test_a_registrar_resends_a_code_at_the_counter(tmp_path: Path) -> None:
             assert [m["to"] for m in sent] == [doc["certificates"][0]["holders"][0]["phone"]]
             actions = [e["action"] for e in site.entries()]
             assert "certificate.code.resend" in actions
+            case = staff.get(f"/staff/cases/{doc['case_no']}")
+            assert "通知权利人" in case.text and "下载码" in case.text and "已送达" in case.text
+            assert doc["certificates"][0]["holders"][0]["phone"] not in case.text
         finally:
             site.runtime.close()
 

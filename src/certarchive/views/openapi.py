@@ -801,6 +801,38 @@ PATHS: dict[str, dict[str, Any]] = {
             [SERIAL],
         )
     },
+    "/api/v1/holder/code": {
+        "post": _op(
+            "权利人重新获取下载码 / a new download code by SMS (Z-4): 202 whatever the pair",
+            "holder",
+            PUBLIC,
+            {
+                "202": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "accepted": {"type": "boolean"},
+                            "message": {"type": "string"},
+                        },
+                    },
+                    "accepted: a new code goes to the phone if the pair is a holder's",
+                ),
+                "400": _error("BadRequest"),
+                "422": _error("Invalid"),
+                "429": _error("RateLimited"),
+            },
+            body=_body(
+                {
+                    "type": "object",
+                    "required": ["id_number", "phone"],
+                    "properties": {
+                        "id_number": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
+                    },
+                }
+            ),
+        ),
+    },
     "/api/v1/holder/session": {
         "post": _op(
             "权利人登录 / holder sign-in with ID number and download code (H-2.2)",

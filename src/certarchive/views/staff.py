@@ -111,6 +111,7 @@ def case_page(request: Request) -> dict[str, Any]:
         "can_read_documents": _can(request, "certificate.read_personal"),
         "can_file": case.state == "certified" and ready is None,
         "file_refusal": None if ready is None else ready.message,
+        "messages": notifications.delivery_status(ctx, case.case_no),
     }
 
 

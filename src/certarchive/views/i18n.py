@@ -383,7 +383,6 @@ EN: dict[str, str] = {
     "重新发送下载码": "Send a new download code",
     "通知权利人": "Messages to holders",
     "通知": "Message",
-    "渠道": "Channel",
     "尝试次数": "Attempts",
     "最近应答": "Last answer",
     "有通知一天内未能送达，请电话联系权利人（Z-4）。": "A message could not be delivered within a day: call the holder (Z-4).",

@@ -42,9 +42,18 @@ def offline_result(pdf: bytes, trust: Trust) -> dict[str, Any]:
         "chain_checked": trust.check_chain,
         "revocation_status_checked": False,
         "revocation_stamp": revocation_stamp(report),
+        "annotated_copy": (
+            {"text": report.shared.text, "valid_until": report.shared.valid_until.isoformat()}
+            if report.shared
+            else None
+        ),
         "metadata": report.metadata,
         "problems": report.problems,
-        "summary": [*signer_lines(signature), STATUS_NOT_CHECKED],
+        "summary": [
+            *signer_lines(signature),
+            *([f"加注件：{report.shared.text} / annotated copy"] if report.shared else []),
+            STATUS_NOT_CHECKED,
+        ],
     }
 
 

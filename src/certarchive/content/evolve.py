@@ -16,6 +16,7 @@ from ZODB.Connection import Connection
 from certarchive.audit.queue import LOG_NAMES, create_outbox
 from certarchive.content.records import RecordLog
 from certarchive.content.registry import ROOT_KEY, Registry
+from certarchive.content.shares import ShareBook
 from certarchive.messaging.outbox import Outbox
 
 
@@ -56,12 +57,20 @@ def _message_outbox(conn: Connection) -> None:
         registry.messages = Outbox()
 
 
+def _share_book(conn: Connection) -> None:
+    """The holders' shares with institutions (授权用证)."""
+    registry = conn.root()[ROOT_KEY]
+    if getattr(registry, "shares", None) is None:
+        registry.shares = ShareBook()
+
+
 #: Each step takes the ``main`` connection (the other databases are reached through it).
 STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("web-state-trees", _web_state_trees),
     ("audit-merkle-nodes", _audit_merkle_nodes),
     ("log-outbox", _log_outbox),
     ("message-outbox", _message_outbox),
+    ("share-book", _share_book),
 )
 LATEST = len(STEPS)
 

@@ -9,6 +9,7 @@ from ZODB.Connection import Connection
 from certarchive.content.agency import Agency
 from certarchive.content.folder import Folder
 from certarchive.content.records import RecordLog
+from certarchive.content.shares import ShareBook
 from certarchive.messaging.outbox import Outbox
 
 ROOT_KEY = "certarchive"
@@ -34,6 +35,7 @@ class Registry(Persistent):
         self.sessions = OOBTree()  # SM3 of a staff session id -> session record
         self.holder_attempts = OOBTree()  # blind index -> failed holder sign-ins
         self.evolved = RecordLog()  # evolve steps run, with their times
+        self.shares = ShareBook()  # holders' shares with institutions (授权用证)
         self.messages = Outbox()  # messages to holders waiting for their channels (Z-4)
         self.generation = 0  # advanced by the named steps of content/evolve.py
 

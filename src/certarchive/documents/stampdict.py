@@ -1,4 +1,6 @@
-"""The byte format of the revocation marker, written by the watermark and read by verify.
+"""The byte formats of the stamp markers, written with a stamp and read by verify: the
+revocation marker (已注销) and the share marker (加注件, an annotated copy for one
+institution).
 
 A revocation (H-1.7, H-4.2) appends a watermark update and then a new seal signature.
 The watermark update carries one marker object, laid out exactly as::
@@ -67,3 +69,60 @@ def find_markers(update: bytes) -> list[Revocation]:
 def restructures(update: bytes) -> bool:
     """Whether an update defines objects that a watermark stamp never writes."""
     return _STRUCTURAL.search(update) is not None
+
+
+SHARE_TYPE = b"/CertarchiveShare"
+_SHARE = re.compile(
+    rb"<<\s*/Type\s*" + re.escape(SHARE_TYPE) + rb"\s*/Share\s*\(([0-9a-f]{16,64})\)"
+    rb"\s*/ValidUntil\s*\((\d{4}-\d\d-\d\d)\)\s*/Institution\s*<([0-9A-Fa-f]*)>"
+    rb"\s*/Purpose\s*<([0-9A-Fa-f]*)>\s*>>"
+)
+
+
+@dataclass(frozen=True)
+class ShareMark:
+    """What an annotated copy (加注件) says: for whom, for what, until when."""
+
+    share_id: str
+    institution: str
+    purpose: str
+    valid_until: datetime.date
+
+    @property
+    def text(self) -> str:
+        """The words stamped on every page (CONTRACT.md)."""
+        until = f"{self.valid_until.year}年{self.valid_until.month}月{self.valid_until.day}日"
+        return f"仅供{self.institution}{self.purpose}使用，有效期至{until}"
+
+
+def share_marker(mark: ShareMark) -> bytes:
+    return (
+        b"<< /Type "
+        + SHARE_TYPE
+        + b" /Share ("
+        + mark.share_id.encode()
+        + b") /ValidUntil ("
+        + mark.valid_until.isoformat().encode()
+        + b") /Institution "
+        + text_string(mark.institution)
+        + b" /Purpose "
+        + text_string(mark.purpose)
+        + b" >>"
+    )
+
+
+def find_share_markers(update: bytes) -> list[ShareMark]:
+    found = []
+    for match in _SHARE.finditer(update):
+        try:
+            found.append(
+                ShareMark(
+                    match.group(1).decode(),
+                    decode_text_string(match.group(3)),
+                    decode_text_string(match.group(4)),
+                    datetime.date.fromisoformat(match.group(2).decode()),
+                )
+            )
+        except ValueError:
+            continue
+    return found

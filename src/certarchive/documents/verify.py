@@ -24,7 +24,8 @@ Then the chain of revisions:
   stamp (see :mod:`.stampdict`); a standard revocation adds its watermark fields in the
   same update as the approval signature that covers them;
 * a revocation marker found in what a later signature covers makes the revocation
-  authentic (H-1.7).
+  authentic (H-1.7); a share marker likewise makes an annotated copy's words (加注件:
+  which institution, what purpose, until when) the agency's.
 
 Revisions are delimited by ``%%EOF`` markers; a signature's range must end at one, so a
 stray ``%%EOF`` inside binary data cannot move a boundary that matters.  Malformed input
@@ -45,7 +46,7 @@ from asn1crypto import x509
 from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.documents import sigdict, stampdict
 from certarchive.documents.metadata import MetadataError, read_metadata
-from certarchive.documents.stampdict import Revocation
+from certarchive.documents.stampdict import Revocation, ShareMark
 from certarchive.signing.certificates import CertificateSummary, public_key_of
 from certarchive.signing.chain import check_path
 from certarchive.signing.cms import CmsError, read_signed_data
@@ -107,6 +108,7 @@ class VerificationReport:
     valid: bool
     signatures: list[SignatureResult] = field(default_factory=list)
     revoked: Revocation | None = None
+    shared: ShareMark | None = None  # an annotated copy (加注件): for whom, until when
     metadata: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -308,8 +310,11 @@ def _check_chain(
         return
     own_revision_start = max((edge for edge in boundaries if edge < sig.a), default=0)
     _check_between(pdf, boundaries, previous_end, own_revision_start, problems)
-    markers = stampdict.find_markers(pdf[previous_end:end])
+    covered = pdf[previous_end:end]
+    markers = stampdict.find_markers(covered)
     report.revoked = report.revoked or (markers[0] if markers else None)
+    shares = stampdict.find_share_markers(covered)
+    report.shared = report.shared or (shares[0] if shares else None)
 
 
 _JUDGES = {STANDARD: _judge_standard, EARLIER: _judge_earlier}

@@ -56,12 +56,15 @@ from certarchive.documents.signature import (
     reserve_signature,
     write_signed,
 )
-from certarchive.documents.stampdict import Revocation, marker
+from certarchive.documents.stampdict import Revocation, ShareMark, marker, share_marker
 from certarchive.signing.signer import Signer
 
 REVOKED = "已注销"
 STAMP_RED = Color(0.85, 0.05, 0.10)
 REVOKE_FIELD = "CertarchiveRevoked"
+SHARE_FIELD = "CertarchiveShared"
+SHARE_BLUE = Color(0.05, 0.25, 0.65)
+SHARE_SUBSET_TAG = "CASHAR"
 #: Subset tag of the watermark's font (the page's subset has reportlab's own).
 SUBSET_TAG = "CAREVK"
 DETAIL_WIDTH = 380.0
@@ -114,23 +117,49 @@ def _content_streams(page: PageObject) -> list[PdfObject]:
 
 
 def _watermark_form(
-    update: IncrementalUpdate, revocation: Revocation, font_path: str | None
+    update: IncrementalUpdate, drawn: bytes, marker_body: bytes, subset_tag: str
 ) -> IndirectObject:
-    """The watermark as a form XObject in ``update``, pointing at the revocation marker."""
-    page = PdfReader(io.BytesIO(draw_watermark(revocation, font_path))).pages[0]
+    """The one page of ``drawn`` as a form XObject in ``update``, pointing at the marker
+    that says what the stamp means (read by :mod:`.verify`)."""
+    page = PdfReader(io.BytesIO(drawn)).pages[0]
     data = b"\n".join(ref.get_object().get_data() for ref in _content_streams(page))
     entries = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): ArrayObject(FloatObject(v) for v in page.mediabox),
-            NameObject("/Resources"): ObjectImporter(update, SUBSET_TAG).copy(
+            NameObject("/Resources"): ObjectImporter(update, subset_tag).copy(
                 page.raw_get("/Resources")
             ),
-            NameObject("/CertarchiveRevocation"): update.add(marker(revocation)),
+            NameObject("/CertarchiveStamp"): update.add(marker_body),
         }
     )
     return update.add(flate_stream(entries, data))
+
+
+def _stamp_every_page(
+    pdf: bytes,
+    signer: Signer,
+    stamp: tuple[bytes, bytes, str],
+    field: str,
+    reason: str,
+    signed_at: datetime.datetime | None,
+) -> bytes:
+    """``pdf`` with the drawn stamp as the appearance of a signature field on each page,
+    each signed in an update of its own; ``stamp`` is (drawn page, marker, subset tag)."""
+    moment = signed_at or datetime.datetime.now(CHINA_TIME)
+    update = IncrementalUpdate(pdf)
+    form = _watermark_form(update, *stamp)
+    stamped = pdf
+    for number in range(len(update.reader.pages)):
+        if number:  # each further page's field goes into an update of its own
+            update = IncrementalUpdate(stamped)
+        page = update.reader.pages[number]
+        sig_ref, body = reserve_signature(update, signer, reason, moment)
+        widget = Widget(page, tuple(float(v) for v in page.mediabox), form)
+        add_signature_field(update, sig_ref, field, [widget])
+        stamped = write_signed(update, sig_ref, body, signer, moment)
+    return stamped
 
 
 def stamp_revoked(
@@ -144,17 +173,50 @@ def stamp_revoked(
 ) -> bytes:
     """``pdf`` with the 已注销 watermark on every page, each page's sealed by a signature of
     its own; ``pdf`` is a prefix of the result."""
-    moment = signed_at or datetime.datetime.now(CHINA_TIME)
-    reason = f"注销：{cause}"
-    update = IncrementalUpdate(pdf)
-    form = _watermark_form(update, Revocation(revoked_on, cause), font_path)
-    stamped = pdf
-    for number in range(len(update.reader.pages)):
-        if number:  # each further page's field goes into an update of its own
-            update = IncrementalUpdate(stamped)
-        page = update.reader.pages[number]
-        sig_ref, body = reserve_signature(update, signer, reason, moment)
-        widget = Widget(page, tuple(float(v) for v in page.mediabox), form)
-        add_signature_field(update, sig_ref, REVOKE_FIELD, [widget])
-        stamped = write_signed(update, sig_ref, body, signer, moment)
-    return stamped
+    revocation = Revocation(revoked_on, cause)
+    drawn = draw_watermark(revocation, font_path)
+    stamp = (drawn, marker(revocation), SUBSET_TAG)
+    return _stamp_every_page(pdf, signer, stamp, REVOKE_FIELD, f"注销：{cause}", signed_at)
+
+
+def draw_share_stamp(mark: ShareMark, font_path: str | None) -> bytes:
+    """A one-page PDF with the annotated copy's words (加注件) in blue across the page,
+    repeated so that no part of the certificate can be cut out without them, and once in
+    invisible horizontal text for text extraction."""
+    with REPORTLAB_LOCK:
+        font = cjk_font(font_path)
+        buffer = io.BytesIO()
+        canvas = Canvas(
+            buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=1, initialFontName=font.name
+        )
+        canvas.saveState()
+        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+        canvas.rotate(35)
+        canvas.setFillColor(SHARE_BLUE)
+        canvas.setFillAlpha(0.35)
+        canvas.setFont(font.name, 18)
+        for offset in range(-300, 301, 150):
+            canvas.drawCentredString(0, offset, mark.text)
+        canvas.restoreState()
+        line = canvas.beginText(PAGE_WIDTH / 2, 16)
+        line.setFont(font.name, 6)
+        line.setTextRenderMode(3)  # invisible
+        line.textOut(mark.text)
+        canvas.drawText(line)
+        canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+
+def stamp_shared(
+    pdf: bytes,
+    signer: Signer,
+    mark: ShareMark,
+    *,
+    font_path: str | None = None,
+    signed_at: datetime.datetime | None = None,
+) -> bytes:
+    """The annotated copy (加注件) of ``pdf`` for one institution, one purpose and a limited
+    time: the words on every page, sealed by the agency like a revocation stamp."""
+    stamp = (draw_share_stamp(mark, font_path), share_marker(mark), SHARE_SUBSET_TAG)
+    return _stamp_every_page(pdf, signer, stamp, SHARE_FIELD, f"加注：{mark.text}", signed_at)

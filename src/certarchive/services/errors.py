@@ -54,3 +54,10 @@ class Invalid(ServiceError):
 
     status = 422
     code = "invalid"
+
+
+class Gone(ServiceError):
+    """What was shared is no longer shared: withdrawn, or past its time."""
+
+    status = 410
+    code = "gone"

@@ -36,6 +36,7 @@ from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.issuance import CHINA, certificate_document, verify_url
 from certarchive.services.seals import registry_trust
+from certarchive.services.sharing import find_share
 from certarchive.validation.identifiers import mask_identifiers_in
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -52,6 +53,9 @@ RESULT_TEXT = {
     "invalid": "文件无效 / the file is not valid",
     "unknown": "登记簿中无此证照 / the registry holds no such certificate",
     "mismatch": "文件与登记簿不一致 / the file does not match the registry",
+    "shared": "加注件（授权用证）有效 / a valid annotated copy (shared by the holder)",
+    "share_ended": "加注件的授权已撤回或已过期 / the annotated copy's share was withdrawn or "
+    "has expired",
 }
 
 
@@ -229,6 +233,8 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
     if cert is None:
         result.update(result="unknown", problems=problems)
         return _finish(result, None)
+    if report.shared is not None:
+        return _finish(_annotated_copy(ctx, report, digest, result, problems), cert, ctx)
     records = list(cert.files)
     matching = [r for r in records if r["digest"] == digest]
     current = records[-1] if records else None
@@ -260,6 +266,36 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
     registry["consistent"] = bool(matching) and not registry["problems"]
     result.update(result=outcome, problems=problems + registry["problems"])
     return _finish(result, cert, ctx)
+
+
+def _annotated_copy(
+    ctx: Context,
+    report: VerificationReport,
+    digest: str,
+    result: dict[str, Any],
+    problems: list[str],
+) -> dict[str, Any]:
+    """An annotated copy (加注件): valid while its share lives and only as the very copy the
+    registry made for it."""
+    mark = report.shared
+    assert mark is not None
+    share = find_share(ctx, mark.share_id)
+    result["annotated_copy"] = {
+        "institution": mark.institution,
+        "purpose": mark.purpose,
+        "valid_until": mark.valid_until.isoformat(),
+        "text": mark.text,
+    }
+    if share is None or share.file is None or share.file["digest"] != digest:
+        problems.append(
+            "文件是加注件，但不是登记簿为该授权制作的文件 / the file is an annotated copy but "
+            "not the one the registry made for that share"
+        )
+        outcome = "mismatch"
+    else:
+        outcome = "shared" if share.live(ctx.now()) else "share_ended"
+    result.update(result=outcome, problems=problems)
+    return result
 
 
 def _finish(
@@ -327,8 +363,15 @@ def _summary(result: dict[str, Any]) -> list[str]:
                 "correction and is not valid now.",
                 "mismatch": "文件与登记簿记录不一致，不能作为有效证照。 / The file does not match "
                 "the registry's record and cannot be relied on.",
+                "shared": "这是权利人授权的加注件，仅在授权范围和期限内有效。 / This is an "
+                "annotated copy the holder shared; it is valid only for its purpose and time.",
+                "share_ended": "该加注件的授权已撤回或过期，不能再使用。 / This annotated copy's "
+                "share was withdrawn or has expired: it can no longer be used.",
             }.get(outcome, "")
         )
+        copy = result.get("annotated_copy")
+        if copy:
+            lines.append(f"加注：{copy['text']} / annotated for {copy['institution']}")
         if cert.get("replaced_by"):
             lines.append(
                 f"替代它的证照为{cert['replaced_by']}。 / It was replaced by {cert['replaced_by']}."

@@ -63,6 +63,8 @@ ROUTES = (
     # holders (JSON)
     ("api.holder.session", "/api/v1/holder/session"),
     ("api.holder.code", "/api/v1/holder/code"),
+    ("api.holder.shares", "/api/v1/holder/shares"),
+    ("api.holder.share", "/api/v1/holder/shares/{share_id}"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),
     ("api.holder.certificate.pdf", "/api/v1/holder/certificates/{serial}/pdf"),
     # the public
@@ -70,6 +72,8 @@ ROUTES = (
     ("verify.token.json", "/v/{token}.json"),
     ("verify.token", "/v/{token}"),
     ("verify.upload", "/verify"),
+    ("share.code", "/s"),
+    ("share.token", "/s/{token}"),
     # staff pages
     ("login", "/login"),
     ("login.totp", "/login/totp"),

@@ -267,6 +267,8 @@ _VERIFICATION = {
                 "invalid",
                 "unknown",
                 "mismatch",
+                "shared",
+                "share_ended",
             ]
         },
         "result_text": {"type": "string"},
@@ -303,6 +305,10 @@ _VERIFICATION = {
             },
         },
         "revocation_stamp": {"type": ["object", "null"]},
+        "annotated_copy": {
+            "type": ["object", "null"],
+            "description": "an annotated copy (加注件): for whom, what for, until when",
+        },
         "registry": {"type": "object"},
         "certificate": {"oneOf": [_ref("PublicCertificate"), {"type": "null"}]},
     },
@@ -833,6 +839,66 @@ PATHS: dict[str, dict[str, Any]] = {
             ),
         ),
     },
+    "/api/v1/holder/shares": {
+        "post": _op(
+            "授权机构用证 / share a certificate with an institution: an annotated copy (加注件)",
+            "holder",
+            HOLDER,
+            {
+                "201": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "url": {"type": "string"},
+                            "code": {"type": "string"},
+                            "expires_at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                    "the share: its address and code are given once",
+                ),
+                "404": _error("NotFound"),
+                "409": _error("Conflict"),
+            },
+            body=_body(
+                {
+                    "type": "object",
+                    "required": ["serial", "institution", "purpose", "days"],
+                    "properties": {
+                        "serial": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "institution": {"type": "string", "minLength": 1, "maxLength": 60},
+                        "purpose": {"type": "string", "minLength": 1, "maxLength": 60},
+                        "days": {"type": "integer", "minimum": 1, "maximum": 90},
+                    },
+                }
+            ),
+        ),
+        "get": _op(
+            "我的授权 / the holder's shares",
+            "holder",
+            HOLDER,
+            {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"shares": {"type": "array", "items": {"type": "object"}}},
+                    },
+                    "the shares the holder made",
+                )
+            },
+        ),
+    },
+    "/api/v1/holder/shares/{share_id}": {
+        "delete": _op(
+            "撤回授权 / withdraw a share (410 from then on)",
+            "holder",
+            HOLDER,
+            {"204": {"description": "withdrawn"}, "404": _error("NotFound")},
+            parameters=[
+                {"name": "share_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+        ),
+    },
     "/api/v1/holder/session": {
         "post": _op(
             "权利人登录 / holder sign-in with ID number and download code (H-2.2)",
@@ -1010,6 +1076,7 @@ _ERRORS = {
     "Unsupported": "请求体类型不支持 / body is not application/json",
     "Invalid": "字段无效，fields列出每一个 / invalid fields, each named in fields",
     "RateLimited": "请求过于频繁 / rate limited (Retry-After)",
+    "Gone": "授权已撤回或已过期 / the share was withdrawn or has expired",
     "Busy": "系统繁忙，未做任何更改 / busy after repeated conflicts: nothing changed, retry",
 }
 

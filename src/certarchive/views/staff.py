@@ -26,6 +26,7 @@ from certarchive.services import (
     corrections,
     notifications,
     overview,
+    sharing,
 )
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
@@ -167,6 +168,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "versions": versions,
         "diffs": diffs,
         "files": _files(cert),
+        "shares": sharing.shares_of(ctx, cert.agency, cert.id),
         "actions": actions,
         "text_fields": TEXT_FIELDS[cert.kind],
         "party_lists": PARTY_LISTS[cert.kind],

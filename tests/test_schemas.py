@@ -7,20 +7,36 @@ from typing import Any, get_args
 
 import pytest
 
-from certarchive.schemas.bodies import BODIES, PaperEventName, Payment, Revocation, RevocationCause
+from certarchive.schemas.bodies import (
+    BODIES,
+    OPTIONAL,
+    PaperEventName,
+    Payment,
+    Revocation,
+    RevocationCause,
+)
 from certarchive.schemas.errors import validated
 from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES
 from certarchive.services.errors import Invalid
 from certarchive.validation.text import SURROGATE
-from certarchive.views.openapi import DOCUMENT
+from certarchive.views.openapi import COMPONENTS, DOCUMENT
 
 TIME = "2026-11-20T10:00:00+08:00"
 
 
 def test_the_document_shows_the_declared_bodies() -> None:
+    """Each request body is a reference to the component generated from its model (and
+    every model it uses is a component too)."""
+    components = DOCUMENT["components"]["schemas"]
     for (path, method), model in BODIES.items():
         body = DOCUMENT["paths"][path][method]["requestBody"]
-        assert body["content"]["application/json"]["schema"] == model.model_json_schema()
+        ref = COMPONENTS.format(model=model.__name__)
+        assert body["content"]["application/json"]["schema"] == {"$ref": ref}
+        generated = model.model_json_schema(ref_template=COMPONENTS)
+        for name, schema in generated.pop("$defs", {}).items():
+            assert components[name] == schema
+        assert components[model.__name__] == generated
+        assert body["required"] == ((path, method) not in OPTIONAL)
 
 
 def test_the_literals_are_the_services_names() -> None:

@@ -264,9 +264,7 @@ class Party(_Stored):
 Parties = Annotated[tuple[Party, ...], Field(max_length=ITEMS_MAX)]
 
 
-def _party_rules(
-    loc: str, parties: tuple[Party | None, ...], shared: bool | None
-) -> list[Problem]:
+def _party_rules(loc: str, parties: tuple[Party | None, ...], shared: bool | None) -> list[Problem]:
     """Each party at most once; a share for every party under 按份共有 and for no one else.
 
     ``shared`` is None when 共有情况 is missing or bad: shares are then not judged.

@@ -14,6 +14,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.schemas.bodies import Comment
+from certarchive.schemas.errors import validated
 from certarchive.services import case_documents, cases, certificates, holders
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound
@@ -24,6 +26,12 @@ from certarchive.views.security import resolve_identity
 
 HOLDER_WRONG = "证件号码或下载码不正确 / wrong ID number or download code"
 HOLDER_LOCKED = "尝试次数过多，请15分钟后再试 / too many failed attempts: try again in 15 minutes"
+
+
+def _comment(request: Request) -> str:
+    """The optional comment body of issuing again and filing (:class:`Comment`)."""
+    body = json_object(request, required=False)
+    return validated(Comment, body, "备注无效 / the comment is invalid").comment
 
 
 def _public_case(summary: dict[str, Any]) -> dict[str, Any]:
@@ -178,10 +186,9 @@ def correct(request: Request) -> dict[str, Any]:
     permission="certificate.manage",
 )
 def issue_again(request: Request) -> dict[str, Any]:
-    body = json_object(request, required=False)
-    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
+    comment = _comment(request)
     cert = get_certificate(request.ctx, request.matchdict["serial"])
-    return certificates.issue_again(request.ctx, cert, comment[:500])
+    return certificates.issue_again(request.ctx, cert, comment)
 
 
 @view_config(
@@ -214,9 +221,7 @@ def paper(request: Request) -> dict[str, Any]:
     route_name="api.case.file", request_method="POST", renderer="json", permission="case.file"
 )
 def file_case(request: Request) -> dict[str, Any]:
-    body = json_object(request, required=False)
-    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
-    return cases.file_case(request.ctx, request.matchdict["case_no"], comment[:500])
+    return cases.file_case(request.ctx, request.matchdict["case_no"], _comment(request))
 
 
 @view_config(

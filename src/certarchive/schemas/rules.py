@@ -10,8 +10,8 @@ when the whole failed), and raises one ``ValidationError`` holding both, with th
 ``loc`` paths :func:`certarchive.schemas.errors.fields_of` turns into ``fields``.
 
 The case documents' conventions live here too: null, a blank string and an empty list
-count as absent (upstream systems send all three for "nothing"), unknown fields are
-refused, and validated documents cannot change.
+count as absent in a declared field (upstream systems send all three for "nothing"),
+unknown fields are refused whatever their value, and validated documents cannot change.
 """
 
 from __future__ import annotations
@@ -143,7 +143,8 @@ class Checked(BaseModel):
     ) -> Any:
         if not isinstance(data, dict):
             return handler(data)
-        data = {key: value for key, value in data.items() if not is_absent(value)}
+        fields = cls.model_fields
+        data = {k: v for k, v in data.items() if k not in fields or not is_absent(v)}
         context = info.context or {}
         errors: list[InitErrorDetails] = []
         try:

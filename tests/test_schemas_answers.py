@@ -16,7 +16,7 @@ from certarchive.views import openapi
 from certarchive.views.openapi import DOCUMENT, JSON
 from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
 
-MODELS: dict[str, type[BaseModel]] = {model.__name__: model for model in openapi._MODELS}
+SHOWN: dict[str, type[BaseModel]] = {model.__name__: model for model in openapi.MODELS}
 PDF = b"%PDF-1.4\n% a scanned application form\n%%EOF\n"
 
 
@@ -26,7 +26,7 @@ def documented_model(template: str, method: str, status: int) -> type[BaseModel]
     if "$ref" in response:
         response = DOCUMENT["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
     ref = response["content"][JSON]["schema"]["$ref"]
-    return MODELS[ref.rsplit("/", 1)[1]]
+    return SHOWN[ref.rsplit("/", 1)[1]]
 
 
 class Checked:

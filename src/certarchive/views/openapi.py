@@ -51,13 +51,13 @@ JSON = "application/json"
 COMPONENTS = "#/components/schemas/{model}"
 
 #: Every model the document shows; filled by :func:`_ref` while the paths are built.
-_MODELS: list[type[BaseModel]] = []
+MODELS: list[type[BaseModel]] = []
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
     """A reference to ``model``'s schema, which :func:`_components` generates."""
-    if model not in _MODELS:
-        _MODELS.append(model)
+    if model not in MODELS:
+        MODELS.append(model)
     return {"$ref": COMPONENTS.format(model=model.__name__)}
 
 
@@ -710,7 +710,7 @@ DOCUMENT: dict[str, Any] = {
                 "the X-CSRF-Token header",
             },
         },
-        "schemas": _components(_MODELS),
+        "schemas": _components(MODELS),
         "responses": {name: _json(_ref(Error), text) for name, text in _ERRORS.items()},
     },
 }

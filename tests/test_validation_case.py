@@ -618,3 +618,15 @@ def test_every_other_case_needs_a_certificate() -> None:
     doc = sample_case(0)
     doc["certificates"] = []
     assert errors(doc) == {"certificates": "必填 / required"}
+
+
+def test_unknown_fields_are_named_whatever_their_value() -> None:
+    """null, "" and [] mean "absent" in a declared field only: an unknown field is named
+    even when it carries one of them (the models drop absent values of their own fields)."""
+    doc = sample_case(RIGHT_N)
+    doc["priority"] = None
+    doc["certificates"][0]["colour"] = ""
+    doc["certificates"][0]["holders"][0]["email"] = []
+    assert errors(doc) == dict.fromkeys(
+        ("priority", "certificates[0].colour", "certificates[0].holders[0].email"),
+        "未知字段 / unknown field")

@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from certarchive.schemas.case import CaseDocument
 from certarchive.schemas.types import AwareTime, Text
+from certarchive.validation.identifiers import MOBILE_PHONE
 
 REASON_MAX = 500
 RevocationCause = Literal["transfer", "change", "cancellation", "correction"]
@@ -64,12 +66,56 @@ class Correction(_Body):
     comment: Text(REASON_MAX)  # type: ignore[valid-type]
 
 
-#: Operation (path, method) -> the body model, for the API document.
+class Comment(_Body):
+    """Issuing a corrected draft again, filing a case: an optional word for the history."""
+
+    comment: Text(REASON_MAX, min_length=0) = ""  # type: ignore[valid-type]
+
+
+class HolderSignIn(_Body):
+    """H-2.2: a holder signs in with an ID number and a download code (the API and the
+    holder page's form read the same body)."""
+
+    id_number: Text(64)  # type: ignore[valid-type]
+    download_code: Text(32)  # type: ignore[valid-type]
+
+
+class CodeRequest(_Body):
+    """Z-4: a holder asks for a new download code, sent to the phone of the case document."""
+
+    id_number: Text(64)  # type: ignore[valid-type]
+    phone: str = Field(pattern=MOBILE_PHONE.pattern, description="11-digit mainland mobile")
+
+
+SHARE_DAYS_MAX = 90
+
+
+class ShareRequest(_Body):
+    """授权用证: a holder shares a certificate with an institution, for a purpose and time."""
+
+    serial: Text(64)  # type: ignore[valid-type]
+    institution: Text(60)  # type: ignore[valid-type]
+    purpose: Text(60)  # type: ignore[valid-type]
+    days: int = Field(ge=1, le=SHARE_DAYS_MAX, strict=True)
+
+
+#: Operation (path, method) -> the body model, for the API document; the bodies of
+#: OPTIONAL may be left out.
 BODIES: dict[tuple[str, str], type[BaseModel]] = {
+    ("/api/v1/cases", "post"): CaseDocument,
+    ("/api/v1/holder/session", "post"): HolderSignIn,
+    ("/api/v1/holder/code", "post"): CodeRequest,
+    ("/api/v1/holder/shares", "post"): ShareRequest,
+    ("/api/v1/certificates/{serial}/issue", "post"): Comment,
+    ("/api/v1/cases/{case_no}/file", "post"): Comment,
     ("/api/v1/cases/{case_no}/payment", "post"): Payment,
     ("/api/v1/certificates/{serial}/revoke", "post"): Revocation,
     ("/api/v1/certificates/{serial}/paper", "post"): PaperEvent,
     ("/api/v1/certificates/{serial}/rollback", "post"): Rollback,
     ("/api/v1/certificates/{serial}/reissue", "post"): Reissue,
     ("/api/v1/certificates/{serial}", "patch"): Correction,
+}
+OPTIONAL = {
+    ("/api/v1/certificates/{serial}/issue", "post"),
+    ("/api/v1/cases/{case_no}/file", "post"),
 }

@@ -1,5 +1,5 @@
 """pydantic's errors in the contract's words: ``fields`` maps each bad field's JSON path
-to a "中文 / English" problem, as :mod:`certarchive.validation.case` does."""
+to a "中文 / English" problem, the shape every 422 of the API has."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from certarchive.schemas.rules import KNOWN_ERRORS
 from certarchive.services.errors import Invalid
 
 Model = TypeVar("Model", bound=BaseModel)
+ROOT = "$"  # the path reported when the body itself is not an object
 
 _MESSAGES = {
     "missing": "必填 / required",
@@ -21,6 +23,8 @@ _MESSAGES = {
     "decimal_parsing": "须为数字 / must be a number",
     "decimal_type": "须为数字 / must be a number",
     "finite_number": "须为有限数字 / must be a finite number",
+    "list_type": "须为数组 / must be a list",
+    "tuple_type": "须为数组 / must be a list",
 }
 
 
@@ -28,7 +32,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
         path = f"{path}[{part}]" if isinstance(part, int) else f"{path}.{part}" if path else part
-    return path or "$"
+    return path or ROOT
 
 
 def _message(error: Any) -> str:
@@ -43,25 +47,45 @@ def _message(error: Any) -> str:
         if limit == 1:
             return "必填 / required"
         return f"至少{limit}个字符 / must be at least {limit} characters"
+    if kind == "too_long" and ctx.get("field_type") in ("List", "Tuple"):
+        limit = ctx["max_length"]
+        return f"不能超过{limit}项 / must have at most {limit} items"
     if kind in ("too_long", "string_too_long"):
         limit = ctx["max_length"]
         return f"不能超过{limit}个字符 / must be at most {limit} characters"
     if kind == "greater_than_equal":
         return f"须不小于{ctx['ge']} / must be at least {ctx['ge']}"
-    if kind in ("text_type", "text_rule", "aware_time"):
+    if kind not in KNOWN_ERRORS:
         return str(error["msg"])  # our own custom errors carry the contract's words
     return "无效 / invalid"
 
 
+def fields_of(invalid: ValidationError) -> dict[str, str]:
+    """The contract's ``fields``: each bad field's JSON path (``certificates[0].holders[1]
+    .id_number``) to its first problem, in words that never quote the value sent."""
+    fields: dict[str, str] = {}
+    for error in invalid.errors(include_url=False, include_input=False):
+        fields.setdefault(_path(error["loc"]), _message(error))
+    return fields
+
+
+def checked(
+    model: type[Model], value: Any, context: dict[str, Any] | None = None
+) -> Model | dict[str, str]:
+    """``value`` (parsed JSON) as ``model``, or the contract's ``fields`` naming every
+    problem (``$`` when ``value`` is not an object)."""
+    if not isinstance(value, dict):
+        return {ROOT: _MESSAGES["model_type"]}
+    try:
+        return model.model_validate(value, context=context)
+    except ValidationError as invalid:
+        return fields_of(invalid)
+
+
 def validated(model: type[Model], value: Any, message: str) -> Model:
     """``value`` (parsed JSON) as ``model``; else Invalid(``message``) naming every bad
-    field.  Messages never quote the value sent."""
-    if not isinstance(value, dict):
-        raise Invalid(message, {"$": _MESSAGES["model_type"]})
-    try:
-        return model.model_validate(value)
-    except ValidationError as invalid:
-        fields: dict[str, str] = {}
-        for error in invalid.errors(include_url=False, include_input=False):
-            fields.setdefault(_path(error["loc"]), _message(error))
-        raise Invalid(message, fields) from None
+    field."""
+    result = checked(model, value)
+    if isinstance(result, dict):
+        raise Invalid(message, result)
+    return result

@@ -19,11 +19,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.schemas.bodies import HolderSignIn
+from certarchive.schemas.errors import validated
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import download_by_holder
 from certarchive.services.context import Context
 from certarchive.services.download_codes import code_matches
-from certarchive.services.errors import Invalid, NotFound
+from certarchive.services.errors import NotFound
 from certarchive.services.identity import create_session, delete_expired
 from certarchive.validation.identifiers import normalize
 
@@ -64,16 +66,6 @@ def label_of(blind: str) -> str:
     return blind[:16]
 
 
-def _check_input(id_number: Any, code: Any) -> None:
-    problems = {}
-    if not isinstance(id_number, str) or not 1 <= len(id_number.strip()) <= 64:
-        problems["id_number"] = "证件号码必填 / id_number is required (1..64 characters)"
-    if not isinstance(code, str) or not 1 <= len(code.strip()) <= 32:
-        problems["download_code"] = "下载码必填 / download_code is required (1..32 characters)"
-    if problems:
-        raise Invalid("登录信息不完整 / the sign-in is incomplete", problems)
-
-
 def _own_certificates(ctx: Context, id_number: str, blind: str) -> list[Certificate]:
     """Issued (or later) certificates that name ``id_number`` among their holders."""
     found = []
@@ -89,8 +81,12 @@ def _own_certificates(ctx: Context, id_number: str, blind: str) -> list[Certific
 
 
 def sign_in(ctx: Context, id_number: Any, code: Any) -> SignIn:
-    _check_input(id_number, code)
-    normalized = normalize(id_number)
+    body = validated(
+        HolderSignIn,
+        {"id_number": id_number, "download_code": code},
+        "登录信息不完整 / the sign-in is incomplete",
+    )
+    normalized, code = normalize(body.id_number), body.download_code
     blind = ctx.keyring.blind_index(normalized)
     label = f"holder:{label_of(blind)}"
     now = ctx.now()

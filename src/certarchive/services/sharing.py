@@ -21,16 +21,16 @@ from certarchive.content.shares import Share, ShareBook
 from certarchive.crypto.sm import sm3_hex
 from certarchive.documents.stampdict import ShareMark
 from certarchive.documents.watermark import stamp_shared
+from certarchive.schemas.bodies import ShareRequest
+from certarchive.schemas.errors import validated
 from certarchive.services.certdata import read_file
 from certarchive.services.context import Context
 from certarchive.services.download_codes import ALPHABET
-from certarchive.services.errors import Conflict, Gone, Invalid, NotFound
+from certarchive.services.errors import Conflict, Gone, NotFound
 from certarchive.services.holders import find_own
 from certarchive.services.issuance import CHINA
 from certarchive.services.seals import signer
-from certarchive.validation.text import text_problem
 
-MAX_DAYS = 90
 CODE_LENGTH = 10
 TOKEN_BYTES = 24
 GONE = "该授权已撤回或已过期 / this share was withdrawn or has expired"
@@ -45,32 +45,6 @@ def _digest(ctx: Context, kind: str, value: str) -> str:
     return ctx.keyring.blind_index(f"share-{kind}:{value}")
 
 
-def _text_field(problems: dict[str, str], body: dict[str, Any], key: str, limit: int) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= limit:
-        problems[key] = f"{key} 必填，1..{limit} 个字符 / {key} is required, 1..{limit} characters"
-        return ""
-    problem = text_problem(value)
-    if problem:
-        problems[key] = problem
-    return value.strip()
-
-
-def _validated(body: Any) -> tuple[str, str, str, int]:
-    if not isinstance(body, dict):
-        raise Invalid("请求应为对象 / the request must be an object", {"": "not an object"})
-    problems: dict[str, str] = {}
-    serial = _text_field(problems, body, "serial", 64)
-    institution = _text_field(problems, body, "institution", 60)
-    purpose = _text_field(problems, body, "purpose", 60)
-    days = body.get("days")
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        problems["days"] = f"有效天数应为1..{MAX_DAYS}的整数 / days must be 1..{MAX_DAYS}"
-    if problems:
-        raise Invalid("授权信息无效 / the share is invalid", problems)
-    return serial, institution, purpose, int(days)
-
-
 def _store_copy(ctx: Context, share: Share, pdf: bytes) -> None:
     blob = Blob()
     with blob.open("w") as out:
@@ -81,7 +55,10 @@ def _store_copy(ctx: Context, share: Share, pdf: bytes) -> None:
 def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, Any]:
     """A share of one of the holder's live certificates; its address and code are given
     once (only their keyed digests are kept)."""
-    serial, institution, purpose, days = _validated(body)
+    request = validated(ShareRequest, body, "授权信息无效 / the share is invalid")
+    serial, institution, purpose, days = (
+        request.serial, request.institution, request.purpose, request.days
+    )
     cert = find_own(ctx, session, serial)
     if cert.state == "revoked":
         raise Conflict("已注销的证书不能授权使用 / a revoked certificate cannot be shared")

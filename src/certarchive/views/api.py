@@ -14,17 +14,25 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.schemas.bodies import CodeRequest, Comment
+from certarchive.schemas.errors import validated
 from certarchive.services import case_documents, cases, certificates, holders, notifications
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.identity import SESSION_TIMEOUTS, end_session
-from certarchive.validation.identifiers import MOBILE_PHONE, normalize
+from certarchive.validation.identifiers import normalize
 from certarchive.views.common import json_object, limit_rate, pdf_response
 from certarchive.views.errors import RateLimited, TooLarge, error_response
 from certarchive.views.security import resolve_identity
 
 HOLDER_WRONG = "证件号码或下载码不正确 / wrong ID number or download code"
 HOLDER_LOCKED = "尝试次数过多，请15分钟后再试 / too many failed attempts: try again in 15 minutes"
+
+
+def _comment(request: Request) -> str:
+    """The optional comment body of issuing again and filing (:class:`Comment`)."""
+    body = json_object(request, required=False)
+    return validated(Comment, body, "备注无效 / the comment is invalid").comment
 
 
 def _public_case(summary: dict[str, Any]) -> dict[str, Any]:
@@ -179,10 +187,9 @@ def correct(request: Request) -> dict[str, Any]:
     permission="certificate.manage",
 )
 def issue_again(request: Request) -> dict[str, Any]:
-    body = json_object(request, required=False)
-    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
+    comment = _comment(request)
     cert = get_certificate(request.ctx, request.matchdict["serial"])
-    return certificates.issue_again(request.ctx, cert, comment[:500])
+    return certificates.issue_again(request.ctx, cert, comment)
 
 
 @view_config(
@@ -215,9 +222,7 @@ def paper(request: Request) -> dict[str, Any]:
     route_name="api.case.file", request_method="POST", renderer="json", permission="case.file"
 )
 def file_case(request: Request) -> dict[str, Any]:
-    body = json_object(request, required=False)
-    comment = body.get("comment") if isinstance(body.get("comment"), str) else ""
-    return cases.file_case(request.ctx, request.matchdict["case_no"], comment[:500])
+    return cases.file_case(request.ctx, request.matchdict["case_no"], _comment(request))
 
 
 @view_config(
@@ -313,16 +318,8 @@ def holder_code(request: Request) -> Any:
     """A new download code for a holder (CONTRACT.md): 202 whatever the pair, so that
     nothing about who holds what can be learned; limited per address and per ID number."""
     limit_rate(request, "holder")
-    body = json_object(request)
-    id_number, phone = body.get("id_number"), body.get("phone")
-    problems = {}
-    if not isinstance(id_number, str) or not 1 <= len(id_number.strip()) <= 64:
-        problems["id_number"] = "证件号码必填 / id_number is required (1..64 characters)"
-    if not isinstance(phone, str) or not MOBILE_PHONE.fullmatch(phone.strip()):
-        problems["phone"] = "手机号应为11位数字 / phone must be 11 digits"
-    if problems:
-        raise Invalid("信息不完整 / the request is incomplete", problems)
-    blind = request.ctx.keyring.blind_index(normalize(id_number))
+    body = validated(CodeRequest, json_object(request), "信息不完整 / the request is incomplete")
+    blind = request.ctx.keyring.blind_index(normalize(body.id_number))
     decision = request.registry.rate_limits["holder_code"].hit(blind)
     if not decision.allowed:
         raise RateLimited(
@@ -331,7 +328,7 @@ def holder_code(request: Request) -> Any:
             decision.retry_after,
             audit=decision.first_refusal,
         )
-    notifications.request_code(request.ctx, id_number, phone.strip())
+    notifications.request_code(request.ctx, body.id_number, body.phone)
     request.response.status = 202
     return {"accepted": True, "message": CODE_ACCEPTED}
 

@@ -1,4 +1,12 @@
-"""The OpenAPI 3.1 document served at /api/openapi.json, written as data.
+"""The OpenAPI 3.1 document served at /api/openapi.json: paths and operations, whose
+bodies are the pydantic models of :mod:`certarchive.schemas`.
+
+Every request and response body is a ``$ref`` into ``components/schemas``, generated from
+the models the services validate with (:data:`certarchive.schemas.bodies.BODIES`) and the
+answers are checked against (:mod:`certarchive.schemas.answers`,
+:mod:`certarchive.schemas.public`), so the document cannot drift from either (#13).  What
+is still written here: paths, parameters, statuses, security, and the two multipart
+uploads (a file is not a JSON body).
 
 It lists every JSON and public route of :data:`certarchive.views.ROUTES` (a test checks
 both ways: each documented operation has a view, each such view is documented).  The
@@ -9,31 +17,49 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from pyramid.request import Request
 from pyramid.view import view_config
 
 from certarchive.audit.queue import LOG_NAMES
 from certarchive.content.principals import SCOPES
-from certarchive.schemas.bodies import BODIES
-from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
-from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES
-from certarchive.validation.case import (
-    CO_OWNERSHIPS,
-    DELIVERIES,
-    ID_TYPES,
-    KINDS,
-    PROVED_RIGHTS,
-    REGISTRATION_TYPES,
+from certarchive.schemas.answers import (
+    AuditEntries,
+    Case,
+    CertificateMetadata,
+    CheckpointDocument,
+    ConsistencyProof,
+    Error,
+    FilingQueue,
+    Health,
+    History,
+    HolderCertificates,
+    HolderSession,
+    InclusionProof,
+    PaymentResult,
+    ScannedDocument,
+    ScannedDocuments,
+    VersionDetail,
+    Versions,
 )
+from certarchive.schemas.bodies import BODIES, OPTIONAL
+from certarchive.schemas.public import PublicCertificate, VerificationResult
+from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
 from certarchive.views.openapi_backups import BACKUP_PATHS
 
 JSON = "application/json"
-CERT_STATES = ["draft", "issued", "downloaded", "archived", "revoked"]
-CASE_STATES = ["received", "recorded", "paid", "certified", "filed"]
+COMPONENTS = "#/components/schemas/{model}"
+
+#: Every model the document shows; filled by :func:`_ref` while the paths are built.
+MODELS: list[type[BaseModel]] = []
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to ``model``'s schema, which :func:`_components` generates."""
+    if model not in MODELS:
+        MODELS.append(model)
+    return {"$ref": COMPONENTS.format(model=model.__name__)}
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -42,10 +68,6 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _error(description: str) -> dict[str, Any]:
     return {"$ref": f"#/components/responses/{description}"}
-
-
-def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {JSON: {"schema": schema}}}
 
 
 SERIAL = {
@@ -70,249 +92,24 @@ TOKEN = {
     "description": "二维码中的验证令牌 / the verification token of the QR code",
     "schema": {"type": "string", "maxLength": 100},
 }
+DOCUMENT_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9]+$"},
+}
+LOG = {
+    "name": "log",
+    "in": "path",
+    "required": True,
+    "description": "audit: 审计日志 / the audit log; sharing: 共享服务日志 / the sharing log "
+    "(H-5.2.5)",
+    "schema": {"enum": list(LOG_NAMES)},
+}
 
 STAFF = [{"bearerKey": []}, {"staffSession": []}]
 HOLDER = [{"holderToken": []}]
 PUBLIC: list[dict[str, list[str]]] = []
-
-_PARTY = {
-    "type": "object",
-    "required": ["name", "id_type", "id_number"],
-    "properties": {
-        "name": {"type": "string", "maxLength": 100},
-        "id_type": {"enum": list(ID_TYPES)},
-        "id_number": {"type": "string", "maxLength": 100},
-        "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
-        "share": {"type": "string", "examples": ["1/2", "30%"]},
-    },
-}
-_MASKED_PARTY = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string", "description": "张* for natural persons"},
-        "id_type": {"enum": list(ID_TYPES)},
-        "id_number": {"type": "string", "description": "4101**********1234"},
-    },
-}
-_CERTIFICATE_DATA = {
-    "type": "object",
-    "required": ["kind", "holders", "location", "unit_number"],
-    "properties": {
-        "kind": {"enum": list(KINDS)},
-        "holders": {"type": "array", "items": _ref("Party"), "maxItems": 100},
-        "obligors": {"type": "array", "items": _ref("Party"), "maxItems": 100},
-        "co_ownership": {"enum": list(CO_OWNERSHIPS)},
-        "proved_right": {"enum": list(PROVED_RIGHTS)},
-        "location": {"type": "string", "maxLength": 500},
-        "unit_number": {"type": "string", "description": "28 characters, GB/T 37346"},
-        "right_type": {"type": "string"},
-        "right_nature": {"type": "string"},
-        "use": {"type": "string"},
-        "area": {"type": "string"},
-        "term": {"type": "string"},
-        "other_status": {"type": "string"},
-        "other": {"type": "string"},
-        "notes": {"type": "string"},
-    },
-}
-_CASE_DOCUMENT = {
-    "type": "object",
-    "required": ["case_no", "registration_type", "recorded_at", "delivery"],
-    "properties": {
-        "case_no": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{6}-[0-9]{6,8}$"},
-        "registration_type": {"enum": list(REGISTRATION_TYPES)},
-        "recorded_at": {"type": "string", "format": "date-time"},
-        "delivery": {"enum": list(DELIVERIES)},
-        "certificates": {
-            "type": "array",
-            "items": _ref("CertificateData"),
-            "maxItems": 100,
-            "description": "required, except for a cancellation, which issues none",
-        },
-        "replaces": {"type": "array", "items": {"type": "string"}},
-    },
-}
-_CERT_BRIEF = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "kind": {"enum": list(KINDS)},
-        "state": {"enum": CERT_STATES},
-        "serial": {"type": ["string", "null"]},
-    },
-}
-_CASE = {
-    "type": "object",
-    "properties": {
-        "case_no": {"type": "string"},
-        "registration_type": {"enum": list(REGISTRATION_TYPES)},
-        "state": {"enum": CASE_STATES},
-        "delivery": {"enum": list(DELIVERIES)},
-        "recorded_at": {"type": "string", "format": "date-time"},
-        "replaces": {"type": "array", "items": {"type": "string"}},
-        "paid": {"type": "boolean"},
-        "filed_at": {"type": ["string", "null"], "format": "date-time"},
-        "certificates": {"type": "array", "items": _ref("CertificateBrief")},
-        "history": {"type": "array", "items": _ref("HistoryEntry")},
-    },
-}
-_HISTORY = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "integer"},
-        "at": {"type": "string", "format": "date-time"},
-        "actor": {"type": "string"},
-        "role": {"type": "string"},
-        "transition": {"type": "string"},
-        "from": {"type": "string"},
-        "to": {"type": "string"},
-        "comment": {"type": "string"},
-    },
-}
-_METADATA = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "kind": {"enum": list(KINDS)},
-        "state": {"enum": CERT_STATES},
-        "serial": {"type": ["string", "null"]},
-        "case_no": {"type": "string"},
-        "unit_number": {"type": "string"},
-        "location": {"type": "string"},
-        "holders": {
-            "type": "array",
-            "items": {"anyOf": [_ref("Party"), _ref("MaskedParty")]},
-            "description": "masked unless the caller may read personal data",
-        },
-        "obligors": {"type": "array", "items": {"anyOf": [_ref("Party"), _ref("MaskedParty")]}},
-        "issued_at": {"type": ["string", "null"], "format": "date-time"},
-        "first_downloaded_at": {
-            "type": ["string", "null"],
-            "format": "date-time",
-            "description": "collection time (H-2.2)",
-        },
-        "version": {"type": "integer"},
-        "sm3": {"type": ["string", "null"], "description": "SM3 of the current file, hex"},
-        "paper_status": {"enum": [None, *PAPER_EVENTS]},
-        "revocation": {"type": ["object", "null"]},
-        "replaces": {"type": ["string", "null"]},
-        "replaced_by": {"type": ["string", "null"]},
-    },
-}
-_VERSION = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "integer"},
-        "at": {"type": "string", "format": "date-time"},
-        "actor": {"type": "string"},
-        "comment": {"type": "string"},
-        "changed_fields": {"type": "array", "items": {"type": "string"}},
-        "digest": {"type": "string", "description": "SM3 of the version's canonical data"},
-        "file_digests": {"type": "array", "items": {"type": "string"}},
-    },
-}
-_PUBLIC_VIEW = {
-    "type": "object",
-    "properties": {
-        "status": {"enum": ["valid", "revoked", "superseded", "withdrawn"]},
-        "status_text": {"type": "string"},
-        "kind": {"enum": list(KINDS)},
-        "kind_title": {"type": "string"},
-        "serial": {"type": "string"},
-        "holders": {"type": "array", "items": _ref("MaskedParty")},
-        "obligors": {"type": "array", "items": _ref("MaskedParty")},
-        "location": {"type": "string"},
-        "unit_number": {"type": "string"},
-        "issued_on": {"type": "string", "format": "date"},
-        "agency": {"type": "string"},
-        "seal": {
-            "type": "object",
-            "properties": {"name": {"type": "string"}, "number": {"type": "string"}},
-        },
-        "sm3": {"type": "string"},
-        "signed_with": {"oneOf": [_ref("SigningCertificate"), {"type": "null"}]},
-        "revocation": {
-            "type": ["object", "null"],
-            "properties": {
-                "revoked_on": {"type": "string", "format": "date"},
-                "cause": {"enum": list(REVOCATION_CAUSES)},
-                "cause_label": {"type": "string"},
-            },
-        },
-        "replaced_by": {"type": ["string", "null"]},
-        "verify_url": {"type": "string"},
-    },
-}
-_SIGNING_CERTIFICATE = {
-    "type": "object",
-    "description": "the seal certificate that signed a file (H-5.1.1)",
-    "properties": {
-        "subject": {"type": "string"},
-        "issuer": {"type": "string"},
-        "serial_number": {"type": "string", "description": "hexadecimal"},
-        "not_before": {"type": "string", "format": "date-time"},
-        "not_after": {"type": "string", "format": "date-time"},
-        "sm3": {"type": "string", "description": "SM3 of the certificate's DER, hex"},
-    },
-}
-_VERIFICATION = {
-    "type": "object",
-    "properties": {
-        "result": {
-            "enum": [
-                "valid",
-                "revoked",
-                "superseded",
-                "withdrawn",
-                "invalid",
-                "unknown",
-                "mismatch",
-                "shared",
-                "share_ended",
-            ]
-        },
-        "result_text": {"type": "string"},
-        "summary": {"type": "array", "items": {"type": "string"}},
-        "problems": {"type": "array", "items": {"type": "string"}},
-        "file_sm3": {"type": "string"},
-        "size": {"type": "integer"},
-        "signature": {
-            "type": "object",
-            "properties": {
-                "valid": {"type": "boolean"},
-                "format": {
-                    "enum": ["standard", "earlier", None],
-                    "description": "standard: CMS (SM2/SM3) in /Adobe.PPKLite; earlier: the "
-                    "format of files issued before standard signatures",
-                },
-                "format_text": {"type": "string"},
-                "signatures": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "signer": {"type": "string"},
-                            "reason": {"type": "string"},
-                            "signed_at": {"type": ["string", "null"], "format": "date-time"},
-                            "format": {"enum": ["standard", "earlier"]},
-                            "intact": {"type": "boolean"},
-                            "certificate": {
-                                "oneOf": [_ref("SigningCertificate"), {"type": "null"}]
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "revocation_stamp": {"type": ["object", "null"]},
-        "annotated_copy": {
-            "type": ["object", "null"],
-            "description": "an annotated copy (加注件): for whom, what for, until when",
-        },
-        "registry": {"type": "object"},
-        "certificate": {"oneOf": [_ref("PublicCertificate"), {"type": "null"}]},
-    },
-}
 
 _REFUSALS = {
     "400": _error("BadRequest"),
@@ -346,20 +143,13 @@ def _op(
     return op
 
 
-def _serial_listing(title: str, key: str, item: str) -> dict[str, Any]:
-    """GET of a certificate's list of ``item`` records (history, versions)."""
-    listing = {
-        "type": "object",
-        "properties": {
-            "serial": {"type": ["string", "null"]},
-            key: {"type": "array", "items": _ref(item)},
-        },
-    }
-    return {"get": _op(title, "registry", STAFF, {**_ok(listing), **_REFUSALS}, [SERIAL])}
-
-
 def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"200": _json(schema, description)}
+
+
+def _serial_listing(title: str, model: type[BaseModel]) -> dict[str, Any]:
+    """GET of a certificate's list of records (history, versions)."""
+    return {"get": _op(title, "registry", STAFF, {**_ok(_ref(model)), **_REFUSALS}, [SERIAL])}
 
 
 def _pdf() -> dict[str, Any]:
@@ -372,35 +162,6 @@ def _pdf() -> dict[str, Any]:
     }
 
 
-_SCANNED_DOCUMENT = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "integer"},
-        "name": {"type": "string"},
-        "content_type": {"enum": ["application/pdf", "image/jpeg", "image/png"]},
-        "size": {"type": "integer"},
-        "digest": {"type": "string", "description": "SM3 of the document, hex"},
-        "at": {"type": "string", "format": "date-time"},
-        "actor": {"type": "string"},
-    },
-}
-DOCUMENT_NUMBER = {
-    "name": "number",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[0-9]+$"},
-}
-
-LOG = {
-    "name": "log",
-    "in": "path",
-    "required": True,
-    "description": "audit: 审计日志 / the audit log; sharing: 共享服务日志 / the sharing log "
-    "(H-5.2.5)",
-    "schema": {"enum": list(LOG_NAMES)},
-}
-
-
 def _count(name: str, description: str, minimum: int, maximum: int | None = None) -> dict[str, Any]:
     """An optional whole-number query parameter."""
     schema: dict[str, Any] = {"type": "integer", "minimum": minimum}
@@ -409,47 +170,11 @@ def _count(name: str, description: str, minimum: int, maximum: int | None = None
     return {"name": name, "in": "query", "description": description, "schema": schema}
 
 
-_AUDIT_ENTRY = {
-    "type": "object",
-    "properties": {
-        "seq": {"type": "integer", "description": "position in the log, from 0"},
-        "integrated_at": {"type": "string", "format": "date-time"},
-        "time": {"type": "string", "format": "date-time"},
-        "actor": {"type": ["string", "null"]},
-        "role": {"type": ["string", "null"]},
-        "action": {"type": "string"},
-        "object": {
-            "type": ["string", "null"],
-            "description": "ID and phone numbers typed into URLs are masked unless the caller "
-            "may read personal data (H-5.2.3)",
-        },
-        "before": {"type": ["string", "null"], "description": "SM3 of the state before"},
-        "after": {"type": ["string", "null"], "description": "SM3 of the state after"},
-        "result": {"type": ["string", "null"]},
-        "request_id": {"type": ["string", "null"]},
-        "client": {"type": ["string", "null"]},
-        "detail": {"type": "object"},
-    },
-}
-_CHECKPOINT = {
-    "type": "object",
-    "properties": {
-        "log": {"enum": list(LOG_NAMES)},
-        "size": {"type": "integer"},
-        "root": {"type": "string", "description": "Merkle tree root (SM3), hex"},
-        "time": {"type": "string", "format": "date-time"},
-        "key": {"type": "string", "description": "fingerprint of the log's SM2 key"},
-        "signature": {"type": "string", "description": "SM2 signature, hex"},
-    },
-}
-_HEXES = {"type": "array", "items": {"type": "string"}, "description": "node hashes, hex"}
-
-
 def _audit_read(
-    summary: str, schema: dict[str, Any], parameters: list[dict[str, Any]], text: str
+    summary: str, model: type[BaseModel], parameters: list[dict[str, Any]], text: str
 ) -> dict[str, Any]:
     """GET of one of a log's documents; 422 names each bad parameter, 404 an unknown log."""
-    responses = {**_ok(schema), "422": _error("Invalid"), **_REFUSALS}
+    responses = {**_ok(_ref(model)), "422": _error("Invalid"), **_REFUSALS}
     if parameters:
         responses["409"] = _error("Conflict")
     return {"get": _op(summary, "audit", STAFF, responses, [LOG, *parameters], description=text)}
@@ -458,14 +183,7 @@ def _audit_read(
 _AUDIT_PATHS = {
     "/api/v1/audit/{log}/entries": _audit_read(
         "日志条目 / log entries (H-5.2.4)",
-        {
-            "type": "object",
-            "properties": {
-                "log": {"enum": list(LOG_NAMES)},
-                "size": {"type": "integer", "description": "entries sequenced so far"},
-                "entries": {"type": "array", "items": _ref("AuditEntry")},
-            },
-        },
+        AuditEntries,
         [
             _count("start", "first entry (seq), default 0", 0, MAX_SEQ),
             _count("limit", "entries at most, default 100", 1, MAX_ENTRIES),
@@ -475,29 +193,14 @@ _AUDIT_PATHS = {
     ),
     "/api/v1/audit/{log}/checkpoint": _audit_read(
         "最新检查点 / the newest signed checkpoint and the log's public key",
-        {
-            "type": "object",
-            "properties": {
-                "checkpoint": {"oneOf": [_ref("Checkpoint"), {"type": "null"}]},
-                "public_key_pem": {"type": "string"},
-            },
-        },
+        CheckpointDocument,
         [],
         "The document `certarchive audit checkpoint` prints; keep it outside and check the "
         "log against it later (`audit verify --checkpoint FILE`).",
     ),
     "/api/v1/audit/{log}/proofs/inclusion": _audit_read(
         "包含证明 / inclusion proof of an entry (RFC 6962)",
-        {
-            "type": "object",
-            "properties": {
-                "log": {"enum": list(LOG_NAMES)},
-                "seq": {"type": "integer"},
-                "size": {"type": "integer"},
-                "leaf_hash": {"type": "string"},
-                "proof": _HEXES,
-            },
-        },
+        InclusionProof,
         [
             {**_count("seq", "the entry", 0), "required": True},
             _count("size", "tree size, default the whole sequenced log", 1),
@@ -507,15 +210,7 @@ _AUDIT_PATHS = {
     ),
     "/api/v1/audit/{log}/proofs/consistency": _audit_read(
         "一致性证明 / consistency proof between two tree sizes (RFC 6962)",
-        {
-            "type": "object",
-            "properties": {
-                "log": {"enum": list(LOG_NAMES)},
-                "first": {"type": "integer"},
-                "second": {"type": "integer"},
-                "proof": _HEXES,
-            },
-        },
+        ConsistencyProof,
         [
             {**_count("first", "the older tree size", 1), "required": True},
             _count("second", "the newer tree size, default the whole sequenced log", 1),
@@ -531,8 +226,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "operations",
             PUBLIC,
             {
-                "200": _json({"type": "object"}, "ok"),
-                "503": _json({"type": "object"}, "uninitialised"),
+                "200": _json(_ref(Health), "ok"),
+                "503": _json(_ref(Health), "uninitialised"),
             },
         )
     },
@@ -545,23 +240,20 @@ PATHS: dict[str, dict[str, Any]] = {
             "upstream",
             [{"bearerKey": []}],
             {
-                "201": _json(_ref("Case"), "recorded"),
-                "200": _json(_ref("Case"), "the same case was recorded before (replay)"),
+                "201": _json(_ref(Case), "recorded"),
+                "200": _json(_ref(Case), "the same case was recorded before (replay)"),
                 "409": _error("Conflict"),
                 "413": _error("TooLarge"),
                 "415": _error("Unsupported"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
             },
-            body=_body(_ref("CaseDocument")),
             description="Scope cases:write. Repeating the same document answers 200 with the "
             "recorded case; the same case number with other content is 409.",
         )
     },
     "/api/v1/cases/{case_no}": {
-        "get": _op(
-            "案卷 / a case", "registry", STAFF, {**_ok(_ref("Case")), **_REFUSALS}, [CASE_NO]
-        )
+        "get": _op("案卷 / a case", "registry", STAFF, {**_ok(_ref(Case)), **_REFUSALS}, [CASE_NO])
     },
     "/api/v1/cases/{case_no}/payment": {
         "post": _op(
@@ -569,7 +261,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "upstream",
             [{"bearerKey": []}],
             {
-                **_ok(_ref("PaymentResult")),
+                **_ok(_ref(PaymentResult)),
                 "409": _error("Conflict"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -583,9 +275,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "归档案卷 / file the case (H-2.5)",
             "archive",
             STAFF,
-            {**_ok(_ref("Case")), "409": _error("Conflict"), **_REFUSALS},
+            {**_ok(_ref(Case)), "409": _error("Conflict"), **_REFUSALS},
             [CASE_NO],
-            _body({"type": "object", "properties": {"comment": {"type": "string"}}}, False),
         )
     },
     "/api/v1/cases/{case_no}/documents": {
@@ -594,15 +285,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "registry",
             STAFF,
             {
-                **_ok(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "case_no": {"type": "string"},
-                            "documents": {"type": "array", "items": _ref("ScannedDocument")},
-                        },
-                    }
-                ),
+                **_ok(_ref(ScannedDocuments)),
                 **_REFUSALS,
             },
             [CASE_NO],
@@ -612,7 +295,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "upstream",
             STAFF,
             {
-                "201": _json(_ref("ScannedDocument"), "stored"),
+                "201": _json(_ref(ScannedDocument), "stored"),
                 "413": _error("TooLarge"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -660,12 +343,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "archive",
             STAFF,
             {
-                **_ok(
-                    {
-                        "type": "object",
-                        "properties": {"cases": {"type": "array", "items": _ref("Case")}},
-                    }
-                ),
+                **_ok(_ref(FilingQueue)),
                 **_REFUSALS,
             },
         )
@@ -675,7 +353,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "证书元数据 / certificate metadata",
             "registry",
             STAFF,
-            {**_ok(_ref("CertificateMetadata")), **_REFUSALS},
+            {**_ok(_ref(CertificateMetadata)), **_REFUSALS},
             [SERIAL],
         ),
         "patch": _op(
@@ -683,7 +361,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "registrar",
             STAFF,
             {
-                **_ok(_ref("CertificateMetadata")),
+                **_ok(_ref(CertificateMetadata)),
                 "409": _error("Conflict"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -701,10 +379,10 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/api/v1/certificates/{serial}/history": _serial_listing(
-        "办理过程 / workflow history", "history", "HistoryEntry"
+        "办理过程 / workflow history", History
     ),
     "/api/v1/certificates/{serial}/versions": _serial_listing(
-        "版本 / versions (metadata only)", "versions", "Version"
+        "版本 / versions (metadata only)", Versions
     ),
     "/api/v1/certificates/{serial}/versions/{number}": {
         "get": _op(
@@ -712,20 +390,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "registry",
             STAFF,
             {
-                **_ok(
-                    {
-                        "allOf": [
-                            _ref("Version"),
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "data": _ref("CertificateData"),
-                                    "changes": {"type": "object"},
-                                },
-                            },
-                        ]
-                    }
-                ),
+                **_ok(_ref(VersionDetail)),
                 **_REFUSALS,
             },
             [
@@ -747,7 +412,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "registrar",
             STAFF,
             {
-                **_ok(_ref("CertificateMetadata")),
+                **_ok(_ref(CertificateMetadata)),
                 "409": _error("Conflict"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -760,9 +425,8 @@ PATHS: dict[str, dict[str, Any]] = {
             "重新签发 / issue a corrected draft again",
             "registrar",
             STAFF,
-            {**_ok(_ref("CertificateMetadata")), "409": _error("Conflict"), **_REFUSALS},
+            {**_ok(_ref(CertificateMetadata)), "409": _error("Conflict"), **_REFUSALS},
             [SERIAL],
-            _body({"type": "object", "properties": {"comment": {"type": "string"}}}, False),
         )
     },
     "/api/v1/certificates/{serial}/reissue": {
@@ -771,7 +435,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "registrar",
             STAFF,
             {
-                "201": _json(_ref("CertificateMetadata"), "the new certificate"),
+                "201": _json(_ref(CertificateMetadata), "the new certificate"),
                 "409": _error("Conflict"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -785,7 +449,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "upstream",
             STAFF,
             {
-                **_ok(_ref("CertificateMetadata")),
+                **_ok(_ref(CertificateMetadata)),
                 "409": _error("Conflict"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -799,7 +463,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "registrar",
             STAFF,
             {
-                **_ok(_ref("CertificateMetadata")),
+                **_ok(_ref(CertificateMetadata)),
                 "409": _error("Conflict"),
                 "422": _error("Invalid"),
                 **_REFUSALS,
@@ -827,16 +491,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 "422": _error("Invalid"),
                 "429": _error("RateLimited"),
             },
-            body=_body(
-                {
-                    "type": "object",
-                    "required": ["id_number", "phone"],
-                    "properties": {
-                        "id_number": {"type": "string", "minLength": 1, "maxLength": 64},
-                        "phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
-                    },
-                }
-            ),
         ),
     },
     "/api/v1/holder/shares": {
@@ -860,18 +514,6 @@ PATHS: dict[str, dict[str, Any]] = {
                 "404": _error("NotFound"),
                 "409": _error("Conflict"),
             },
-            body=_body(
-                {
-                    "type": "object",
-                    "required": ["serial", "institution", "purpose", "days"],
-                    "properties": {
-                        "serial": {"type": "string", "minLength": 1, "maxLength": 64},
-                        "institution": {"type": "string", "minLength": 1, "maxLength": 60},
-                        "purpose": {"type": "string", "minLength": 1, "maxLength": 60},
-                        "days": {"type": "integer", "minimum": 1, "maximum": 90},
-                    },
-                }
-            ),
         ),
         "get": _op(
             "我的授权 / the holder's shares",
@@ -905,33 +547,12 @@ PATHS: dict[str, dict[str, Any]] = {
             "holder",
             PUBLIC,
             {
-                "201": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "token": {"type": "string"},
-                            "idle_timeout": {"type": "integer"},
-                            "expires_in": {"type": "integer"},
-                            "certificates": {"type": "integer"},
-                        },
-                    },
-                    "signed in",
-                ),
+                "201": _json(_ref(HolderSession), "signed in"),
                 "400": _error("BadRequest"),
                 "401": _error("Unauthorized"),
                 "422": _error("Invalid"),
                 "429": _error("RateLimited"),
             },
-            body=_body(
-                {
-                    "type": "object",
-                    "required": ["id_number", "download_code"],
-                    "properties": {
-                        "id_number": {"type": "string", "maxLength": 64},
-                        "download_code": {"type": "string", "maxLength": 32},
-                    },
-                }
-            ),
         ),
         "delete": _op(
             "权利人退出 / holder sign-out",
@@ -950,14 +571,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "holder",
             HOLDER,
             {
-                **_ok(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "certificates": {"type": "array", "items": _ref("HolderCertificate")}
-                        },
-                    }
-                ),
+                **_ok(_ref(HolderCertificates)),
                 "401": _error("Unauthorized"),
                 "403": _error("Forbidden"),
             },
@@ -1001,7 +615,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "public",
             PUBLIC,
             {
-                **_ok(_ref("PublicCertificate")),
+                **_ok(_ref(PublicCertificate)),
                 "404": _error("NotFound"),
                 "429": _error("RateLimited"),
             },
@@ -1029,7 +643,7 @@ PATHS: dict[str, dict[str, Any]] = {
                     "description": "JSON with Accept: application/json or ?format=json, "
                     "else an HTML page",
                     "content": {
-                        JSON: {"schema": _ref("VerificationResult")},
+                        JSON: {"schema": _ref(VerificationResult)},
                         "text/html": {"schema": {"type": "string"}},
                     },
                 },
@@ -1053,19 +667,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
 }
 
-_ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error", "message", "fields"],
-    "properties": {
-        "error": {"type": "string", "examples": ["invalid", "not_found", "forbidden"]},
-        "message": {"type": "string", "description": "中文 / English"},
-        "fields": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "JSON path of every bad field -> problem",
-        },
-    },
-}
+
 _ERRORS = {
     "BadRequest": "请求格式错误 / malformed request (not JSON, not an object)",
     "Unauthorized": "缺少或无效的凭据 / no or invalid credentials",
@@ -1086,17 +688,18 @@ def _page_error(name: str) -> dict[str, Any]:
     return {
         "description": _ERRORS[name],
         "content": {
-            JSON: {"schema": _ref("Error")},
+            JSON: {"schema": _ref(Error)},
             "text/html": {"schema": {"type": "string"}},
         },
     }
 
 
 def _declared_bodies(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The request bodies declared once in :mod:`certarchive.schemas.bodies`, as the
-    services validate them, replace any hand-written schema."""
+    """Each JSON request body is the model the service validates it with (BODIES)."""
     for (path, method), model in BODIES.items():
-        paths[path][method]["requestBody"] = _body(model.model_json_schema())
+        content = {JSON: {"schema": _ref(model)}}
+        required = (path, method) not in OPTIONAL
+        paths[path][method]["requestBody"] = {"required": required, "content": content}
     return paths
 
 
@@ -1123,6 +726,21 @@ def _complete(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return paths
 
 
+def _components(models: list[type[BaseModel]]) -> dict[str, Any]:
+    """The JSON Schema of every model the paths refer to, and of the models they use, as
+    pydantic generates it (the mode that validates: answers are checked by validating
+    them).  Each model must come out under its own class name, which :func:`_ref` used."""
+    refs, top = models_json_schema(
+        [(model, "validation") for model in models], ref_template=COMPONENTS
+    )
+    for (model, _), ref in refs.items():
+        assert ref == {"$ref": COMPONENTS.format(model=model.__name__)}, (model, ref)
+    return top.get("$defs", {})
+
+
+PATHS = _complete(_declared_bodies(PATHS))
+_ref(Error)
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -1145,7 +763,7 @@ DOCUMENT: dict[str, Any] = {
             "backups",
         )
     ],
-    "paths": _complete(_declared_bodies(PATHS)),
+    "paths": PATHS,
     "components": {
         "securitySchemes": {
             "bearerKey": {
@@ -1166,62 +784,8 @@ DOCUMENT: dict[str, Any] = {
                 "the X-CSRF-Token header",
             },
         },
-        "schemas": {
-            "Error": _ERROR_SCHEMA,
-            "Party": _PARTY,
-            "MaskedParty": _MASKED_PARTY,
-            "CertificateData": _CERTIFICATE_DATA,
-            "CaseDocument": _CASE_DOCUMENT,
-            "CertificateBrief": _CERT_BRIEF,
-            "Case": _CASE,
-            "HistoryEntry": _HISTORY,
-            "CertificateMetadata": _METADATA,
-            "Version": _VERSION,
-            "ScannedDocument": _SCANNED_DOCUMENT,
-            "AuditEntry": _AUDIT_ENTRY,
-            "Checkpoint": _CHECKPOINT,
-            "PaymentResult": {
-                "type": "object",
-                "properties": {
-                    "case_no": {"type": "string"},
-                    "state": {"enum": CASE_STATES},
-                    "certificates": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "id": {"type": "string"},
-                                "kind": {"enum": list(KINDS)},
-                                "serial": {"type": "string"},
-                                "state": {"enum": CERT_STATES},
-                                "verify_url": {"type": "string"},
-                                "download_code": {"type": ["string", "null"]},
-                            },
-                        },
-                    },
-                },
-            },
-            "HolderCertificate": {
-                "type": "object",
-                "properties": {
-                    "serial": {"type": "string"},
-                    "kind": {"enum": list(KINDS)},
-                    "state": {"enum": CERT_STATES},
-                    "location": {"type": "string"},
-                    "unit_number": {"type": "string"},
-                    "issued_at": {"type": ["string", "null"]},
-                    "first_downloaded_at": {"type": ["string", "null"]},
-                    "revoked": {"type": "boolean"},
-                    "replaced_by": {"type": ["string", "null"]},
-                    "sm3": {"type": ["string", "null"]},
-                    "pdf": {"type": "string"},
-                },
-            },
-            "PublicCertificate": _PUBLIC_VIEW,
-            "SigningCertificate": _SIGNING_CERTIFICATE,
-            "VerificationResult": _VERIFICATION,
-        },
-        "responses": {name: _json(_ref("Error"), text) for name, text in _ERRORS.items()},
+        "schemas": _components(MODELS),
+        "responses": {name: _json(_ref(Error), text) for name, text in _ERRORS.items()},
     },
 }
 

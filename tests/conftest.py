@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from certarchive.audit.log import get_log
 from certarchive.audit.queue import get_outbox
@@ -14,6 +15,11 @@ from certarchive.config import Settings, load_settings
 from certarchive.services.permissions import SYSTEM, client_actor, staff_actor
 from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
+
+# Speed is measured by benchmarks (bench/), never by a test's clock: on a busy machine
+# Hypothesis's default 200 ms deadline fails examples that are merely slow.
+hypothesis_settings.register_profile("certarchive", deadline=None)
+hypothesis_settings.load_profile("certarchive")
 
 UPSTREAM = client_actor("upstream", ("cases:write",))
 REGISTRAR = staff_actor("li.registrar", "registrar")

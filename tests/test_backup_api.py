@@ -209,3 +209,30 @@ def test_the_page_shows_a_running_jobs_progress(site: Site, web: TestApp) -> Non
     finally:
         site.run(backup_jobs.recover, lambda record: record["id"] == job)
     assert web.get(f"/api/v1/backups/jobs/{job}").json["interrupted"] is True
+
+
+def test_every_backup_answer_validates_against_its_documented_model(
+    site: Site, web: TestApp
+) -> None:
+    """One schema source (#13): the answers of the backup API are the models the API
+    document shows for them (tests/test_schemas_answers.py covers the rest)."""
+    from tests.test_schemas_answers import documented_model
+
+    backups = site.headers("backups")
+    started = web.post_json("/api/v1/backups", {}, headers=backups)
+    documented_model("/api/v1/backups", "post", 202).model_validate(started.json)
+    job = started.json["job"]
+    running = web.get(f"/api/v1/backups/jobs/{job}", headers=backups).json
+    documented_model("/api/v1/backups/jobs/{job}", "get", 200).model_validate(running)
+    documented_model("/api/v1/backups/jobs/{job}", "get", 200).model_validate(
+        wait_for(web, site, job)
+    )
+    for kind in ("verify", "drill"):
+        answer = web.post(f"/api/v1/backups/{kind}", headers=backups)
+        documented_model(f"/api/v1/backups/{kind}", "post", 202).model_validate(answer.json)
+        documented_model("/api/v1/backups/jobs/{job}", "get", 200).model_validate(
+            wait_for(web, site, answer.json["job"])
+        )
+    listing = web.get("/api/v1/backups", headers=backups).json
+    assert listing["snapshots"] and listing["last_drill"]
+    documented_model("/api/v1/backups", "get", 200).model_validate(listing)

@@ -230,6 +230,37 @@ class HolderCertificates(Answer):
     certificates: list[HolderCertificate]
 
 
+class CodeAccepted(Answer):
+    """Z-4: a new code was asked for; the same answer whatever the pair."""
+
+    accepted: bool
+    message: str
+
+
+class ShareCreated(Answer):
+    """授权用证: the share's address and code, given once."""
+
+    id: str
+    url: str
+    code: str
+    expires_at: str = Time()
+
+
+class ShareSummary(Answer):
+    id: str
+    serial: str
+    institution: str
+    purpose: str
+    created_at: str = Time()
+    expires_at: str = Time()
+    withdrawn_at: str | None = Time()
+    sm3: str | None = Field(description="SM3 of the annotated copy")
+
+
+class HolderShares(Answer):
+    shares: list[ShareSummary]
+
+
 # --- the auditors' door ----------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from certarchive.schemas.answers import (
     Case,
     CertificateMetadata,
     CheckpointDocument,
+    CodeAccepted,
     ConsistencyProof,
     Error,
     FilingQueue,
@@ -36,10 +37,12 @@ from certarchive.schemas.answers import (
     History,
     HolderCertificates,
     HolderSession,
+    HolderShares,
     InclusionProof,
     PaymentResult,
     ScannedDocument,
     ScannedDocuments,
+    ShareCreated,
     VersionDetail,
     Versions,
 )
@@ -47,6 +50,7 @@ from certarchive.schemas.bodies import BODIES, OPTIONAL
 from certarchive.schemas.public import PublicCertificate, VerificationResult
 from certarchive.services.audit import MAX_ENTRIES, MAX_SEQ
 from certarchive.views.openapi_backups import BACKUP_PATHS
+from certarchive.views.openapi_backups import MODELS as BACKUP_MODELS
 
 JSON = "application/json"
 COMPONENTS = "#/components/schemas/{model}"
@@ -478,13 +482,7 @@ PATHS: dict[str, dict[str, Any]] = {
             PUBLIC,
             {
                 "202": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "accepted": {"type": "boolean"},
-                            "message": {"type": "string"},
-                        },
-                    },
+                    _ref(CodeAccepted),
                     "accepted: a new code goes to the phone if the pair is a holder's",
                 ),
                 "400": _error("BadRequest"),
@@ -499,18 +497,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "holder",
             HOLDER,
             {
-                "201": _json(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "id": {"type": "string"},
-                            "url": {"type": "string"},
-                            "code": {"type": "string"},
-                            "expires_at": {"type": "string", "format": "date-time"},
-                        },
-                    },
-                    "the share: its address and code are given once",
-                ),
+                "201": _json(_ref(ShareCreated), "the share: its address and code are given once"),
                 "404": _error("NotFound"),
                 "409": _error("Conflict"),
             },
@@ -520,13 +507,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "holder",
             HOLDER,
             {
-                "200": _json(
-                    {
-                        "type": "object",
-                        "properties": {"shares": {"type": "array", "items": {"type": "object"}}},
-                    },
-                    "the shares the holder made",
-                )
+                "200": _json(_ref(HolderShares), "the shares the holder made"),
             },
         ),
     },
@@ -740,6 +721,8 @@ def _components(models: list[type[BaseModel]]) -> dict[str, Any]:
 
 PATHS = _complete(_declared_bodies(PATHS))
 _ref(Error)
+for _backup_model in BACKUP_MODELS:
+    _ref(_backup_model)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

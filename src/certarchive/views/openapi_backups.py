@@ -1,11 +1,23 @@
 """The backup operators' part of the OpenAPI document: ``/api/v1/backups…`` (CONTRACT.md
-"Operating a running registry").  Self-contained (plain schemas, references only to the
-document's shared error responses) so that :mod:`.openapi` merges it with one line.
+"Operating a running registry").  Its bodies and answers are the models of
+:mod:`certarchive.schemas.backups`; :mod:`.openapi` merges the paths and adds the models.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel
+
+from certarchive.schemas.backups import (
+    MODELS,
+    BackupJob,
+    BackupListing,
+    BackupStart,
+    BackupStarted,
+)
+
+__all__ = ["BACKUP_PATHS", "MODELS"]
 
 JSON = "application/json"
 SECURITY = [{"bearerKey": []}, {"staffSession": []}]
@@ -16,90 +28,24 @@ def _error(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/responses/{name}"}
 
 
+def _model(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to a model of :mod:`certarchive.schemas.backups`, whose schemas
+    :mod:`.openapi` adds to the components (:data:`MODELS`)."""
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"schema": schema}}}
 
 
 _REFUSED = {"401": _error("Unauthorized"), "403": _error("Forbidden")}
 _STARTED = {
-    "202": _json(
-        {"type": "object", "required": ["job"], "properties": {"job": {"type": "integer"}}},
-        "queued: watch it at /api/v1/backups/jobs/{job}",
-    ),
+    "202": _json(_model(BackupStarted), "queued: watch it at /api/v1/backups/jobs/{job}"),
     "400": _error("BadRequest"),
     "409": _error("Conflict"),
     **_REFUSED,
 }
-_PROGRESS = {
-    "type": "object",
-    "properties": {
-        "phase": {
-            "type": "string",
-            "examples": ["queued", "export", "prune", "copy", "verify copy", "finished"],
-        },
-        "bytes": {"type": "integer", "description": "plaintext stream bytes written so far"},
-        "databases": {"type": "object", "additionalProperties": {"type": "integer"}},
-        "expected_bytes": {
-            "type": "integer",
-            "description": "a full export's estimate: what the previous full snapshot wrote",
-        },
-    },
-}
-_JOB = {
-    "type": "object",
-    "required": ["state", "progress"],
-    "properties": {
-        "id": {"type": "integer"},
-        "kind": {"enum": ["export", "verify", "drill"]},
-        "state": {
-            "enum": ["running", "done", "failed"],
-            "description": "running includes queued; an interrupted job is failed",
-        },
-        "progress": _PROGRESS,
-        "snapshot": {"type": "string", "description": "the snapshot written (export, done)"},
-        "error": {"type": "string", "description": "中文 / English"},
-        "interrupted": {"type": "boolean", "description": "the server stopped while it ran"},
-        "incremental": {"type": ["boolean", "null"], "description": "null: scheduled (auto)"},
-        "trigger": {"enum": ["web", "api", "schedule"]},
-        "requested_at": {"type": "string", "format": "date-time"},
-        "started_at": {"type": ["string", "null"]},
-        "finished_at": {"type": ["string", "null"]},
-        "steps": {"type": "array", "items": {"type": "string"}},
-    },
-}
-_SNAPSHOT = {
-    "type": "object",
-    "required": ["id", "kind", "created_at", "bytes"],
-    "properties": {
-        "id": {"type": "string", "examples": ["000042-20261120T020000Z"]},
-        "sequence": {"type": "integer"},
-        "kind": {"enum": ["full", "incremental", None]},
-        "created_at": {"type": ["string", "null"], "format": "date-time"},
-        "bytes": {"type": ["integer", "null"], "description": "chunk bytes it added"},
-        "verified_at": {"type": "string", "description": "last verification that passed it"},
-        "unreadable": {"type": "boolean"},
-    },
-}
-_LISTING = {
-    "type": "object",
-    "required": ["repository", "snapshots"],
-    "properties": {
-        "repository": {"type": "string"},
-        "snapshots": {"type": "array", "items": _SNAPSHOT, "description": "newest first"},
-        "last_drill": {"type": ["object", "null"]},
-    },
-}
-_START_BODY = {
-    "required": False,
-    "content": {
-        JSON: {
-            "schema": {
-                "type": "object",
-                "properties": {"incremental": {"type": "boolean", "default": False}},
-            }
-        }
-    },
-}
+_START_BODY = {"required": False, "content": {JSON: {"schema": _model(BackupStart)}}}
 
 
 def _start(summary: str, description: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -128,7 +74,7 @@ BACKUP_PATHS: dict[str, dict[str, Any]] = {
             "summary": "快照列表 / snapshots with sizes and last verification",
             "tags": [TAG],
             "security": SECURITY,
-            "responses": {"200": _json(_LISTING, "OK"), **_REFUSED},
+            "responses": {"200": _json(_model(BackupListing), "OK"), **_REFUSED},
         },
     },
     "/api/v1/backups/verify": {
@@ -152,7 +98,11 @@ BACKUP_PATHS: dict[str, dict[str, Any]] = {
             "parameters": [
                 {"name": "job", "in": "path", "required": True, "schema": {"type": "integer"}}
             ],
-            "responses": {"200": _json(_JOB, "OK"), "404": _error("NotFound"), **_REFUSED},
+            "responses": {
+                "200": _json(_model(BackupJob), "OK"),
+                "404": _error("NotFound"),
+                **_REFUSED,
+            },
         }
     },
 }

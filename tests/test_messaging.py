@@ -384,3 +384,63 @@ def test_a_template_with_an_unknown_placeholder_is_refused(tmp_path: Path) -> No
     raw = file_settings(tmp_path / "var", **{"certarchive.message_templates": str(templates)})
     with pytest.raises(ConfigError, match=r"payment_notice.*\$name"):
         load_settings(raw)
+
+
+def test_a_holder_is_told_by_every_channel_they_can_be_reached_by(tmp_path: Path) -> None:
+    """The payment notice of a later case reaches the holder by SMS (with the fee), by
+    e-mail at the address of the case document, and by WeChat at the openid they bound."""
+    port = free_port()
+    smtp = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+         "-c", "aiosmtpd.handlers.Mailbox", str(tmp_path / "maildir")],
+    )  # fmt: skip
+    try:
+        _wait_for(port, smtp)
+        with gateway("sms", tmp_path / "sms") as sms, gateway("wechat", tmp_path / "wx") as wx:
+            settings = {
+                **sms_settings(sms),
+                "certarchive.smtp_host": "127.0.0.1",
+                "certarchive.smtp_port": str(port),
+                "certarchive.mail_from": "bdc@example.gov.cn",
+                "certarchive.wechat_api": wx,
+                "certarchive.wechat_appid": "wx-app",
+                "certarchive.wechat_secret": "wx-secret",
+            }
+            site = make_site(tmp_path / "var", **settings)
+            try:
+                doc, paid = site.issued()
+                holder = doc["certificates"][0]["holders"][0]
+                token = site.holder_token(doc, paid)
+                web = site.web()
+                bearer = {"Authorization": f"Bearer {token}"}
+                web.post_json("/api/v1/holder/wechat", {"openid": "x"}, headers=bearer, status=422)
+                web.post_json(
+                    "/api/v1/holder/wechat", {"openid": "oWx_holder_0001"}, headers=bearer,
+                    status=204,
+                )  # fmt: skip
+                later = site.document(0)
+                later["fee"] = "80.00"
+                later["certificates"][0]["holders"] = [
+                    {**holder, "email": "holder@example.cn", "share": None}
+                ]
+                later["certificates"][0]["co_ownership"] = "单独所有"
+                later["certificates"][0]["holders"][0].pop("share")
+                site.record(later)
+                Courier(site.runtime, site.runtime.settings.messaging, Clock()).deliver_due()
+                status = site.run(delivery_status, later["case_no"])
+            finally:
+                site.runtime.close()
+            texts = [r["body"] for r in received(tmp_path / "sms")]
+            notice = [b for b in texts if b["template"] == "payment_notice"]
+            assert notice[-1]["params"]["amount_text"] == "应缴登记费80.00元，"
+            wechat = [r["body"] for r in received(tmp_path / "wx")]
+            assert wechat[-1]["touser"] == "oWx_holder_0001"
+            assert "应缴登记费80.00元" in wechat[-1]["data"]["first"]["value"]
+    finally:
+        smtp.terminate()
+        smtp.wait(timeout=10)
+    assert {m["channel"] for m in status} == {"sms", "email", "wechat"}
+    assert {m["state"] for m in status} == {"sent"}
+    (mail,) = list(mailbox.Maildir(str(tmp_path / "maildir")))
+    assert mail["To"] == "holder@example.cn"
+    assert later["case_no"] in mail.get_payload(decode=True).decode("utf-8")

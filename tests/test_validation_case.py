@@ -149,10 +149,23 @@ def test_unknown_fields_are_named() -> None:
     doc["priority"] = "high"
     doc["certificates"][0]["colour"] = "red"
     doc["certificates"][1]["co_ownership"] = "单独所有"  # a right field on a proof
-    doc["certificates"][1]["holders"][0]["email"] = "a@b.c"
+    doc["certificates"][1]["holders"][0]["nickname"] = "阿三"
     assert errors(doc) == dict.fromkeys(
         ("priority", "certificates[0].colour", "certificates[1].co_ownership",
-         "certificates[1].holders[0].email"), "未知字段 / unknown field")
+         "certificates[1].holders[0].nickname"), "未知字段 / unknown field")
+
+
+def test_an_email_and_a_fee_are_checked_when_given() -> None:
+    """Z-4: the e-mail a holder is told at and the fee the payment notice states."""
+    doc = sample_case(BOTH_N)
+    doc["certificates"][0]["holders"][0]["email"] = "not an address"
+    doc["fee"] = "80 元"
+    found = errors(doc)
+    assert "email" in found["certificates[0].holders[0].email"]
+    assert "fee" in found["fee"]
+    doc["certificates"][0]["holders"][0]["email"] = "holder@example.cn"
+    doc["fee"] = "80.00"
+    assert validate_case(doc).to_dict()["fee"] == "80.00"
 
 
 @pytest.mark.parametrize(("path", "value", "message"), [
@@ -626,7 +639,7 @@ def test_unknown_fields_are_named_whatever_their_value() -> None:
     doc = sample_case(RIGHT_N)
     doc["priority"] = None
     doc["certificates"][0]["colour"] = ""
-    doc["certificates"][0]["holders"][0]["email"] = []
+    doc["certificates"][0]["holders"][0]["nickname"] = []
     assert errors(doc) == dict.fromkeys(
-        ("priority", "certificates[0].colour", "certificates[0].holders[0].email"),
+        ("priority", "certificates[0].colour", "certificates[0].holders[0].nickname"),
         "未知字段 / unknown field")

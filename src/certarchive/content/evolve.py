@@ -51,10 +51,12 @@ def _log_outbox(conn: Connection) -> None:
 
 
 def _message_outbox(conn: Connection) -> None:
-    """The outbox of messages to holders (Z-4)."""
+    """The outbox of messages to holders (Z-4), and holders' WeChat bindings."""
     registry = conn.root()[ROOT_KEY]
     if getattr(registry, "messages", None) is None:
         registry.messages = Outbox()
+    if getattr(registry, "wechat_bindings", None) is None:
+        registry.wechat_bindings = OOBTree()
 
 
 def _share_book(conn: Connection) -> None:

@@ -37,6 +37,7 @@ class Registry(Persistent):
         self.evolved = RecordLog()  # evolve steps run, with their times
         self.shares = ShareBook()  # holders' shares with institutions (授权用证)
         self.messages = Outbox()  # messages to holders waiting for their channels (Z-4)
+        self.wechat_bindings = OOBTree()  # keyed digest of an ID number -> sealed openid
         self.generation = 0  # advanced by the named steps of content/evolve.py
 
     def agency(self, name: str) -> Agency:

@@ -87,6 +87,12 @@ class CodeRequest(_Body):
     phone: str = Field(pattern=MOBILE_PHONE.pattern, description="11-digit mainland mobile")
 
 
+class WechatBinding(_Body):
+    """Z-4: the openid the WeChat official account's page got for the signed-in holder."""
+
+    openid: str = Field(pattern=r"^[A-Za-z0-9_-]{10,64}$", description="the account's openid")
+
+
 SHARE_DAYS_MAX = 90
 
 
@@ -105,6 +111,7 @@ BODIES: dict[tuple[str, str], type[BaseModel]] = {
     ("/api/v1/cases", "post"): CaseDocument,
     ("/api/v1/holder/session", "post"): HolderSignIn,
     ("/api/v1/holder/code", "post"): CodeRequest,
+    ("/api/v1/holder/wechat", "post"): WechatBinding,
     ("/api/v1/holder/shares", "post"): ShareRequest,
     ("/api/v1/certificates/{serial}/issue", "post"): Comment,
     ("/api/v1/cases/{case_no}/file", "post"): Comment,

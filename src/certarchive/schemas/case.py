@@ -68,7 +68,9 @@ PAPER = "paper"  # validation context: the case's delivery includes paper (Z-3)
 # Case number: year of acceptance, 6-digit county code (GB/T 2260), sequence of that year
 # zero-padded to 6 digits and allowed to grow to 8, e.g. 2026-411526-000123.
 CASE_NO_PATTERN = "[0-9]{4}-[0-9]{6}-[0-9]{6,8}"
-PHONE_PATTERN = "1[3-9][0-9]{9}"  # mainland mobile numbers
+PHONE_PATTERN = ids.MOBILE_PHONE.pattern  # mainland mobile numbers
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,24}"
+FEE_PATTERN = r"[0-9]{1,9}(\.[0-9]{1,2})?"
 _PASSPORT = re.compile(r"[0-9A-Z]{5,20}")
 _SHARE_RATIO = re.compile(r"([0-9]{1,6})/([0-9]{1,6})")
 _SHARE_PERCENT = re.compile(r"[0-9]{1,3}(\.[0-9]{1,6})?%")
@@ -241,6 +243,9 @@ class Party(_Stored):
     phone: _matching(  # type: ignore[valid-type]
         PHONE_PATTERN,
         "手机号须为11位大陆手机号码 / phone must be an 11-digit mainland mobile number",
+    ) = None
+    email: _matching(  # type: ignore[valid-type]
+        EMAIL_PATTERN, "电子邮箱格式不正确 / email must be an e-mail address, e.g. a@b.cn"
     ) = None
     share: Share | None = None
 
@@ -450,6 +455,9 @@ class CaseDocument(_Stored):
             description="required, except for a cancellation, which issues none",
         ),
     ] = ()
+    fee: _matching(  # type: ignore[valid-type]
+        FEE_PATTERN, "登记费应为金额，如80.00 / fee must be an amount in yuan, e.g. 80.00"
+    ) = None
     replaces: Annotated[
         tuple[Serial, ...],
         Field(

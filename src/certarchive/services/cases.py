@@ -97,7 +97,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     fire_case(ctx, case, "record", "登簿 / recorded")
     for data in case_data.get("certificates", ()):
         create_certificate(ctx, case, data, "登簿生成 / recorded")
-    notify_recorded(ctx, case, case_data.get("certificates", ()))
+    notify_recorded(ctx, case, case_data.get("certificates", ()), case_data.get("fee"))
     for cert in replaced:
         certificate_services.revoke_certificate(
             ctx, cert, case.registration_type, f"案卷 {case.case_no} 登簿", case.case_no

@@ -125,6 +125,7 @@ def sign_in(ctx: Context, id_number: Any, code: Any) -> SignIn:
         "holder",
         label=label_of(blind),
         certificates=[[cert.agency, cert.id] for cert in own],
+        wechat_key=ctx.keyring.blind_index(f"wechat:{normalized}"),
     )
     ctx.audit("holder.login", label, detail={"certificates": len(own)})
     return SignIn(True, token=token, session=session)

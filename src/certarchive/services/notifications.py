@@ -8,8 +8,8 @@ the change that causes it (see :mod:`certarchive.messaging`).
   phone (:func:`request_code`), or at the counter by a registrar who checked the holder's
   ID in person (:func:`resend_code`).
 
-Only channels that are configured get messages; today a holder is reached by SMS at the
-phone number of the case document.
+Only channels that are configured get messages: SMS at the phone and e-mail at the address
+of the case document, WeChat at the openid the holder bound.
 """
 
 from __future__ import annotations
@@ -31,41 +31,75 @@ def _agency_name(ctx: Context, agency: str) -> str:
 
 
 def _queue(
-    ctx: Context, case_no: str | None, template: str, phones: set[str], params: dict[str, str]
+    ctx: Context,
+    case_no: str | None,
+    template: str,
+    recipients: dict[str, set[str]],
+    params: dict[str, str],
 ) -> int:
-    if "sms" not in ctx.runtime.settings.messaging.channels:
-        return 0
-    for phone in sorted(phones):
-        enqueue(
-            ctx.registry.messages,
-            ctx.keyring,
-            channel="sms",
-            template=template,
-            recipient=phone,
-            params=params,
-            case_no=case_no,
-            now=ctx.now(),
-        )
-    if phones:
+    """Queue the message for each recipient of each configured channel; the count."""
+    configured = ctx.runtime.settings.messaging.channels
+    queued: dict[str, int] = {}
+    for channel, addresses in recipients.items():
+        if channel not in configured:
+            continue
+        for address in sorted(addresses):
+            enqueue(
+                ctx.registry.messages,
+                ctx.keyring,
+                channel=channel,
+                template=template,
+                recipient=address,
+                params=params,
+                case_no=case_no,
+                now=ctx.now(),
+            )
+        if addresses:
+            queued[channel] = len(addresses)
+    if queued:
         ctx.audit(
             f"message.queue.{template}",
             f"case:{case_no}" if case_no else "holder",
-            detail={"channel": "sms", "messages": len(phones)},
+            detail={"messages": queued},
         )
-    return len(phones)
+    return sum(queued.values())
 
 
-def _phones(people: Any) -> set[str]:
-    return {person["phone"] for person in people or () if person.get("phone")}
+def recipients_of(ctx: Context, people: Any) -> dict[str, set[str]]:
+    """Where each person can be reached: SMS at the phone, e-mail at the address of the
+    case document, WeChat at the openid the holder bound (:func:`bind_wechat`)."""
+    found: dict[str, set[str]] = {"sms": set(), "email": set(), "wechat": set()}
+    bindings = ctx.registry.wechat_bindings
+    for person in people or ():
+        if person.get("phone"):
+            found["sms"].add(person["phone"])
+        if person.get("email"):
+            found["email"].add(person["email"])
+        key = binding_key(ctx, person["id_number"])
+        sealed = bindings.get(key)
+        if sealed is not None:
+            found["wechat"].add(ctx.keyring.decrypt("personal", sealed, _aad(key)).decode())
+    return found
 
 
-def notify_recorded(ctx: Context, case: CaseFile, certificates: Any) -> int:
-    """The payment notice to the holders of a recorded case."""
-    phones: set[str] = set()
-    for data in certificates:
-        phones |= _phones(data.get("holders"))
-    params = {"agency": _agency_name(ctx, case.agency), "case_no": case.case_no, "amount_text": ""}
-    return _queue(ctx, case.case_no, "payment_notice", phones, params)
+def _merged(groups: list[dict[str, set[str]]]) -> dict[str, set[str]]:
+    merged: dict[str, set[str]] = {}
+    for group in groups:
+        for channel, addresses in group.items():
+            merged.setdefault(channel, set()).update(addresses)
+    return merged
+
+
+def notify_recorded(ctx: Context, case: CaseFile, certificates: Any, fee: str | None) -> int:
+    """The payment notice to the holders of a recorded case, with the fee when the case
+    document gives it."""
+    recipients = _merged([recipients_of(ctx, data.get("holders")) for data in certificates])
+    params = {
+        "agency": _agency_name(ctx, case.agency),
+        "case_no": case.case_no,
+        "amount_text": f"应缴登记费{fee}元，" if fee else "",
+    }
+    return _queue(ctx, case.case_no, "payment_notice", recipients, params)
 
 
 def notify_issued(ctx: Context, cert: Certificate, code: str) -> int:
@@ -77,7 +111,7 @@ def notify_issued(ctx: Context, cert: Certificate, code: str) -> int:
         "download_code": code,
     }
     holders = read_data(ctx, cert).get("holders")
-    return _queue(ctx, cert.case_no, "certificate_ready", _phones(holders), params)
+    return _queue(ctx, cert.case_no, "certificate_ready", recipients_of(ctx, holders), params)
 
 
 def _send_new_code(ctx: Context, cert: Certificate, phone: str) -> None:
@@ -87,7 +121,35 @@ def _send_new_code(ctx: Context, cert: Certificate, phone: str) -> None:
         "serials": str(cert.serial),
         "download_code": code,
     }
-    _queue(ctx, cert.case_no, "download_code", {phone}, params)
+    _queue(ctx, cert.case_no, "download_code", {"sms": {phone}}, params)
+
+
+# --- WeChat: holders bind their openid ------------------------------------------------------
+
+
+def binding_key(ctx: Context, id_number: str) -> str:
+    """The keyed digest a holder's WeChat binding is kept under (never the ID number)."""
+    return ctx.keyring.blind_index(f"wechat:{normalize(id_number)}")
+
+
+def _aad(key: str) -> bytes:
+    return f"wechat-binding:{key}".encode()
+
+
+def bind_wechat(ctx: Context, session: dict[str, Any], openid: str) -> None:
+    """A signed-in holder binds the WeChat openid the official account's page got for them
+    (Z-4: notices by WeChat); a later binding replaces it."""
+    key = session["wechat_key"]
+    sealed = ctx.keyring.encrypt("personal", openid.encode(), _aad(key))
+    ctx.registry.wechat_bindings[key] = sealed
+    ctx.audit("holder.wechat.bind", f"holder:{session.get('label')}")
+
+
+def unbind_wechat(ctx: Context, session: dict[str, Any]) -> None:
+    key = session["wechat_key"]
+    if key in ctx.registry.wechat_bindings:
+        del ctx.registry.wechat_bindings[key]
+        ctx.audit("holder.wechat.unbind", f"holder:{session.get('label')}")
 
 
 def live_certificates_of(ctx: Context, id_number: str, phone: str) -> list[Certificate]:

@@ -63,6 +63,7 @@ ROUTES = (
     # holders (JSON)
     ("api.holder.session", "/api/v1/holder/session"),
     ("api.holder.code", "/api/v1/holder/code"),
+    ("api.holder.wechat", "/api/v1/holder/wechat"),
     ("api.holder.shares", "/api/v1/holder/shares"),
     ("api.holder.share", "/api/v1/holder/shares/{share_id}"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),

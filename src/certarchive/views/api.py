@@ -14,7 +14,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from certarchive.schemas.bodies import CodeRequest, Comment
+from certarchive.schemas.bodies import CodeRequest, Comment, WechatBinding
 from certarchive.schemas.errors import validated
 from certarchive.services import case_documents, cases, certificates, holders, notifications
 from certarchive.services.certificates import get_certificate
@@ -331,6 +331,20 @@ def holder_code(request: Request) -> Any:
     notifications.request_code(request.ctx, body.id_number, body.phone)
     request.response.status = 202
     return {"accepted": True, "message": CODE_ACCEPTED}
+
+
+@view_config(route_name="api.holder.wechat", request_method="POST", permission="holder.read")
+def holder_wechat_bind(request: Request) -> Response:
+    """Z-4: notices by WeChat, to the openid the official account's page got for the holder."""
+    body = validated(WechatBinding, json_object(request), "openid无效 / the openid is invalid")
+    notifications.bind_wechat(request.ctx, resolve_identity(request).session, body.openid)
+    return Response(status=204)
+
+
+@view_config(route_name="api.holder.wechat", request_method="DELETE", permission="holder.read")
+def holder_wechat_unbind(request: Request) -> Response:
+    notifications.unbind_wechat(request.ctx, resolve_identity(request).session)
+    return Response(status=204)
 
 
 @view_config(route_name="api.holder.session", request_method="DELETE", permission="holder.read")

@@ -491,6 +491,20 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         ),
     },
+    "/api/v1/holder/wechat": {
+        "post": _op(
+            "绑定微信 / bind the holder's WeChat openid for notices (Z-4)",
+            "holder",
+            HOLDER,
+            {"204": {"description": "bound"}},
+        ),
+        "delete": _op(
+            "解除绑定 / unbind WeChat",
+            "holder",
+            HOLDER,
+            {"204": {"description": "unbound"}},
+        ),
+    },
     "/api/v1/holder/shares": {
         "post": _op(
             "授权机构用证 / share a certificate with an institution: an annotated copy (加注件)",

@@ -130,3 +130,12 @@ def test_the_holders_pages_fit_phones(
     browser_page.screenshot(
         path=str(screenshots(tmp_path) / f"holder-list-{width}.png"), full_page=True
     )
+    # sharing with a bank from the phone: the long address wraps
+    browser_page.fill("#share-institution", "中国工商银行股份有限公司潢川支行")
+    browser_page.fill("#share-purpose", "办理个人住房抵押贷款")
+    browser_page.click("#shares button.primary")
+    assert "只显示这一次" in browser_page.inner_text("#shares")
+    assert _sideways(browser_page) == 0
+    browser_page.screenshot(
+        path=str(screenshots(tmp_path) / f"holder-shared-{width}.png"), full_page=True
+    )

@@ -116,3 +116,29 @@ def test_shares_are_refused_in_words_and_listed_for_staff(site: Site, web: TestA
     web.post_json(
         "/api/v1/holder/shares", {"serial": serial, **SHARE}, headers=bearer(token), status=409
     )
+
+
+def test_a_holder_shares_and_withdraws_from_their_page(site: Site, web: TestApp) -> None:
+    doc, paid = site.issued()
+    holder = doc["certificates"][0]["holders"][0]
+    form = web.get("/holder").forms[0]
+    form["id_number"] = holder["id_number"]
+    form["download_code"] = paid["certificates"][0]["download_code"]
+    listing = form.submit().follow()
+    share_form = next(f for f in listing.forms.values() if f.action.endswith("/holder/shares"))
+    share_form["institution"] = SHARE["institution"]
+    share_form["purpose"] = ""
+    refused = share_form.submit(status=422)
+    assert "purpose" in refused.text or "用途" in refused.text
+    share_form = next(f for f in refused.forms.values() if f.action.endswith("/holder/shares"))
+    share_form["institution"] = SHARE["institution"]
+    share_form["purpose"] = SHARE["purpose"]
+    shown = share_form.submit()
+    assert "只显示这一次" in shown.text
+    url = shown.html.select_one(".notice-ok .mono").text.strip()
+    assert url.startswith("http://127.0.0.1:6543/s/")
+    path = url.replace("http://127.0.0.1:6543", "")
+    assert site.web().get(path).content_type == "application/pdf"
+    withdraw = next(f for f in shown.forms.values() if f.action.endswith("/withdraw"))
+    withdraw.submit().follow()
+    site.web().get(path, status=410)

@@ -101,6 +101,8 @@ ROUTES = (
     ("holder", "/holder"),
     ("holder.certificates", "/holder/certificates"),
     ("holder.download", "/holder/certificates/{serial}/download"),
+    ("holder.shares", "/holder/shares"),
+    ("holder.share.withdraw", "/holder/shares/{share_id}/withdraw"),
 )
 
 

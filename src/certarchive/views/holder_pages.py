@@ -13,7 +13,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from certarchive.services import holders
+from certarchive.services import holders, sharing
 from certarchive.services.errors import Invalid
 from certarchive.services.identity import end_session
 from certarchive.views.api import HOLDER_LOCKED, HOLDER_WRONG
@@ -82,7 +82,50 @@ def _typed_id(request: Request) -> str:
 )
 def holder_list(request: Request) -> dict[str, Any]:
     found = resolve_identity(request)
-    return {"certificates": holders.list_certificates(request.ctx, found.session)}
+    return {
+        "certificates": holders.list_certificates(request.ctx, found.session),
+        "shares": sharing.holder_shares(request.ctx, found.session),
+        "created": None,
+        "error": None,
+    }
+
+
+@view_config(
+    route_name="holder.shares",
+    request_method="POST",
+    renderer="holder_list.jinja2",
+    permission="holder.read",
+)
+def holder_share(request: Request) -> dict[str, Any]:
+    """授权用证 from the holder's page: the address and code are shown on this page, once."""
+    found = resolve_identity(request)
+    form = request.POST
+    days = form.get("days", "")
+    body = {
+        "serial": form.get("serial"),
+        "institution": form.get("institution"),
+        "purpose": form.get("purpose"),
+        "days": int(days) if isinstance(days, str) and days.isdigit() else days,
+    }
+    created, error = None, None
+    try:
+        created = sharing.create_share(request.ctx, found.session, body)
+    except Invalid as invalid:
+        error = invalid
+    page = holder_list(request)
+    page.update(created=created, error=error)
+    if error is not None:
+        request.response.status = 422
+    return page
+
+
+@view_config(
+    route_name="holder.share.withdraw", request_method="POST", permission="holder.read"
+)
+def holder_share_withdraw(request: Request) -> Response:
+    found = resolve_identity(request)
+    sharing.withdraw(request.ctx, found.session, request.matchdict["share_id"])
+    return HTTPFound(location=request.route_path("holder.certificates"))
 
 
 @view_config(route_name="holder.download", request_method="POST", permission="certificate.download")

@@ -6,7 +6,7 @@ CONFIG ?= etc/certarchive.ini
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many system-packages
+.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many system-packages fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test: system-packages $(STAMP_TEST)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench
+
+# The fuzz targets of tests/test_fuzz.py at length (make test runs them briefly).
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP_TEST)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 bench: $(STAMP_TEST)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

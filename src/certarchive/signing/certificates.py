@@ -243,6 +243,10 @@ class CertificateSummary:
 
     @classmethod
     def of(cls, cert: x509.Certificate) -> CertificateSummary:
+        return _summary(cert.dump())
+
+    @classmethod
+    def _made(cls, cert: x509.Certificate) -> CertificateSummary:
         return cls(
             subject=cert.subject.human_friendly,
             issuer=cert.issuer.human_friendly,
@@ -261,3 +265,9 @@ class CertificateSummary:
             "not_after": self.not_after.isoformat(),
             "sm3": self.sm3,
         }
+
+
+@lru_cache(maxsize=256)
+def _summary(der: bytes) -> CertificateSummary:
+    """A certificate's summary, made once per certificate: every file of a seal names it."""
+    return CertificateSummary._made(x509.Certificate.load(der))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 from asn1crypto import x509
 
@@ -51,6 +53,15 @@ def _issuer_of(
     return None
 
 
+@dataclass(frozen=True)
+class _Path:
+    """What a path check found that does not depend on the time: its problems, and the
+    certificates on it (whose validity is then compared with the signing time)."""
+
+    problems: tuple[str, ...]
+    certificates: tuple[x509.Certificate, ...]
+
+
 def check_path(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
@@ -60,33 +71,51 @@ def check_path(
     """Problems with the path from ``leaf`` to one of ``roots`` at time ``at`` (empty: fine).
 
     ``intermediates`` are the certificates the file carries; only ``roots`` are trusted.
+    The path itself is worked out once per set of certificates (every file of a seal
+    carries the same ones) and only the validity at ``at`` is checked every time.
     """
-    problems: list[str] = []
-    if not _may_sign_documents(leaf):
-        problems.append("签名证书不允许用于签署文件 / the certificate may not sign documents")
-    root_ders = {root.dump() for root in roots}
-    path = [leaf]
-    current = leaf
-    while current.dump() not in root_ders:
-        if len(path) > MAX_DEPTH:
-            problems.append("证书链过长 / the certificate chain is too long")
-            return problems
-        issuer = _issuer_of(current, [*roots, *intermediates])
-        if issuer is None or issuer.dump() == current.dump():  # an untrusted self-signed root
-            problems.append(
-                "证书链未指向受信任的根证书 / the certificate chain does not lead to a trusted root"
-            )
-            return problems
-        if not _may_issue(issuer):
-            problems.append(
-                "证书链中的签发者不是CA证书 / an issuer in the chain is not a CA certificate"
-            )
-        path.append(issuer)
-        current = issuer
-    for cert in path:
+    found = _path(
+        leaf.dump(),
+        tuple(cert.dump() for cert in intermediates),
+        tuple(root.dump() for root in roots),
+    )
+    problems = list(found.problems)
+    for cert in found.certificates:
         if not _valid_at(cert, at):
             problems.append(
                 f"证书在签名时不在有效期内（{cert.subject.human_friendly}） / "
                 f"a certificate was not valid at the signing time ({cert.subject.human_friendly})"
             )
     return problems
+
+
+@lru_cache(maxsize=256)
+def _path(
+    leaf_der: bytes, intermediate_ders: tuple[bytes, ...], root_ders: tuple[bytes, ...]
+) -> _Path:
+    leaf = x509.Certificate.load(leaf_der)
+    intermediates = [x509.Certificate.load(der) for der in intermediate_ders]
+    roots = [x509.Certificate.load(der) for der in root_ders]
+    problems: list[str] = []
+    if not _may_sign_documents(leaf):
+        problems.append("签名证书不允许用于签署文件 / the certificate may not sign documents")
+    trusted = set(root_ders)
+    path = [leaf]
+    current = leaf
+    while current.dump() not in trusted:
+        if len(path) > MAX_DEPTH:
+            problems.append("证书链过长 / the certificate chain is too long")
+            return _Path(tuple(problems), ())
+        issuer = _issuer_of(current, [*roots, *intermediates])
+        if issuer is None or issuer.dump() == current.dump():  # an untrusted self-signed root
+            problems.append(
+                "证书链未指向受信任的根证书 / the certificate chain does not lead to a trusted root"
+            )
+            return _Path(tuple(problems), ())
+        if not _may_issue(issuer):
+            problems.append(
+                "证书链中的签发者不是CA证书 / an issuer in the chain is not a CA certificate"
+            )
+        path.append(issuer)
+        current = issuer
+    return _Path(tuple(problems), tuple(path))

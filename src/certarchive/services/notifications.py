@@ -38,7 +38,7 @@ def _queue(
     params: dict[str, str],
 ) -> int:
     """Queue the message for each recipient of each configured channel; the count."""
-    configured = ctx.runtime.settings.messaging.channels
+    configured = _channels(ctx)
     queued: dict[str, int] = {}
     for channel, addresses in recipients.items():
         if channel not in configured:
@@ -90,9 +90,15 @@ def _merged(groups: list[dict[str, set[str]]]) -> dict[str, set[str]]:
     return merged
 
 
+def _channels(ctx: Context) -> tuple[str, ...]:
+    return ctx.runtime.settings.messaging.channels
+
+
 def notify_recorded(ctx: Context, case: CaseFile, certificates: Any, fee: str | None) -> int:
     """The payment notice to the holders of a recorded case, with the fee when the case
     document gives it."""
+    if not _channels(ctx):
+        return 0  # no channel: not even the recipients are worked out
     recipients = _merged([recipients_of(ctx, data.get("holders")) for data in certificates])
     params = {
         "agency": _agency_name(ctx, case.agency),
@@ -104,6 +110,8 @@ def notify_recorded(ctx: Context, case: CaseFile, certificates: Any, fee: str | 
 
 def notify_issued(ctx: Context, cert: Certificate, code: str) -> int:
     """``certificate_ready`` with the certificate's download code, to its holders."""
+    if not _channels(ctx):
+        return 0
     params = {
         "agency": _agency_name(ctx, cert.agency),
         "case_no": cert.case_no,

@@ -1,0 +1,66 @@
+"""Writing OFD's XML: one namespace, the ``ofd:`` prefix readers expect, numbers in mm.
+
+OFD measures in millimetres from the top left of the page; the page description measures
+in PDF points from the bottom left.  Every conversion goes through :func:`mm` and
+:func:`down` so that the two writers agree to the hundredth of a millimetre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lxml import etree
+
+NS = "http://www.ofdspec.org/2016"
+NSMAP = {"ofd": NS}
+POINT_MM = 25.4 / 72
+
+
+def q(tag: str) -> str:
+    """The qualified name of an OFD element."""
+    return f"{{{NS}}}{tag}"
+
+
+def element(tag: str, attributes: dict[str, str] | None = None, text: str | None = None):
+    """A root OFD element (with the namespace declared on it)."""
+    node = etree.Element(q(tag), nsmap=NSMAP)
+    for key, value in (attributes or {}).items():
+        node.set(key, value)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def sub(parent, tag: str, attributes: dict[str, str] | None = None, text: str | None = None):
+    """A child OFD element."""
+    node = etree.SubElement(parent, q(tag))
+    for key, value in (attributes or {}).items():
+        node.set(key, value)
+    if text is not None:
+        node.text = text
+    return node
+
+
+def serialise(root) -> bytes:
+    """UTF-8 with an XML declaration, as the package's parts are stored."""
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def number(value: float) -> str:
+    """A coordinate or size: three decimals (a micrometre), no trailing zeros."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def numbers(values: Iterable[float]) -> str:
+    return " ".join(number(value) for value in values)
+
+
+def mm(points: float) -> float:
+    """A length in PDF points as millimetres."""
+    return points * POINT_MM
+
+
+def down(page_height: float, y: float) -> float:
+    """A PDF y (points up from the bottom) as OFD's y (millimetres down from the top)."""
+    return (page_height - y) * POINT_MM

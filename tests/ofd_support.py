@@ -1,0 +1,112 @@
+"""Helpers for the OFD tests that read packages without certarchive's reader.
+
+Validation uses the GB/T 33190 schemas kept under tests/data/ofd-schemas (see the README
+there); text objects are read with lxml directly, so a mistake in our reader cannot hide
+one in our writer.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+SCHEMAS = Path(__file__).parent / "data" / "ofd-schemas"
+NS = {"ofd": "http://www.ofdspec.org/2016"}
+#: Root element → schema file (PageAnnot lives in Annotation.xsd).
+SCHEMA_OF = {
+    "OFD": "OFD.xsd",
+    "Document": "Document.xsd",
+    "Res": "Res.xsd",
+    "Page": "Page.xsd",
+    "Signatures": "Signatures.xsd",
+    "Signature": "Signature.xsd",
+    "Annotations": "Annotations.xsd",
+    "PageAnnot": "Annotation.xsd",
+}
+MM_POINT = 72 / 25.4
+
+
+@functools.cache
+def schema(file_name: str) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / file_name)))
+
+
+def unzip(package: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def rezip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def schema_problems(files: dict[str, bytes]) -> list[str]:
+    """Every XML part validated against the schema of its root element."""
+    problems = []
+    for name, data in files.items():
+        if not name.endswith(".xml"):
+            continue
+        root = etree.fromstring(data)
+        tag = etree.QName(root).localname
+        if etree.QName(root).namespace != NS["ofd"] or tag not in SCHEMA_OF:
+            problems.append(f"{name}: unexpected root {root.tag}")
+            continue
+        checker = schema(SCHEMA_OF[tag])
+        if not checker.validate(root):
+            problems.append(f"{name}: {checker.error_log}")
+    return problems
+
+
+@dataclass(frozen=True)
+class OfdText:
+    """A TextCode in points from the page's top left: x of each character, the baseline."""
+
+    text: str
+    xs: tuple[float, ...]
+    baseline: float
+    size: float
+
+
+def _floats(text: str | None) -> list[float]:
+    return [float(value) for value in (text or "").split()]
+
+
+def page_texts(content: bytes) -> list[OfdText]:
+    """The text objects of one Content.xml (boundary origin + TextCode X/Y + DeltaX)."""
+    root = etree.fromstring(content)
+    found = []
+    for node in root.iterfind(".//ofd:TextObject", NS):
+        left, top, _w, _h = _floats(node.get("Boundary"))
+        for code in node.iterfind("ofd:TextCode", NS):
+            x = left + float(code.get("X"))
+            xs = [x]
+            for step in _floats(code.get("DeltaX")):
+                x += step
+                xs.append(x)
+            found.append(
+                OfdText(
+                    code.text or "",
+                    tuple(value * MM_POINT for value in xs[: len(code.text or "")]),
+                    (top + float(code.get("Y"))) * MM_POINT,
+                    float(node.get("Size")) * MM_POINT,
+                )
+            )
+    return found
+
+
+def content_parts(files: dict[str, bytes]) -> list[bytes]:
+    """The pages' Content.xml in page order, as Document.xml lists them."""
+    document = etree.fromstring(files["Doc_0/Document.xml"])
+    return [
+        files["Doc_0/" + page.get("BaseLoc")]
+        for page in document.iterfind("ofd:Pages/ofd:Page", NS)
+    ]

@@ -110,3 +110,39 @@ def content_parts(files: dict[str, bytes]) -> list[bytes]:
         files["Doc_0/" + page.get("BaseLoc")]
         for page in document.iterfind("ofd:Pages/ofd:Page", NS)
     ]
+
+
+def seal_description(valid_to=None):
+    """The test agency's seal as an SESeal describes it (number, name, picture)."""
+    import datetime
+
+    from certarchive.documents.seal_image import seal_png
+    from certarchive.signing.ses import SealDescription
+    from tests.test_documents_fixtures import AGENCY, VALID_FROM, VALID_UNTIL
+
+    return SealDescription(
+        number=AGENCY.seal_number,
+        name=AGENCY.seal_name,
+        picture_png=seal_png(AGENCY.seal_name, AGENCY.agency_name, AGENCY.seal_number, None),
+        width_mm=42,
+        height_mm=42,
+        created=VALID_FROM,
+        valid_from=VALID_FROM,
+        valid_to=valid_to or VALID_UNTIL or datetime.datetime.max,
+    )
+
+
+def ofd_seal(of=None, *, certificates=None, valid_to=None):
+    """An OfdSeal for ``of`` (default: the test PKI), the SESeal made by its CA."""
+    from certarchive.ofd.sign import OfdSeal
+    from certarchive.signing.ses import make_seseal
+    from tests.test_documents_fixtures import pki, signer
+
+    of = of or pki()
+    seseal = make_seseal(
+        seal_description(valid_to),
+        list(certificates if certificates is not None else [of.leaf]),
+        of.ca_key,
+        of.root,
+    )
+    return OfdSeal(signer(of), seseal)

@@ -29,6 +29,8 @@ OFD_XML = "OFD.xml"
 DOCUMENT_XML = f"{DOC}/Document.xml"
 PUBLIC_RES = f"{DOC}/PublicRes.xml"
 DOCUMENT_RES = f"{DOC}/DocumentRes.xml"
+#: The annotation index: empty when issued, listing the 已注销 watermarks once revoked.
+ANNOTATIONS = f"{DOC}/Annots/Annotations.xml"
 FONT_FILE = "font_0.ttf"
 CREATOR = "certarchive"
 #: What readers substitute when no TrueType font could be embedded (see documents.fonts).
@@ -83,6 +85,7 @@ def _document(pages: list[Page], page_ids: list[int], ids: Ids):
     listing = sub(root, "Pages")
     for number, page_id in enumerate(page_ids):
         sub(listing, "Page", {"ID": str(page_id), "BaseLoc": f"Pages/Page_{number}/Content.xml"})
+    sub(root, "Annotations", text="Annots/Annotations.xml")
     return root, max_id
 
 
@@ -137,6 +140,7 @@ def write_ofd(doc: CertificateDocument, *, font_path: str | None = None) -> OfdD
         DOCUMENT_XML: serialise(document),
         PUBLIC_RES: public_res,
         DOCUMENT_RES: serialise(element("Res", {"BaseLoc": "Res"})),
+        ANNOTATIONS: serialise(element("Annotations")),
         **font_files,
         **contents,
     }

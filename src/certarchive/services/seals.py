@@ -183,15 +183,19 @@ def registry_trust(ctx: Context) -> Trust:
     any chain a seal has had (the demonstration CA's included)."""
     keys: list[SM2PublicKey] = []
     roots: dict[bytes, x509.Certificate] = {}
+    middle: dict[bytes, x509.Certificate] = {}
     for name in ctx.registry.agencies:
         seal = ctx.registry.agencies[name].seal
         if seal is None:
             continue
         keys.append(SM2PublicKey.from_bytes(seal.public_key))
         for record in seal.chains:
-            root = _loaded(record["chain"])[-1]
-            roots[root.dump()] = root
-    return Trust(seal_keys=tuple(keys), roots=tuple(roots.values()))
+            chain = _loaded(record["chain"])
+            roots[chain[-1].dump()] = chain[-1]
+            middle.update((cert.dump(), cert) for cert in chain[1:-1])
+    return Trust(
+        seal_keys=tuple(keys), roots=tuple(roots.values()), intermediates=tuple(middle.values())
+    )
 
 
 def request_pem(ctx: Context, agency_name: str | None) -> bytes:

@@ -31,7 +31,16 @@ from certarchive.documents.qr import (
     emblem_box,
     symbol_runs,
 )
-from certarchive.ofd.xml import down, element, mm, number, numbers, serialise, sub
+from certarchive.ofd.xml import (
+    down,
+    element,
+    mm,
+    number,
+    numbers,
+    rounded_rectangle,
+    serialise,
+    sub,
+)
 
 WHITE = Colour(1, 1, 1)
 BLACK = Colour(0, 0, 0)
@@ -170,14 +179,7 @@ def _qr(layer, mark: QRMark, ids: Ids, page: PageContext) -> None:
     offset, emblem = mm(offset_pt), mm(side_pt)
     radius = emblem * CLEARING_RADIUS
     left, right, top, bottom = offset, offset + emblem, side - offset - emblem, side - offset
-    r = radius
-    clearing = (
-        f"M {numbers((left + r, top))} L {numbers((right - r, top))} "
-        f"Q {numbers((right, top, right, top + r))} L {numbers((right, bottom - r))} "
-        f"Q {numbers((right, bottom, right - r, bottom))} L {numbers((left + r, bottom))} "
-        f"Q {numbers((left, bottom, left, bottom - r))} L {numbers((left, top + r))} "
-        f"Q {numbers((left, top, left + r, top))} C"
-    )
+    clearing = rounded_rectangle(left, top, right, bottom, radius)
     _path(layer, ids, box, clearing, fill=WHITE)
     unit = emblem / 10
 

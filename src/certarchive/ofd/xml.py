@@ -64,3 +64,22 @@ def mm(points: float) -> float:
 def down(page_height: float, y: float) -> float:
     """A PDF y (points up from the bottom) as OFD's y (millimetres down from the top)."""
     return (page_height - y) * POINT_MM
+
+
+def rounded_rectangle(x0: float, y0: float, x1: float, y1: float, radius: float) -> str:
+    """Path data for a rectangle from corner (x0, y0) to (x1, y1) with rounded corners
+    (quadratic curves), in whichever direction the y axis runs."""
+    dy = radius if y1 > y0 else -radius
+    corners = (
+        (x0 + radius, y0),
+        (x1 - radius, y0),
+        (x1, y0, x1, y0 + dy),
+        (x1, y1 - dy),
+        (x1, y1, x1 - radius, y1),
+        (x0 + radius, y1),
+        (x0, y1, x0, y1 - dy),
+        (x0, y0 + dy),
+        (x0, y0, x0 + radius, y0),
+    )
+    commands = ("M", "L", "Q", "L", "Q", "L", "Q", "L", "Q")
+    return " ".join(f"{c} {numbers(p)}" for c, p in zip(commands, corners, strict=True)) + " C"

@@ -77,6 +77,8 @@ class Settings:
     font_path: Path | None
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     audit_queue: str = "main"  # where log entries commit with their change: main | log
+    #: The file formats issued, revoked and served: PDF, OFD (GB/T 33190) or both.
+    formats: frozenset[str] = frozenset({"pdf", "ofd"})
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:
@@ -207,6 +209,7 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
     if audit_queue not in QUEUE_PLACES:
         raise ConfigError(f"setting {PREFIX}audit_queue must be one of: {', '.join(QUEUE_PLACES)}")
     font = _optional(raw, "font_path", "")
+    formats = _formats(raw)
     if font and not Path(font).is_file():
         raise ConfigError(f"setting {PREFIX}font_path: no such file")
     return Settings(
@@ -217,4 +220,16 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         font_path=Path(font) if font else None,
         calendar=work_calendar(raw),
         audit_queue=audit_queue,
+        formats=formats,
     )
+
+
+FORMAT_CHOICES = {"pdf": {"pdf"}, "ofd": {"ofd"}, "both": {"pdf", "ofd"}}
+
+
+def _formats(raw: Mapping[str, str]) -> frozenset[str]:
+    """``certarchive.formats``: pdf, ofd or both (the default)."""
+    value = _optional(raw, "formats", "both").strip().lower()
+    if value not in FORMAT_CHOICES:
+        raise ConfigError(f"setting {PREFIX}formats must be one of: pdf, ofd, both")
+    return frozenset(FORMAT_CHOICES[value])

@@ -90,7 +90,7 @@ def _serial_number() -> int:
     return secrets.randbits(126) | (1 << 126)  # positive, 16 bytes, never zero
 
 
-def _demo_authority(ctx: Context) -> tuple[SM2PrivateKey, x509.Certificate]:
+def demo_authority(ctx: Context) -> tuple[SM2PrivateKey, x509.Certificate]:
     """The demonstration CA's key and root certificate, created on first use."""
     registry = ctx.registry
     if registry.demo_authority is None:
@@ -130,7 +130,7 @@ def ensure_seal_certificates(ctx: Context) -> list[str]:
         agency = ctx.registry.agencies[name]
         if agency.seal is None or agency.seal.chains:
             continue
-        ca_key, root = _demo_authority(ctx)
+        ca_key, root = demo_authority(ctx)
         now = ctx.now()
         leaf = issue_certificate(
             subject=seal_subject(agency),

@@ -149,3 +149,22 @@ def test_an_eseal_that_is_not_this_seals_is_refused_in_words(
         assert words in refused.output, (words, refused.output)
     assert _run(runtime_of, lambda ctx: eseal(ctx, ctx.agency())) == before
     assert demo("seal", "import").exit_code == 2
+
+
+def test_check_verifies_the_ofd_files_and_names_a_falsified_one(
+    demo: Any, runtime_of: Any
+) -> None:
+    """``check`` reads every OFD file like the PDFs: digest, seal and metadata (H-5.2.6)."""
+    report = json.loads(demo("check", "--json").output)
+    assert report["ok"] and report["files"] >= 4  # a PDF and an OFD per certificate
+
+    def falsify(ctx: Any) -> str:
+        cert = _first(ctx)
+        log = cert.file_log("ofd")
+        log._records[1] = dict(log[1], digest="0" * 64)
+        return cert.serial
+
+    serial = _run(runtime_of, falsify)
+    result = demo("check")
+    assert result.exit_code == 1
+    assert f"{serial} OFD文件 1" in result.output and "digest differs" in result.output

@@ -157,3 +157,19 @@ def test_with_pdf_only_no_ofd_is_made_or_served(pdf_only: Site) -> None:
     refused = pdf_only.web().get(path(serial, "/ofd"), headers=pdf_only.headers("bank"), status=404)
     assert "OFD" in refused.json["message"]
     assert pdf_only.run(lambda ctx: get_certificate(ctx, serial).file_log("ofd")) is None
+
+
+def test_the_holder_pages_offer_the_ofd(site: Site) -> None:
+    from tests.test_web_support import csrf_of
+
+    doc, paid, serial = _issued_serial(site)
+    web = site.web()
+    form = web.get("/holder").forms[0]
+    form["id_number"] = doc["certificates"][0]["holders"][0]["id_number"]
+    form["download_code"] = paid["certificates"][0]["download_code"]
+    listing = form.submit().follow()
+    assert "下载OFD" in listing.text
+    url = f"/holder/certificates/{quote(serial)}/download"
+    ofd = web.post(url, {"csrf_token": csrf_of(listing), "format": "ofd"})
+    assert ofd.content_type == "application/ofd"
+    assert verify_ofd(ofd.body, site.run(registry_trust)).valid

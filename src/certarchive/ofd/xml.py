@@ -33,9 +33,7 @@ def element(tag: str, attributes: dict[str, str] | None = None, text: str | None
 
 def sub(parent, tag: str, attributes: dict[str, str] | None = None, text: str | None = None):
     """A child OFD element."""
-    node = etree.SubElement(parent, q(tag))
-    for key, value in (attributes or {}).items():
-        node.set(key, value)
+    node = etree.SubElement(parent, q(tag), attributes or {})
     if text is not None:
         node.text = text
     return node

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def main() -> None:
             "sign, earlier format (bare SM2)",
             timed(lambda: sign_earlier_format(pdf, seal.key, seal.name), REPEAT),
         ),
-        ("issue: pay → render, sign, SM3, SM4, commit", issue),
+        ("issue, both formats: pay → render, sign, SM3, SM4, commit", issue),
         ("record the case beforehand (not issuance)", record),
         (
             "revocation stamp (+ one signature a page)",
@@ -106,10 +107,33 @@ def main() -> None:
             timed(lambda: verify_pdf(revoked, trust), REPEAT),
         ),
     ]
+    rows.insert(4, ("issue, PDF only (certarchive.formats = pdf)", issue_pdf_only()))
     rows += ofd_rows(doc, sealing, trust)
     print(f"{'operation':48} {'median ms':>10} {'per second':>11}")
     for name, times in rows:
         print(f"{name:48} {median_ms(times):10.1f} {1000 / median_ms(times):11.1f}")
+
+
+def issue_pdf_only() -> list[float]:
+    """Whole issuance as before OFD, for comparison."""
+    with tempfile.TemporaryDirectory() as folder:
+        runtime = open_registry(Path(folder), **{"certarchive.formats": "pdf"})
+        documents = iter([sample_case(3 * n) for n in range(REPEAT + 1)])
+
+        def issue_one() -> None:
+            doc = next(documents)
+            runtime.run(cases.record_case, UPSTREAM, doc)
+            started = time.perf_counter()
+            runtime.run(cases.confirm_payment, UPSTREAM, doc["case_no"], PAYMENT)
+            times.append(time.perf_counter() - started)
+
+        times: list[float] = []
+        issue_one()  # warm-up
+        times.clear()
+        for _ in range(REPEAT):
+            issue_one()
+        runtime.close()
+    return times
 
 
 def ofd_rows(doc, sealing, trust) -> list:

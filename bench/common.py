@@ -27,8 +27,8 @@ def raw_settings(var: Path) -> dict[str, str]:
     }
 
 
-def open_registry(var: Path) -> Runtime:
-    runtime = Runtime.open(load_settings(raw_settings(var)), create_keys=True)
+def open_registry(var: Path, **overrides: str) -> Runtime:
+    runtime = Runtime.open(load_settings({**raw_settings(var), **overrides}), create_keys=True)
     runtime.run(initialise, SYSTEM, runtime.settings.agency)
     return runtime
 

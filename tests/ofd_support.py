@@ -77,7 +77,16 @@ class OfdText:
 
 
 def _floats(text: str | None) -> list[float]:
-    return [float(value) for value in (text or "").split()]
+    """An ST_Array, with GB/T 33190's ``g COUNT VALUE`` runs expanded."""
+    tokens, values = (text or "").split(), []
+    while tokens:
+        token = tokens.pop(0)
+        if token == "g":
+            count, value = int(tokens.pop(0)), float(tokens.pop(0))
+            values += [value] * count
+        else:
+            values.append(float(token))
+    return values
 
 
 def page_texts(content: bytes) -> list[OfdText]:

@@ -75,6 +75,22 @@ def _colour(parent, tag: str, colour: Colour) -> None:
     sub(parent, tag, {"Value": numbers(colour.bytes255())})
 
 
+def compact(values: list[float]) -> str:
+    """An OFD array with runs of equal values written ``g COUNT VALUE`` (GB/T 33190's
+    abbreviation): CJK glyphs share one advance, so a line's DeltaX becomes a few tokens."""
+    texts = [number(value) for value in values]
+    parts: list[str] = []
+    start = 0
+    while start < len(texts):
+        end = start
+        while end + 1 < len(texts) and texts[end + 1] == texts[start]:
+            end += 1
+        count = end - start + 1
+        parts.append(f"g {count} {texts[start]}" if count > 1 else texts[start])
+        start = end + 1
+    return " ".join(parts)
+
+
 def _text(layer, run: TextRun, ids: Ids, page: PageContext) -> None:
     steps = [mm(step) for step in advances(run, page.font_name)]
     size = mm(run.size)
@@ -93,7 +109,7 @@ def _text(layer, run: TextRun, ids: Ids, page: PageContext) -> None:
     _colour(node, "FillColor", run.colour)
     code = sub(node, "TextCode", {"X": "0", "Y": number(ASCENT * size)}, run.text)
     if len(run.text) > 1:
-        code.set("DeltaX", numbers(steps[:-1]))
+        code.set("DeltaX", compact(steps[:-1]))
 
 
 def _path(

@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime
 import math
 
-from lxml import etree
-
 from certarchive.documents.fonts import REPORTLAB_LOCK, cjk_font
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH
 from certarchive.documents.pagemodel import text_width, wrap_text
@@ -29,7 +27,16 @@ from certarchive.ofd.package import read_zip, to_zip
 from certarchive.ofd.sign import OfdSeal, add_signature
 from certarchive.ofd.verify import CAUSE, REVOKED_ON
 from certarchive.ofd.writer import ANNOTATIONS, DOCUMENT_XML
-from certarchive.ofd.xml import POINT_MM, element, numbers, q, rounded_rectangle, serialise, sub
+from certarchive.ofd.xml import (
+    POINT_MM,
+    element,
+    numbers,
+    parse_own,
+    q,
+    rounded_rectangle,
+    serialise,
+    sub,
+)
 
 ANGLE = math.radians(40)
 CREATOR = "certarchive"
@@ -142,7 +149,7 @@ def revoke_package(
 ) -> bytes:
     """``package`` (ours, sealed) with the watermark on every page and a further signature."""
     files = read_zip(package)
-    document = etree.fromstring(files[DOCUMENT_XML])
+    document = parse_own(files[DOCUMENT_XML])
     max_id = document.find(f"{q('CommonData')}/{q('MaxUnitID')}")
     ids = [int(max_id.text)]
     index = element("Annotations")

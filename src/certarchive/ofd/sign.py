@@ -20,12 +20,10 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lxml import etree
-
 from certarchive.crypto.sm import sm3
 from certarchive.ofd.package import to_zip
 from certarchive.ofd.writer import ANNOTATIONS, DOC, OFD_XML, StampPlace
-from certarchive.ofd.xml import element, numbers, q, serialise, sub
+from certarchive.ofd.xml import element, numbers, parse_own, q, serialise, sub
 from certarchive.signing.algorithms import SM2_WITH_SM3, SM3
 from certarchive.signing.ses import sign_ses
 from certarchive.signing.signer import Signer
@@ -60,7 +58,7 @@ def unprotected(files: dict[str, bytes]) -> set[str]:
 
 
 def _with_signatures_entry(ofd_xml: bytes) -> bytes:
-    root = etree.fromstring(ofd_xml)
+    root = parse_own(ofd_xml)
     body = root.find(q("DocBody"))
     if body.find(q("Signatures")) is None:
         sub(body, "Signatures", text=SIGNATURES)
@@ -116,7 +114,7 @@ def _signature_xml(
 def signature_count(files: dict[str, bytes]) -> int:
     if SIGNATURES not in files:
         return 0
-    return len(etree.fromstring(files[SIGNATURES]).findall(q("Signature")))
+    return len(parse_own(files[SIGNATURES]).findall(q("Signature")))
 
 
 def add_signature(

@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from certarchive.crypto.sm import sm3_hex
-from certarchive.documents.data_page import data_pages
-from certarchive.documents.fonts import REPORTLAB_LOCK, CJKFont, cjk_font
+from certarchive.documents.fonts import CJKFont, cjk_font
 from certarchive.documents.metadata import certificate_metadata
 from certarchive.documents.model import CertificateDocument
 from certarchive.documents.pagemodel import Page
-from certarchive.documents.seal_page import seal_page
+from certarchive.documents.render import certificate_pages
 from certarchive.ofd.content import Ids, PageContext, page_content, seal_marks
 from certarchive.ofd.fontsubset import subset_font
 from certarchive.ofd.xml import down, element, mm, numbers, serialise, sub
@@ -106,15 +105,13 @@ def _fonts(font: CJKFont, text: str, font_id: int) -> tuple[bytes, dict[str, byt
     return serialise(root), files
 
 
-def _pages(doc: CertificateDocument, font: CJKFont) -> list[Page]:
-    with REPORTLAB_LOCK:  # the measuring goes through reportlab's font registry
-        return [seal_page(doc, font), *data_pages(doc, font)]
-
-
-def write_ofd(doc: CertificateDocument, *, font_path: str | None = None) -> OfdDraft:
-    """The unsealed package for ``doc``; ``font_path`` as for the PDF (:mod:`.fonts`)."""
+def write_ofd(
+    doc: CertificateDocument, *, font_path: str | None = None, pages: list[Page] | None = None
+) -> OfdDraft:
+    """The unsealed package for ``doc``; ``font_path`` and ``pages`` as for the PDF
+    (:func:`certarchive.documents.render.render_certificate`)."""
     font = cjk_font(font_path)
-    pages = _pages(doc, font)
+    pages = pages or certificate_pages(doc, font_path=font_path)
     ids = Ids()
     font_id = ids.next()
     page_ids = [ids.next() for _ in pages]

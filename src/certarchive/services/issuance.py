@@ -20,7 +20,7 @@ from ZODB.POSException import ConflictError
 from certarchive.content.certificate import Certificate
 from certarchive.content.serials import next_serial
 from certarchive.documents.model import AgencyStamp, CertificateDocument
-from certarchive.documents.render import render_certificate
+from certarchive.documents.render import certificate_pages, render_certificate
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.watermark import stamp_revoked
 from certarchive.services.certdata import read_data, read_file, store_file
@@ -126,13 +126,15 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
     cert.issued_at = now
     catalog.issue_date.add(now.astimezone(CHINA).date().isoformat(), cert.id)
     formats = ctx.runtime.settings.formats
+    doc = certificate_document(ctx, cert)
+    pages = certificate_pages(doc, font_path=_font(ctx))  # described once for both formats
     if "pdf" in formats:
         seal = signer(ctx, agency)
-        pdf = render_certificate(certificate_document(ctx, cert), font_path=_font(ctx))
+        pdf = render_certificate(doc, font_path=_font(ctx), pages=pages)
         signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
         store_file(ctx, cert, signed, "issued", seal.summary())
     if "ofd" in formats:
-        issue_ofd(ctx, cert, now, "issued")
+        issue_ofd(ctx, cert, now, "issued", doc=doc, pages=pages)
 
 
 def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:

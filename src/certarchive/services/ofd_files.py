@@ -22,6 +22,8 @@ from asn1crypto import x509
 
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import Certificate
+from certarchive.documents.model import CertificateDocument
+from certarchive.documents.pagemodel import Page
 from certarchive.documents.seal_image import seal_png
 from certarchive.documents.stampdict import Revocation
 from certarchive.ofd.revoke import revoke_package
@@ -91,12 +93,23 @@ def ofd_seal(ctx: Context, agency: Agency) -> OfdSeal:
     return OfdSeal(signer(ctx, agency), eseal(ctx, agency))
 
 
-def issue_ofd(ctx: Context, cert: Certificate, moment: datetime.datetime, reason: str) -> None:
-    """Render, seal and store the certificate's OFD (inside the caller's transaction)."""
-    from certarchive.services.issuance import certificate_document
+def issue_ofd(
+    ctx: Context,
+    cert: Certificate,
+    moment: datetime.datetime,
+    reason: str,
+    *,
+    doc: CertificateDocument | None = None,
+    pages: list[Page] | None = None,
+) -> None:
+    """Render, seal and store the certificate's OFD (inside the caller's transaction);
+    ``doc`` and ``pages`` when issuance has them already for the PDF."""
+    if doc is None:
+        from certarchive.services.issuance import certificate_document  # (a cycle)
 
+        doc = certificate_document(ctx, cert)
     agency = ctx.agency(cert.agency)
-    draft = write_ofd(certificate_document(ctx, cert), font_path=_font(ctx))
+    draft = write_ofd(doc, font_path=_font(ctx), pages=pages)
     sealing = ofd_seal(ctx, agency)
     package = seal_package(draft.files, draft.stamps, sealing, moment)
     store_file(ctx, cert, package, reason, sealing.signer.summary(), file_format=OFD)

@@ -15,6 +15,7 @@ certificate's period carries the same seal).
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from asn1crypto import pem as asn1_pem
@@ -55,10 +56,15 @@ def _font(ctx: Context) -> str | None:
 
 
 def _usable(der: bytes | None, leaf: x509.Certificate) -> bool:
-    if der is None:
-        return False
+    return der is not None and _lists(der, leaf.dump())
+
+
+@functools.lru_cache(maxsize=64)
+def _lists(der: bytes, leaf: bytes) -> bool:
+    """Whether the SESeal ``der`` reads, verifies and lists ``leaf``: checked once per
+    process (an SM2 verification that every issuance would otherwise repeat)."""
     try:
-        return leaf.dump() in seal_certificates(read_seseal(der))
+        return leaf in seal_certificates(read_seseal(der))
     except SesError:
         return False
 

@@ -173,3 +173,19 @@ def test_the_holder_pages_offer_the_ofd(site: Site) -> None:
     ofd = web.post(url, {"csrf_token": csrf_of(listing), "format": "ofd"})
     assert ofd.content_type == "application/ofd"
     assert verify_ofd(ofd.body, site.run(registry_trust)).valid
+
+
+def test_a_banks_ofd_download_is_in_the_sharing_log(site: Site) -> None:
+    """Institutions' reads are logged in the sharing log (H-5.2.5), the OFD like the PDF:
+    the route, the size and the SM3 of what was returned."""
+    _doc, _paid, serial = _issued_serial(site)
+
+    def shares() -> list[dict[str, Any]]:
+        return [e for e in site.entries("sharing") if e["action"].startswith("share.")]
+
+    before = len(shares())
+    body = site.web().get(path(serial, "/ofd"), headers=site.headers("bank")).body
+    (entry,) = shares()[before:]
+    assert entry["action"] == "share.api.certificate.ofd" and entry["result"] == "ok"
+    assert entry["object"] == f"certificate:{serial}"
+    assert entry["detail"]["sm3"] == sm3_hex(body) and entry["detail"]["size"] == len(body)

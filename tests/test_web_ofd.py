@@ -189,3 +189,27 @@ def test_a_banks_ofd_download_is_in_the_sharing_log(site: Site) -> None:
     assert entry["action"] == "share.api.certificate.ofd" and entry["result"] == "ok"
     assert entry["object"] == f"certificate:{serial}"
     assert entry["detail"]["sm3"] == sm3_hex(body) and entry["detail"]["size"] == len(body)
+
+
+def test_a_corrected_and_reissued_certificate_gets_a_new_ofd(site: Site) -> None:
+    """H-4.3: rolled back, corrected and issued again, the certificate's OFD is the new
+    version's; the earlier OFD is still found by POST /verify, as superseded."""
+    _doc, _paid, serial = _issued_serial(site)
+    manager, web = site.headers("manager"), site.web()
+    before = web.get(path(serial, "/ofd"), headers=site.headers("bank")).body
+    web.post_json(path(serial, "/rollback"), {"reason": "坐落有误"}, headers=manager)
+    web.get(path(serial, "/ofd"), headers=site.headers("bank"), status=404)  # a draft
+    new_location = "潢川县春申街道新址1号"
+    web.patch_json(
+        path(serial),
+        {"changes": {"location": new_location}, "comment": "更正坐落"},
+        headers=manager,
+    )
+    web.post_json(path(serial, "/issue"), {}, headers=manager)
+    after = web.get(path(serial, "/ofd"), headers=site.headers("bank")).body
+    report = verify_ofd(after, site.run(registry_trust))
+    assert report.valid and report.metadata["version"] == "2"
+    text = b"".join(data for name, data in unzip(after).items() if name.endswith("Content.xml"))
+    assert new_location.encode() in text
+    assert _upload(site, after)["result"] == "valid"
+    assert _upload(site, before)["result"] == "superseded"

@@ -114,6 +114,10 @@ def dump(runtime: Runtime) -> dict[str, Any]:
                 "data": [read_data(ctx, cert, n) for n in range(1, cert.version + 1)],
                 "files": [{k: v for k, v in f.items() if k != "blob"} for f in cert.files],
                 "pdfs": [read_file(ctx, cert, n) for n in range(1, len(cert.files) + 1)],
+                "ofds": [
+                    read_file(ctx, cert, n, "ofd")
+                    for n in range(1, len(cert.file_log("ofd") or ()) + 1)
+                ],
                 "history": list(cert.history),
             }
         logs = {}

@@ -56,6 +56,7 @@ def test_full_snapshot_restores_every_certificate_version_file_and_log_entry(
     states = {c["fields"]["state"] for c in live["certificates"].values()}
     assert {"issued", "revoked", "downloaded"} <= states
     assert any(len(c["pdfs"]) == 2 for c in live["certificates"].values())  # watermarked
+    assert any(len(c["ofds"]) == 2 for c in live["certificates"].values())  # OFD too (#15)
     assert live["logs"]["audit"]["checkpoints"]
     assert report.census.certificates == len(live["certificates"])
     assert report.census.logs["audit"]["entries"] == live["logs"]["audit"]["size"]

@@ -99,6 +99,8 @@ class BackupSettings:
 
     def repository_path(self, keys_dir: Path) -> Path:
         return self.repository or keys_dir.parent / "backups"
+    #: The file formats issued, revoked and served: PDF, OFD (GB/T 33190) or both.
+    formats: frozenset[str] = frozenset({"pdf", "ofd"})
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:
@@ -253,6 +255,7 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
     if audit_queue not in QUEUE_PLACES:
         raise ConfigError(f"setting {PREFIX}audit_queue must be one of: {', '.join(QUEUE_PLACES)}")
     font = _optional(raw, "font_path", "")
+    formats = _formats(raw)
     if font and not Path(font).is_file():
         raise ConfigError(f"setting {PREFIX}font_path: no such file")
     keys_dir = Path(_required(raw, "keys_dir"))
@@ -271,4 +274,16 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         calendar=work_calendar(raw),
         audit_queue=audit_queue,
         backups=backup_settings(raw, keys_dir),
+        formats=formats,
     )
+
+
+FORMAT_CHOICES = {"pdf": {"pdf"}, "ofd": {"ofd"}, "both": {"pdf", "ofd"}}
+
+
+def _formats(raw: Mapping[str, str]) -> frozenset[str]:
+    """``certarchive.formats``: pdf, ofd or both (the default)."""
+    value = _optional(raw, "formats", "both").strip().lower()
+    if value not in FORMAT_CHOICES:
+        raise ConfigError(f"setting {PREFIX}formats must be one of: pdf, ofd, both")
+    return frozenset(FORMAT_CHOICES[value])

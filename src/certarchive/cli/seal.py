@@ -15,7 +15,7 @@ import click
 
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.crypto.sm import SM2PublicKey
-from certarchive.services import seals
+from certarchive.services import ofd_files, seals
 from certarchive.services.context import Context
 from certarchive.services.permissions import SYSTEM
 
@@ -120,7 +120,6 @@ def request(state: CliState, agency: str | None, out: str) -> None:
     "--certificate",
     "certificate_file",
     type=click.Path(exists=True, dir_okay=False),
-    required=True,
     help="the seal certificate the CA issued (PEM or DER; may hold the chain)",
 )
 @click.option(
@@ -128,17 +127,37 @@ def request(state: CliState, agency: str | None, out: str) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="the CA's certificates up to its root (PEM)",
 )
+@click.option(
+    "--eseal",
+    "eseal_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="the GB/T 38540 electronic seal (SESeal, DER or PEM) the e-seal system issued",
+)
 @pass_state
 def import_certificate(
-    state: CliState, agency: str | None, certificate_file: str, chain: str | None
+    state: CliState,
+    agency: str | None,
+    certificate_file: str | None,
+    chain: str | None,
+    eseal_file: str | None,
 ) -> None:
-    """Take the certificate a CA issued for the seal key; refuse it (exit 1) if it does not
-    certify this key or does not chain to a root."""
-    certificate_bytes = Path(certificate_file).read_bytes()
-    chain_bytes = Path(chain).read_bytes() if chain else None
+    """Take the certificate a CA issued for the seal key and/or the SESeal an e-seal system
+    made for it; refuse either (exit 1) if it does not belong to this seal or does not
+    verify.  Given both, the certificate is imported first and the SESeal must list it."""
+    if not certificate_file and not eseal_file:
+        fail("请给出 --certificate 或 --eseal / give --certificate or --eseal", 2)
     with opened_runtime(state) as runtime:
-        summary = runtime.run(seals.import_chain, SYSTEM, agency, certificate_bytes, chain_bytes)
-    click.echo(
-        f"已导入 / imported: {summary['subject']}  serial {summary['serial_number']}  "
-        f"{summary['not_before'][:10]}..{summary['not_after'][:10]}"
-    )
+        if certificate_file:
+            certificate_bytes = Path(certificate_file).read_bytes()
+            chain_bytes = Path(chain).read_bytes() if chain else None
+            summary = runtime.run(
+                seals.import_chain, SYSTEM, agency, certificate_bytes, chain_bytes
+            )
+            click.echo(
+                f"已导入 / imported: {summary['subject']}  serial {summary['serial_number']}  "
+                f"{summary['not_before'][:10]}..{summary['not_after'][:10]}"
+            )
+        if eseal_file:
+            data = Path(eseal_file).read_bytes()
+            found = runtime.run(ofd_files.import_eseal, SYSTEM, agency, data)
+            click.echo(f"已导入电子印章 / imported the SESeal: {found['name']} ({found['es_id']})")

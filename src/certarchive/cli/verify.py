@@ -1,4 +1,4 @@
-"""``certarchive verify FILE.pdf``: check a certificate file (H-5.1.2, H-5.2.6).
+"""``certarchive verify FILE``: check a certificate file, PDF or OFD (H-5.1.2, H-5.2.6).
 
 Offline, with ``--certificate CHAIN.pem`` (the seal's chain as ``seal certificate``
 writes it: the file must be signed by its leaf's key and chain to its root) or with
@@ -18,6 +18,7 @@ import click
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.crypto.sm import SM2PublicKey, sm3_hex
 from certarchive.documents.verify import Trust, verify_pdf
+from certarchive.ofd.verify import is_ofd, verify_ofd
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.verification import revocation_stamp, signature_facts, signer_lines
 from certarchive.services.verification import verify_file as verify_with_registry
@@ -32,7 +33,7 @@ STATUS_NOT_CHECKED = (
 
 
 def offline_result(pdf: bytes, trust: Trust) -> dict[str, Any]:
-    report = verify_pdf(pdf, trust)
+    report = verify_ofd(pdf, trust) if is_ofd(pdf) else verify_pdf(pdf, trust)
     signature = signature_facts(report)
     return {
         # A broken signature decides: a stamp in a tampered file proves nothing.
@@ -65,7 +66,9 @@ def offline_trust(certificate: str | None, public_key: str | None) -> Trust:
             key = public_key_of(chain[0])
         except CertificateError as error:
             fail(f"证书文件无效 / the certificate file cannot be used: {error}", 2)
-        return Trust(seal_keys=(key,), roots=(chain[-1],), check_chain=True)
+        return Trust(
+            seal_keys=(key,), roots=(chain[-1],), check_chain=True, intermediates=tuple(chain[1:-1])
+        )
     try:
         key = SM2PublicKey.from_pem(Path(str(public_key)).read_bytes())
     except ValueError:

@@ -42,6 +42,11 @@ class Seal(Persistent):
     """
 
     chains: tuple[dict[str, Any], ...] = ()  # seals from before certificates have none
+    #: The GB/T 38540 electronic seal (SESeal, DER) that OFD signatures carry, and where it
+    #: came from ("demo": made by the demonstration CA; "imported": an e-seal system's).
+    #: Class defaults, so seals stored before OFD need no migration.
+    eseal: bytes | None = None
+    eseal_source: str | None = None
 
     def __init__(self, name: str, number: str, public_key: bytes, private_key_sealed: bytes):
         self.name = name

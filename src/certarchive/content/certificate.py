@@ -58,9 +58,21 @@ class Certificate(Persistent):
     def version(self) -> int:
         return len(self.versions)
 
+    #: The OFD files (GB/T 33190), a log of their own beside the PDFs in ``files``; a class
+    #: default so that certificates stored before OFD need no migration (created on first use).
+    ofd_files: RecordLog | None = None
+
     @property
     def current_file(self) -> dict[str, Any] | None:
         return self.files.latest()
+
+    def file_log(self, file_format: str, *, create: bool = False) -> RecordLog | None:
+        """The log of files in ``file_format`` ("pdf" or "ofd")."""
+        if file_format == "pdf":
+            return self.files
+        if self.ofd_files is None and create:
+            self.ofd_files = RecordLog()
+        return self.ofd_files
 
     @property
     def paper_handed_over(self) -> bool:

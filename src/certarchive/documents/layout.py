@@ -6,22 +6,22 @@ look so that a printout of the file reads like the paper certificate (H-1.2).
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
-from certarchive.documents.qr import QRCode
+from certarchive.documents.pagemodel import Box, Colour, Item, QRMark
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
-INK = Color(0.10, 0.10, 0.12)
-FRAME = Color(0.55, 0.16, 0.13)
-LABEL_FILL = Color(0.96, 0.94, 0.89)
-NUMBER_RED = Color(0.78, 0.08, 0.10)
+INK = Colour(0.10, 0.10, 0.12)
+FRAME = Colour(0.55, 0.16, 0.13)
+LABEL_FILL = Colour(0.96, 0.94, 0.89)
+NUMBER_RED = Colour(0.78, 0.08, 0.10)
 
 FRAME_OUTER = 12 * mm
 FRAME_INNER = 14 * mm
@@ -29,24 +29,24 @@ FRAME_INNER = 14 * mm
 QR_INSET = 17 * mm
 
 
-def draw_frame(canvas: Canvas) -> None:
+def frame() -> list[Item]:
     """The double rule that borders every page of the paper form."""
-    canvas.saveState()
-    canvas.setStrokeColor(FRAME)
-    canvas.setLineWidth(1.6)
-    canvas.rect(
-        FRAME_OUTER, FRAME_OUTER, PAGE_WIDTH - 2 * FRAME_OUTER, PAGE_HEIGHT - 2 * FRAME_OUTER
-    )
-    canvas.setLineWidth(0.5)
-    canvas.rect(
-        FRAME_INNER, FRAME_INNER, PAGE_WIDTH - 2 * FRAME_INNER, PAGE_HEIGHT - 2 * FRAME_INNER
-    )
-    canvas.restoreState()
+    return [
+        Box(
+            inset,
+            inset,
+            PAGE_WIDTH - 2 * inset,
+            PAGE_HEIGHT - 2 * inset,
+            stroke=FRAME,
+            line_width=width,
+        )
+        for inset, width in ((FRAME_OUTER, 1.6), (FRAME_INNER, 0.5))
+    ]
 
 
-def draw_qr_corner(canvas: Canvas, url: str, size: float) -> None:
+def qr_corner(url: str, size: float) -> QRMark:
     """The QR code in the top-left corner of a page, inside the frame (H-1.3)."""
-    QRCode(url, size).drawOn(canvas, QR_INSET, PAGE_HEIGHT - QR_INSET - size)
+    return QRMark(QR_INSET, PAGE_HEIGHT - QR_INSET - size, size, url)
 
 
 def paragraph(text: str, style: ParagraphStyle) -> Paragraph:
@@ -58,7 +58,7 @@ def text_style(
     name: str, font: str, size: float, *, leading: float | None = None, **extra: object
 ) -> ParagraphStyle:
     """A paragraph style that breaks CJK lines between any two characters."""
-    settings: dict[str, object] = {"textColor": INK, "wordWrap": "CJK", **extra}
+    settings: dict[str, object] = {"textColor": Color(*astuple(INK)), "wordWrap": "CJK", **extra}
     return ParagraphStyle(
         name, fontName=font, fontSize=size, leading=leading or size * 1.45, **settings
     )

@@ -32,21 +32,36 @@ EMBLEM_RED = Color(0.80, 0.07, 0.15)
 MASK_PATTERN = 4
 
 
-@functools.lru_cache(maxsize=256)
-def symbol_path(data: str) -> tuple[int, str]:
-    """Encode ``data`` at level H: (modules per side, PDF path operators filling it).
+#: The emblem in tenths of its side from its bottom left: the house's outline (eaves,
+#: ridge, walls) and the door (x, y, width, height), cut out in white.
+HOUSE = (
+    (1.0, 5.2),  # eave, left
+    (5.0, 9.0),  # ridge
+    (9.0, 5.2),  # eave, right
+    (7.6, 5.2),
+    (7.6, 1.0),  # walls and floor
+    (2.4, 1.0),
+    (2.4, 5.2),
+)
+DOOR = (4.2, 1.0, 1.6, 2.6)
+#: The white clearing's corner radius, as a share of its side.
+CLEARING_RADIUS = 0.2
 
-    The path is in module units with the origin at the symbol's bottom left, one
-    rectangle per horizontal run of dark modules (a few hundred instead of a thousand
-    single modules).  Built once per address and scaled by the caller, so drawing the
-    code costs nothing after the first time.
+
+@functools.lru_cache(maxsize=256)
+def symbol_runs(data: str) -> tuple[int, tuple[tuple[int, int, int], ...]]:
+    """Encode ``data`` at level H: (modules per side, runs of dark modules).
+
+    Each run is (x, y, length) in module units with the origin at the symbol's bottom
+    left: one rectangle per horizontal run of dark modules (a few hundred instead of a
+    thousand single modules).  Built once per address; both file writers scale it.
     """
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_H, border=0, mask_pattern=MASK_PATTERN)
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()
     count = len(matrix)
-    rectangles = []
+    runs = []
     for row, modules in enumerate(matrix):
         y = count - row - 1  # QR rows run top-down, PDF y runs bottom-up
         start = None
@@ -54,9 +69,24 @@ def symbol_path(data: str) -> tuple[int, str]:
             if dark and start is None:
                 start = col
             elif not dark and start is not None:
-                rectangles.append(f"{start} {y} {col - start} 1 re")
+                runs.append((start, y, col - start))
                 start = None
-    return count, "\n".join([*rectangles, "f"])
+    return count, tuple(runs)
+
+
+@functools.lru_cache(maxsize=256)
+def symbol_path(data: str) -> tuple[int, str]:
+    """(modules per side, PDF path operators filling the dark modules), in module units."""
+    count, runs = symbol_runs(data)
+    return count, "\n".join([*(f"{x} {y} {w} 1 re" for x, y, w in runs), "f"])
+
+
+def emblem_box(size: float, count: int) -> tuple[float, float]:
+    """(offset of the emblem's clearing from the box's corner, its side) for a symbol of
+    ``count`` modules drawn ``size`` wide."""
+    module = size / (count + 2 * QUIET_ZONE)
+    side = count * module * EMBLEM_SHARE
+    return (size - side) / 2, side
 
 
 class QRCode(Flowable):
@@ -82,31 +112,29 @@ class QRCode(Flowable):
         canvas.setFillGray(0)
         canvas.addLiteral(path)
         canvas.restoreState()
-        self._draw_emblem(count * module)
+        self._draw_emblem(count)
         canvas.restoreState()
 
-    def _draw_emblem(self, symbol: float) -> None:
+    def _draw_emblem(self, count: int) -> None:
         """A white clearing with a red house silhouette in it.
 
         No frame around the house: a dark ring with a dark centre is what a finder
         pattern looks like, and zbar then fails on symbols of version 7 and up.
         """
         canvas = self.canv
-        side = symbol * EMBLEM_SHARE
-        x0 = y0 = (self.width - side) / 2
+        offset, side = emblem_box(self.width, count)
+        x0 = y0 = offset
         canvas.setFillColor(white)
-        canvas.roundRect(x0, y0, side, side, side * 0.2, stroke=0, fill=1)
+        canvas.roundRect(x0, y0, side, side, side * CLEARING_RADIUS, stroke=0, fill=1)
         unit = side / 10
         canvas.setFillColor(EMBLEM_RED)
         house = canvas.beginPath()
-        house.moveTo(x0 + 1.0 * unit, y0 + 5.2 * unit)  # eave, left
-        house.lineTo(x0 + 5.0 * unit, y0 + 9.0 * unit)  # ridge
-        house.lineTo(x0 + 9.0 * unit, y0 + 5.2 * unit)  # eave, right
-        house.lineTo(x0 + 7.6 * unit, y0 + 5.2 * unit)
-        house.lineTo(x0 + 7.6 * unit, y0 + 1.0 * unit)  # walls and floor
-        house.lineTo(x0 + 2.4 * unit, y0 + 1.0 * unit)
-        house.lineTo(x0 + 2.4 * unit, y0 + 5.2 * unit)
+        (first_x, first_y), *rest = HOUSE
+        house.moveTo(x0 + first_x * unit, y0 + first_y * unit)
+        for x, y in rest:
+            house.lineTo(x0 + x * unit, y0 + y * unit)
         house.close()
         canvas.drawPath(house, stroke=0, fill=1)
         canvas.setFillColor(white)
-        canvas.rect(x0 + 4.2 * unit, y0 + 1.0 * unit, 1.6 * unit, 2.6 * unit, stroke=0, fill=1)
+        dx, dy, dw, dh = DOOR
+        canvas.rect(x0 + dx * unit, y0 + dy * unit, dw * unit, dh * unit, stroke=0, fill=1)

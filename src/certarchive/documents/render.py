@@ -14,12 +14,14 @@ from reportlab import rl_config
 from reportlab.pdfbase.pdfdoc import XMP
 from reportlab.pdfgen.canvas import Canvas
 
-from certarchive.documents.data_page import draw_data_pages
+from certarchive.documents.data_page import data_pages
 from certarchive.documents.fonts import REPORTLAB_LOCK, cjk_font
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH
 from certarchive.documents.metadata import certificate_metadata, xmp_packet
 from certarchive.documents.model import CertificateDocument
-from certarchive.documents.seal_page import draw_seal_page
+from certarchive.documents.pagemodel import Page
+from certarchive.documents.pdf_writer import draw_page
+from certarchive.documents.seal_page import seal_page
 from certarchive.documents.sigdict import pdf_date_text
 
 PRODUCER = "certarchive"
@@ -46,13 +48,27 @@ def _attach_metadata(canvas: Canvas, doc: CertificateDocument) -> None:
     canvas.getCatalogEntry("Metadata").filters = []
 
 
-def render_certificate(doc: CertificateDocument, *, font_path: str | None = None) -> bytes:
+def certificate_pages(doc: CertificateDocument, *, font_path: str | None = None) -> list[Page]:
+    """The pages of ``doc`` as both writers draw them: the seal page, then the data pages.
+
+    Issuing both formats describes the pages once and hands them to both writers.
+    """
+    with REPORTLAB_LOCK:  # measuring goes through reportlab's font registry
+        font = cjk_font(font_path)
+        return [seal_page(doc, font), *data_pages(doc, font)]
+
+
+def render_certificate(
+    doc: CertificateDocument, *, font_path: str | None = None, pages: list[Page] | None = None
+) -> bytes:
     """The unsigned certificate file for ``doc``.
 
-    ``font_path`` is the configured CJK TrueType font, if any (see :mod:`.fonts`).
+    ``font_path`` is the configured CJK TrueType font, if any (see :mod:`.fonts`);
+    ``pages``, when the caller has described them already (:func:`certificate_pages`).
     """
     with REPORTLAB_LOCK:
         font = cjk_font(font_path)
+        pages = pages or certificate_pages(doc, font_path=font_path)
         buffer = io.BytesIO()
         canvas = Canvas(
             buffer,
@@ -62,8 +78,8 @@ def render_certificate(doc: CertificateDocument, *, font_path: str | None = None
             pageCompression=1,
         )
         _attach_metadata(canvas, doc)
-        draw_seal_page(canvas, doc, font)
-        canvas.showPage()
-        draw_data_pages(canvas, doc, font)
+        for page in pages:
+            draw_page(canvas, page, font)
+            canvas.showPage()
         canvas.save()
         return buffer.getvalue()

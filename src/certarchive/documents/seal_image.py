@@ -14,6 +14,7 @@ process for each seal (``functools.cache``) and only placed on each page.
 from __future__ import annotations
 
 import functools
+import io
 import math
 
 from PIL import Image, ImageDraw, ImageFont
@@ -147,3 +148,11 @@ def seal_image(
 ) -> PlacedImage:
     """The seal as PDF image objects, built and compressed once per process for each seal."""
     return PlacedImage(ImageReader(draw_seal(seal_name, agency_name, seal_number, font_path)))
+
+
+@functools.cache
+def seal_png(seal_name: str, agency_name: str, seal_number: str, font_path: str | None) -> bytes:
+    """The seal drawing as PNG: the picture an electronic seal (SESeal) carries."""
+    buffer = io.BytesIO()
+    draw_seal(seal_name, agency_name, seal_number, font_path).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -17,19 +17,29 @@ from certarchive.documents.layout import (
     NUMBER_RED,
     PAGE_HEIGHT,
     PAGE_WIDTH,
-    draw_frame,
-    draw_qr_corner,
-    paragraph,
-    text_style,
+    frame,
+    qr_corner,
 )
 from certarchive.documents.model import CertificateDocument
-from certarchive.documents.seal_image import seal_image
+from certarchive.documents.pagemodel import (
+    Colour,
+    Item,
+    Page,
+    SealMark,
+    TextRun,
+    text_width,
+    wrap_text,
+)
+from certarchive.documents.pdf_writer import draw_page
 
 SUPERVISOR_LINE = "中华人民共和国自然资源部监制"
 AGENCY_LABEL = "登记机构（章）"
 QR_SIZE = 35 * mm
 SEAL_DIAMETER = 42 * mm
 STATEMENT_WIDTH = 146 * mm
+STATEMENT_SIZE = 15
+STATEMENT_LEADING = 31
+STATEMENT_INDENT = 30
 
 
 def chinese_date(day: datetime.date) -> str:
@@ -38,37 +48,36 @@ def chinese_date(day: datetime.date) -> str:
 
 
 def _centred(
-    canvas: Canvas, text: str, y: float, font: str, size: float, spacing: float = 0
-) -> None:
+    text: str, y: float, font: str, size: float, spacing: float = 0, colour: Colour = INK
+) -> TextRun:
     """One line centred on the page; ``spacing`` spreads the letters of titles.
 
     Keep ``spacing`` under about 0.13 em: beyond that ``pdftotext -raw`` reads the gaps
     as spaces and the words stop being searchable.
     """
-    width = canvas.stringWidth(text, font, size) + spacing * (len(text) - 1)
-    label = canvas.beginText((PAGE_WIDTH - width) / 2, y)
-    label.setFont(font, size)
-    label.setCharSpace(spacing)
-    label.textOut(text)
-    canvas.saveState()  # character spacing is graphics state: keep it to this line
-    canvas.drawText(label)
-    canvas.restoreState()
+    width = text_width(text, font, size, spacing)
+    return TextRun((PAGE_WIDTH - width) / 2, y, text, size, colour, spacing)
 
 
-def _draw_statement(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> None:
+def _statement(doc: CertificateDocument, font: CJKFont) -> list[Item]:
     """Title, number line and the statutory statement, centred in the upper half."""
-    canvas.setFillColor(INK)
-    _centred(canvas, doc.title, PAGE_HEIGHT - 72 * mm, font.name, 32, spacing=4)
-    _centred(canvas, doc.serial, PAGE_HEIGHT - 90 * mm, font.name, 15)
-    statement = paragraph(
-        doc.agency.statement,
-        text_style("statement", font.name, 15, leading=31, firstLineIndent=30),
+    left = (PAGE_WIDTH - STATEMENT_WIDTH) / 2
+    lines = wrap_text(
+        doc.agency.statement, font.name, STATEMENT_SIZE, STATEMENT_WIDTH, STATEMENT_INDENT
     )
-    _, height = statement.wrap(STATEMENT_WIDTH, PAGE_HEIGHT)
-    statement.drawOn(canvas, (PAGE_WIDTH - STATEMENT_WIDTH) / 2, PAGE_HEIGHT - 112 * mm - height)
+    top = PAGE_HEIGHT - 112 * mm
+    items: list[Item] = [
+        _centred(doc.title, PAGE_HEIGHT - 72 * mm, font.name, 32, spacing=4),
+        _centred(doc.serial, PAGE_HEIGHT - 90 * mm, font.name, 15),
+    ]
+    for number, line in enumerate(lines):
+        indent = STATEMENT_INDENT if number == 0 else 0
+        baseline = top - STATEMENT_SIZE - number * STATEMENT_LEADING
+        items.append(TextRun(left + indent, baseline, line, STATEMENT_SIZE, INK))
+    return items
 
 
-def _draw_sealed_signature(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> None:
+def _sealed_signature(doc: CertificateDocument, font: CJKFont) -> list[Item]:
     """登记机构（章） and the date, with the seal stamped across both (H-1.4).
 
     The seal goes down first and the words over it: on paper the red ink lets the black
@@ -77,38 +86,46 @@ def _draw_sealed_signature(canvas: Canvas, doc: CertificateDocument, font: CJKFo
     x = PAGE_WIDTH - 62 * mm
     y = PAGE_HEIGHT - 188 * mm
     stamp = doc.agency
-    seal_image(stamp.seal_name, stamp.agency_name, stamp.seal_number, font.path).draw(
-        canvas,
+    seal = SealMark(
         x - SEAL_DIAMETER / 2,
         y - 7 * mm - SEAL_DIAMETER / 2,
         SEAL_DIAMETER,
-        SEAL_DIAMETER,
+        stamp.seal_name,
+        stamp.agency_name,
+        stamp.seal_number,
     )
-    canvas.setFillColor(INK)
-    canvas.setFont(font.name, 15)
-    canvas.drawCentredString(x, y, AGENCY_LABEL)
-    canvas.drawCentredString(x, y - 14 * mm, chinese_date(doc.issued_on))
+    words = []
+    for text, baseline in ((AGENCY_LABEL, y), (chinese_date(doc.issued_on), y - 14 * mm)):
+        width = text_width(text, font.name, 15)
+        words.append(TextRun(x - width / 2, baseline, text, 15, INK))
+    return [seal, *words]
 
 
-def _draw_footer(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> None:
+def _footer(doc: CertificateDocument, font: CJKFont) -> list[Item]:
     """The supervising ministry line and the print number (编号 NO. in red, as printed)."""
-    canvas.setFillColor(INK)
-    _centred(canvas, SUPERVISOR_LINE, 34 * mm, font.name, 12, spacing=1)
     label = "编号 NO. "
-    label_width = canvas.stringWidth(label, font.name, 11)
-    number_width = canvas.stringWidth(doc.print_number, font.name, 13)
+    label_width = text_width(label, font.name, 11)
+    number_width = text_width(doc.print_number, font.name, 13)
     x = (PAGE_WIDTH - label_width - number_width) / 2
-    canvas.setFont(font.name, 11)
-    canvas.drawString(x, 24 * mm, label)
-    canvas.setFillColor(NUMBER_RED)
-    canvas.setFont(font.name, 13)
-    canvas.drawString(x + label_width, 24 * mm, doc.print_number)
+    return [
+        _centred(SUPERVISOR_LINE, 34 * mm, font.name, 12, spacing=1),
+        TextRun(x, 24 * mm, label, 11, INK),
+        TextRun(x + label_width, 24 * mm, doc.print_number, 13, NUMBER_RED),
+    ]
+
+
+def seal_page(doc: CertificateDocument, font: CJKFont) -> Page:
+    """The whole seal page, described once for both file formats."""
+    items: list[Item] = [
+        *frame(),
+        qr_corner(doc.verify_url, QR_SIZE),
+        *_statement(doc, font),
+        *_sealed_signature(doc, font),
+        *_footer(doc, font),
+    ]
+    return Page(PAGE_WIDTH, PAGE_HEIGHT, tuple(items))
 
 
 def draw_seal_page(canvas: Canvas, doc: CertificateDocument, font: CJKFont) -> None:
     """Draw the whole seal page on the current canvas page (the caller ends the page)."""
-    draw_frame(canvas)
-    draw_qr_corner(canvas, doc.verify_url, QR_SIZE)
-    _draw_statement(canvas, doc, font)
-    _draw_sealed_signature(canvas, doc, font)
-    _draw_footer(canvas, doc, font)
+    draw_page(canvas, seal_page(doc, font), font)

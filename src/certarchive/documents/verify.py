@@ -53,7 +53,9 @@ from certarchive.signing.cms import CmsError, read_signed_data
 
 STANDARD = "standard"
 EARLIER = "earlier"
+OFD = "ofd"
 FORMAT_TEXT = {
+    OFD: "OFD电子签章（GB/T 38540，SM2/SM3） / OFD electronic seal (GB/T 38540, SM2/SM3)",
     STANDARD: "标准签名（PDF CMS，SM2/SM3） / standard signature (PDF CMS, SM2/SM3)",
     EARLIER: "早期格式签名（本系统早期版本签发） / earlier format (issued by an earlier "
     "version of this system)",
@@ -80,11 +82,14 @@ class Trust:
     ``seal_keys``: the keys whose signatures count (a registry's seals, or the one key or
     certificate given offline).  ``roots``: the trusted root certificates; with
     ``check_chain`` false (a bare public key given offline) no chain is checked.
+    ``intermediates``: CA certificates known to the registry, for files that carry the
+    signing certificate alone (an OFD's SES_Signature).
     """
 
     seal_keys: tuple[SM2PublicKey, ...]
     roots: tuple[x509.Certificate, ...] = ()
     check_chain: bool = True
+    intermediates: tuple[x509.Certificate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,9 +119,12 @@ class VerificationReport:
 
     @property
     def format(self) -> str | None:
-        """STANDARD, EARLIER, or None when the file carries no signature we read."""
+        """STANDARD, EARLIER, OFD, or None when the file carries no signature we read."""
         formats = {signature.format for signature in self.signatures}
-        return EARLIER if EARLIER in formats else STANDARD if formats else None
+        for kind in (EARLIER, OFD, STANDARD):
+            if kind in formats:
+                return kind
+        return None
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,12 @@ def _version_aad(cert: Certificate, number: int) -> bytes:
     return f"certificate:{cert.id}:version:{number}".encode()
 
 
-def _file_aad(cert: Certificate, number: int) -> bytes:
-    return f"certificate:{cert.id}:file:{number}".encode()
+def _file_aad(cert: Certificate, number: int, file_format: str = "pdf") -> bytes:
+    """Bound to the certificate, the record's number and (for OFD) its log, so that a
+    ciphertext moved between records or logs fails to decrypt."""
+    if file_format == "pdf":
+        return f"certificate:{cert.id}:file:{number}".encode()
+    return f"certificate:{cert.id}:{file_format}:{number}".encode()
 
 
 def party_id_numbers(data: Mapping[str, Any]) -> set[str]:
@@ -101,35 +105,44 @@ def store_file(
     pdf: bytes,
     reason: str,
     signer: dict[str, str] | None = None,
+    file_format: str = "pdf",
 ) -> dict[str, Any]:
-    """Store ``pdf`` as the certificate's current file; earlier files stay in the log.
+    """Store ``pdf`` (or an OFD package) as the certificate's current file in its
+    format's log; earlier files stay in the log.
 
     ``signer`` describes the seal certificate that signed it (subject, serial, validity),
     so that pages can name it without reading the file.
     """
-    number = len(cert.files) + 1
+    log = cert.file_log(file_format, create=True)
+    assert log is not None
+    number = len(log) + 1
     blob = Blob()
     with blob.open("w") as out:
-        out.write(ctx.keyring.encrypt("files", pdf, _file_aad(cert, number)))
-    cert.files.append(
-        {
-            "at": ctx.now().isoformat(),
-            "reason": reason,
-            "version": cert.version,
-            "digest": sm3_hex(pdf),
-            "size": len(pdf),
-            "blob": blob,
-            "signer": signer,
-        }
-    )
-    return cert.files[number]
+        out.write(ctx.keyring.encrypt("files", pdf, _file_aad(cert, number, file_format)))
+    record = {
+        "at": ctx.now().isoformat(),
+        "reason": reason,
+        "version": cert.version,
+        "digest": sm3_hex(pdf),
+        "size": len(pdf),
+        "blob": blob,
+        "signer": signer,
+    }
+    if file_format != "pdf":
+        record["format"] = file_format
+    log.append(record)
+    return log[number]
 
 
-def read_file(ctx: Context, cert: Certificate, number: int | None = None) -> bytes:
-    number = number or len(cert.files)
-    record = cert.files[number]
+def read_file(
+    ctx: Context, cert: Certificate, number: int | None = None, file_format: str = "pdf"
+) -> bytes:
+    log = cert.file_log(file_format)
+    assert log is not None
+    number = number or len(log)
+    record = log[number]
     with record["blob"].open("r") as stored:
-        return ctx.keyring.decrypt("files", stored.read(), _file_aad(cert, number))
+        return ctx.keyring.decrypt("files", stored.read(), _file_aad(cert, number, file_format))
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from certarchive.services.drafts import create_certificate
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import CHINA
 from certarchive.services.notifications import notify_issued
+from certarchive.services.ofd_files import current_ofd
 from certarchive.services.transitions import (
     certificate_label,
     certificate_state_digest,
@@ -130,28 +131,49 @@ def history(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
     return list(cert.history)
 
 
-def file_for_staff(ctx: Context, cert: Certificate) -> bytes:
-    """Staff and institutions with the download scope read the current file; this is
-    not the holder's collection and sets no collection time (H-2.2)."""
-    ctx.require("certificate.download_file")
-    if cert.current_file is None:
+def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
+    """The current file in ``file_format``: the stored PDF, or the OFD (made on first
+    request for a certificate that has none yet, see :mod:`.ofd_files`)."""
+    if cert.state == "draft":
         raise NotFound("证书尚未生成文件 / the certificate has no file yet")
-    ctx.audit("certificate.read_file", certificate_label(cert), detail={"by": "staff"})
+    if file_format == "ofd":
+        if "ofd" not in ctx.runtime.settings.formats:
+            raise NotFound("本系统未启用OFD格式 / OFD files are not enabled (certarchive.formats)")
+        return current_ofd(ctx, cert)
+    if cert.current_file is None:
+        raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
     return read_file(ctx, cert)
 
 
-def download_by_holder(ctx: Context, cert: Certificate) -> bytes:
-    """H-2.2: the first download is the collection time; later downloads change nothing.
+def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
+    """Staff and institutions with the download scope read the current file; this is
+    not the holder's collection and sets no collection time (H-2.2)."""
+    ctx.require("certificate.download_file")
+    if cert.current_file is None and cert.file_log("ofd") is None and file_format == "pdf":
+        raise NotFound("证书尚未生成文件 / the certificate has no file yet")
+    data = current_file_bytes(ctx, cert, file_format)
+    ctx.audit(
+        "certificate.read_file",
+        certificate_label(cert),
+        detail={"by": "staff", "format": file_format},
+    )
+    return data
+
+
+def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
+    """H-2.2: the first download, of either format, is the collection time; later
+    downloads change nothing.
 
     Two racing first downloads both write the certificate, so ZODB lets one commit and
     retries the other, which then finds the certificate already downloaded.
     """
-    if cert.state == "draft" or cert.current_file is None:
+    if cert.state == "draft" or (cert.current_file is None and cert.file_log("ofd") is None):
         raise NotFound("证书不存在 / no such certificate")
+    data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":
         cert.first_downloaded_at = ctx.now()
         fire_certificate(ctx, cert, "download", "首次下载 / first download")
-    return read_file(ctx, cert)
+    return data
 
 
 def rollback(ctx: Context, cert: Certificate, reason: str) -> dict[str, Any]:

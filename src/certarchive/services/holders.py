@@ -173,14 +173,17 @@ def find_own(ctx: Context, session: dict[str, Any], serial: str) -> Certificate:
     raise NotFound("证书不存在 / no such certificate")
 
 
-def download(ctx: Context, session: dict[str, Any], serial: str) -> tuple[Certificate, bytes]:
-    """The holder's download: the first one sets the collection time (H-2.2)."""
+def download(
+    ctx: Context, session: dict[str, Any], serial: str, file_format: str = "pdf"
+) -> tuple[Certificate, bytes]:
+    """The holder's download: the first one, of either format, sets the collection time
+    (H-2.2)."""
     ctx.require("certificate.download")
     cert = find_own(ctx, session, serial)
-    pdf = download_by_holder(ctx, cert)
+    pdf = download_by_holder(ctx, cert, file_format)
     ctx.audit(
         "certificate.holder_download",
         f"certificate:{cert.serial}",
-        detail={"holder": session.get("label"), "state": cert.state},
+        detail={"holder": session.get("label"), "state": cert.state, "format": file_format},
     )
     return cert, pdf

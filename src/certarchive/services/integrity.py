@@ -22,6 +22,7 @@ from certarchive.crypto.sm import DecryptionError, sm3_hex
 from certarchive.documents.metadata import certificate_metadata, compare_metadata
 from certarchive.documents.verify import EARLIER, Trust, verify_pdf
 from certarchive.findings import Findings
+from certarchive.ofd.verify import verify_ofd
 from certarchive.services.case_documents import document_bytes
 from certarchive.services.certdata import data_digest, read_data, read_file
 from certarchive.services.context import Context
@@ -69,14 +70,20 @@ def _check_version(ctx: Context, cert: Certificate, record: Any) -> str | None:
 
 
 def _check_file(
-    ctx: Context, cert: Certificate, record: Any, trust: Trust, report: IntegrityReport
+    ctx: Context,
+    cert: Certificate,
+    record: Any,
+    trust: Trust,
+    report: IntegrityReport,
+    file_format: str = "pdf",
 ) -> list[str]:
-    pdf = read_file(ctx, cert, record["number"])
+    pdf = read_file(ctx, cert, record["number"], file_format)
     if sm3_hex(pdf) != record["digest"]:
         return ["摘要不符 / digest differs"]
-    if record["number"] != len(cert.files) or cert.state == "draft":
+    log = cert.file_log(file_format)
+    if log is None or record["number"] != len(log) or cert.state == "draft":
         return []
-    signatures = verify_pdf(pdf, trust)
+    signatures = verify_ofd(pdf, trust) if file_format == "ofd" else verify_pdf(pdf, trust)
     if signatures.format == EARLIER:
         report.earlier_format += 1
     expected = certificate_metadata(certificate_document(ctx, cert))
@@ -95,13 +102,15 @@ def _check_certificate(
             problem = _unreadable(exc)
         if problem:
             report.problems.append(f"{place}: {problem}")
-    for place, record in _each(report, f"{label} 文件", cert.files):
-        report.files += 1
-        try:
-            problems = _check_file(ctx, cert, record, trust, report)
-        except Exception as exc:
-            problems = [_unreadable(exc)]
-        report.problems.extend(f"{place}: {problem}" for problem in problems)
+    logs = [("pdf", "文件", cert.files), ("ofd", "OFD文件", cert.file_log("ofd") or ())]
+    for file_format, name, log in logs:
+        for place, record in _each(report, f"{label} {name}", log):
+            report.files += 1
+            try:
+                problems = _check_file(ctx, cert, record, trust, report, file_format)
+            except Exception as exc:
+                problems = [_unreadable(exc)]
+            report.problems.extend(f"{place}: {problem}" for problem in problems)
 
 
 def _check_documents(ctx: Context, case: CaseFile, report: IntegrityReport) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from functools import cache
 
 from ZODB.POSException import ConflictError
@@ -20,11 +20,12 @@ from ZODB.POSException import ConflictError
 from certarchive.content.certificate import Certificate
 from certarchive.content.serials import next_serial
 from certarchive.documents.model import AgencyStamp, CertificateDocument
-from certarchive.documents.render import render_certificate
+from certarchive.documents.render import certificate_pages, render_certificate
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.watermark import stamp_revoked
 from certarchive.services.certdata import read_data, read_file, store_file
 from certarchive.services.context import Context
+from certarchive.services.ofd_files import issue_ofd, revocation_of, revoke_ofd
 from certarchive.services.seals import signer
 from certarchive.validation.identifiers import build_licence_identifier, parse_serial
 from certarchive.workflow.engine import Actor
@@ -124,23 +125,30 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
         catalog.token[cert.token] = cert.id
     cert.issued_at = now
     catalog.issue_date.add(now.astimezone(CHINA).date().isoformat(), cert.id)
-    seal = signer(ctx, agency)
-    pdf = render_certificate(certificate_document(ctx, cert), font_path=_font(ctx))
-    signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
-    store_file(ctx, cert, signed, "issued", seal.summary)
+    formats = ctx.runtime.settings.formats
+    doc = certificate_document(ctx, cert)
+    pages = certificate_pages(doc, font_path=_font(ctx))  # described once for both formats
+    if "pdf" in formats:
+        seal = signer(ctx, agency)
+        pdf = render_certificate(doc, font_path=_font(ctx), pages=pages)
+        signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
+        store_file(ctx, cert, signed, "issued", seal.summary)
+    if "ofd" in formats:
+        issue_ofd(ctx, cert, now, "issued", doc=doc, pages=pages)
 
 
 def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
-    agency = ctx.agency(cert.agency)
-    assert cert.revocation is not None
-    revoked_on = datetime.fromisoformat(cert.revocation["at"]).astimezone(CHINA).date()
-    seal = signer(ctx, agency)
-    stamped = stamp_revoked(
-        read_file(ctx, cert),
-        seal,
-        revoked_on,
-        cert.revocation["cause_label"],
-        font_path=_font(ctx),
-        signed_at=ctx.now(),
-    )
-    store_file(ctx, cert, stamped, "revoked", seal.summary)
+    """Stamp 已注销 on every file format the certificate has (H-1.7)."""
+    if cert.current_file is not None:
+        revocation = revocation_of(cert)
+        seal = signer(ctx, ctx.agency(cert.agency))
+        stamped = stamp_revoked(
+            read_file(ctx, cert),
+            seal,
+            revocation.revoked_on,
+            revocation.cause,
+            font_path=_font(ctx),
+            signed_at=ctx.now(),
+        )
+        store_file(ctx, cert, stamped, "revoked", seal.summary)
+    revoke_ofd(ctx, cert)

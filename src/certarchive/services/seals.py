@@ -90,7 +90,7 @@ def _serial_number() -> int:
     return secrets.randbits(126) | (1 << 126)  # positive, 16 bytes, never zero
 
 
-def _demo_authority(ctx: Context) -> tuple[SM2PrivateKey, x509.Certificate]:
+def demo_authority(ctx: Context) -> tuple[SM2PrivateKey, x509.Certificate]:
     """The demonstration CA's key and root certificate, created on first use."""
     registry = ctx.registry
     if registry.demo_authority is None:
@@ -130,7 +130,7 @@ def ensure_seal_certificates(ctx: Context) -> list[str]:
         agency = ctx.registry.agencies[name]
         if agency.seal is None or agency.seal.chains:
             continue
-        ca_key, root = _demo_authority(ctx)
+        ca_key, root = demo_authority(ctx)
         now = ctx.now()
         leaf = issue_certificate(
             subject=seal_subject(agency),
@@ -183,15 +183,19 @@ def registry_trust(ctx: Context) -> Trust:
     any chain a seal has had (the demonstration CA's included)."""
     keys: list[SM2PublicKey] = []
     roots: dict[bytes, x509.Certificate] = {}
+    middle: dict[bytes, x509.Certificate] = {}
     for name in ctx.registry.agencies:
         seal = ctx.registry.agencies[name].seal
         if seal is None:
             continue
         keys.append(SM2PublicKey.from_bytes(seal.public_key))
         for record in seal.chains:
-            root = _loaded(record["chain"])[-1]
-            roots[root.dump()] = root
-    return Trust(seal_keys=tuple(keys), roots=tuple(roots.values()))
+            chain = _loaded(record["chain"])
+            roots[chain[-1].dump()] = chain[-1]
+            middle.update((cert.dump(), cert) for cert in chain[1:-1])
+    return Trust(
+        seal_keys=tuple(keys), roots=tuple(roots.values()), intermediates=tuple(middle.values())
+    )
 
 
 def request_pem(ctx: Context, agency_name: str | None) -> bytes:

@@ -30,6 +30,7 @@ from certarchive.documents.metadata import (
     read_metadata,
 )
 from certarchive.documents.verify import EARLIER, FORMAT_TEXT, VerificationReport, verify_pdf
+from certarchive.ofd.verify import is_ofd, verify_ofd
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import mask_party
 from certarchive.services.context import Context
@@ -214,14 +215,20 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
     """Check an uploaded certificate file: signature, registry consistency and status."""
     digest = sm3_hex(pdf)
     result: dict[str, Any] = {"file_sm3": digest, "size": len(pdf)}
-    try:
-        metadata: dict[str, str] | None = read_metadata(pdf)
-    except MetadataTooLarge as error:
-        raise Invalid(str(error), {"file": str(error)}) from None
-    except MetadataError:
-        metadata = None  # verify_pdf reports it; the file names no certificate
-    cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))
-    report = verify_pdf(pdf, registry_trust(ctx), metadata)
+    file_format = "ofd" if is_ofd(pdf) else "pdf"
+    if file_format == "ofd":
+        report = verify_ofd(pdf, registry_trust(ctx))
+        cert = _find_by_serial(ctx, report.metadata.get("licenceNumber"))
+    else:
+        try:
+            metadata: dict[str, str] | None = read_metadata(pdf)
+        except MetadataTooLarge as error:
+            raise Invalid(str(error), {"file": str(error)}) from None
+        except MetadataError:
+            metadata = None  # verify_pdf reports it; the file names no certificate
+        cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))
+        report = verify_pdf(pdf, registry_trust(ctx), metadata)
+    result["file_format"] = file_format
     result["signature"] = signature_facts(report)
     result["revocation_stamp"] = revocation_stamp(report)
     problems = list(report.problems)
@@ -235,7 +242,8 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
         return _finish(result, None)
     if report.shared is not None:
         return _finish(_annotated_copy(ctx, report, digest, result, problems), cert, ctx)
-    records = list(cert.files)
+    log = cert.file_log(file_format)
+    records = list(log) if log is not None else []
     matching = [r for r in records if r["digest"] == digest]
     current = records[-1] if records else None
     if matching:

@@ -42,6 +42,7 @@ ROUTES = (
     ("api.filing_queue", "/api/v1/filing-queue"),
     ("api.certificate", "/api/v1/certificates/{serial}"),
     ("api.certificate.pdf", "/api/v1/certificates/{serial}/pdf"),
+    ("api.certificate.ofd", "/api/v1/certificates/{serial}/ofd"),
     ("api.certificate.history", "/api/v1/certificates/{serial}/history"),
     ("api.certificate.versions", "/api/v1/certificates/{serial}/versions"),
     ("api.certificate.version", "/api/v1/certificates/{serial}/versions/{number}"),
@@ -68,6 +69,7 @@ ROUTES = (
     ("api.holder.share", "/api/v1/holder/shares/{share_id}"),
     ("api.holder.certificates", "/api/v1/holder/certificates"),
     ("api.holder.certificate.pdf", "/api/v1/holder/certificates/{serial}/pdf"),
+    ("api.holder.certificate.ofd", "/api/v1/holder/certificates/{serial}/ofd"),
     # the public
     ("home", "/"),
     ("verify.token.json", "/v/{token}.json"),
@@ -87,6 +89,7 @@ ROUTES = (
     ("staff.case.file", "/staff/cases/{case_no}/file"),
     ("staff.certificate", "/staff/certificates/{serial}"),
     ("staff.certificate.pdf", "/staff/certificates/{serial}/pdf"),
+    ("staff.certificate.ofd", "/staff/certificates/{serial}/ofd"),
     ("staff.certificate.action", "/staff/certificates/{serial}/{action}"),
     ("staff.corrections", "/staff/corrections"),
     ("staff.correction.close", "/staff/corrections/{request_id}/close"),

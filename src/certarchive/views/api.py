@@ -21,7 +21,7 @@ from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.identity import SESSION_TIMEOUTS, end_session
 from certarchive.validation.identifiers import normalize
-from certarchive.views.common import json_object, limit_rate, pdf_response
+from certarchive.views.common import file_response, json_object, limit_rate, pdf_response
 from certarchive.views.errors import RateLimited, TooLarge, error_response
 from certarchive.views.security import resolve_identity
 
@@ -106,6 +106,16 @@ def certificate_pdf(request: Request) -> Response:
     ctx = request.ctx
     cert = get_certificate(ctx, request.matchdict["serial"])
     return pdf_response(cert, certificates.file_for_staff(ctx, cert))
+
+
+@view_config(
+    route_name="api.certificate.ofd", request_method="GET", permission="certificate.download_file"
+)
+def certificate_ofd(request: Request) -> Response:
+    """The same certificate as an OFD package (GB/T 33190), sealed (GB/T 38540)."""
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    return file_response(cert, certificates.file_for_staff(ctx, cert, "ofd"), "ofd")
 
 
 @view_config(
@@ -366,6 +376,7 @@ def holder_certificates(request: Request) -> dict[str, Any]:
     listed = holders.list_certificates(request.ctx, identity.session)
     for item in listed:
         item["pdf"] = request.route_path("api.holder.certificate.pdf", serial=item["serial"])
+        item["ofd"] = request.route_path("api.holder.certificate.ofd", serial=item["serial"])
     return {"certificates": listed}
 
 
@@ -376,3 +387,14 @@ def holder_pdf(request: Request) -> Response:
     identity = resolve_identity(request)
     cert, pdf = holders.download(request.ctx, identity.session, request.matchdict["serial"])
     return pdf_response(cert, pdf)
+
+
+@view_config(
+    route_name="api.holder.certificate.ofd", request_method="GET", permission="certificate.download"
+)
+def holder_ofd(request: Request) -> Response:
+    """The holder's OFD download; like the PDF, the first download is the collection."""
+    identity = resolve_identity(request)
+    session, serial = identity.session, request.matchdict["serial"]
+    cert, data = holders.download(request.ctx, session, serial, "ofd")
+    return file_response(cert, data, "ofd")

@@ -59,20 +59,31 @@ def json_object(request: Request, required: bool = True) -> dict[str, Any]:
     return body
 
 
-def download_name(cert: Certificate) -> str:
+#: Content type and file name extension of each file format.
+FILE_TYPES = {"pdf": ("application/pdf", "pdf"), "ofd": ("application/ofd", "ofd")}
+
+
+def download_name(cert: Certificate, file_format: str = "pdf") -> str:
     """An ASCII file name chosen by the server, never taken from the request."""
+    extension = FILE_TYPES[file_format][1]
     try:
         serial = parse_serial(cert.serial or "")
-        return f"certificate-{serial.kind}-{serial.year}-{serial.seq:0{serial.width}d}.pdf"
+        return f"certificate-{serial.kind}-{serial.year}-{serial.seq:0{serial.width}d}.{extension}"
     except (ValueError, TypeError):
-        return f"certificate-{cert.id}.pdf"
+        return f"certificate-{cert.id}.{extension}"
+
+
+def file_response(cert: Certificate, data: bytes, file_format: str = "pdf") -> Response:
+    """A certificate file as a download (PDF or OFD), never cached."""
+    response = Response(body=data, content_type=FILE_TYPES[file_format][0])
+    name = download_name(cert, file_format)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def pdf_response(cert: Certificate, pdf: bytes) -> Response:
-    response = Response(body=pdf, content_type="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{download_name(cert)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(cert, pdf, "pdf")
 
 
 #: Where a request keeps the rate limiters' decisions about it (see :func:`rate_decision`).

@@ -17,7 +17,7 @@ from certarchive.services import holders, sharing
 from certarchive.services.errors import Invalid
 from certarchive.services.identity import end_session
 from certarchive.views.api import HOLDER_LOCKED, HOLDER_WRONG
-from certarchive.views.common import limit_rate, pdf_response
+from certarchive.views.common import file_response, limit_rate
 from certarchive.views.security import (
     SESSION_COOKIE,
     pre_csrf_token,
@@ -131,5 +131,7 @@ def holder_share_withdraw(request: Request) -> Response:
 @view_config(route_name="holder.download", request_method="POST", permission="certificate.download")
 def holder_download(request: Request) -> Response:
     found = resolve_identity(request)
-    cert, pdf = holders.download(request.ctx, found.session, request.matchdict["serial"])
-    return pdf_response(cert, pdf)
+    file_format = "ofd" if request.POST.get("format") == "ofd" else "pdf"
+    serial = request.matchdict["serial"]
+    cert, data = holders.download(request.ctx, found.session, serial, file_format)
+    return file_response(cert, data, file_format)

@@ -296,9 +296,11 @@ EN: dict[str, str] = {
     "上传电子证照PDF文件，核验电子印章签名、登记簿记录和证照状态。扫描证照左上角二维码也可查看状态。": "Upload a certificate PDF to check its seal signature, the registry's record and its "
     "status. Scanning the QR code at the top left of a certificate also shows its status.",
     "下载PDF": "Download PDF",
+    "下载OFD": "Download OFD",
     "下载我的电子证照": "Download my e-certificates",
     "下载码": "Download code",
     "下载证照文件（PDF）": "Download the file (PDF)",
+    "下载证照文件（OFD）": "Download the file (OFD)",
     "不动产登记中心": "Real-estate registration centre",
     "不动产登记电子证照服务": "Real-Estate Registration E-Certificates",
     "不动产登记电子证照采用国产密码算法（SM2/SM3/SM4）签章与保护": "E-certificates are sealed and protected with the national algorithms SM2/SM3/SM4",

@@ -156,12 +156,12 @@ def _serial_listing(title: str, model: type[BaseModel]) -> dict[str, Any]:
     return {"get": _op(title, "registry", STAFF, {**_ok(_ref(model)), **_REFUSALS}, [SERIAL])}
 
 
-def _pdf() -> dict[str, Any]:
+def _pdf(media: str = "application/pdf") -> dict[str, Any]:
     return {
         "200": {
             "description": "the certificate file",
             "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {media: {"schema": {"type": "string", "format": "binary"}}},
         }
     }
 
@@ -382,6 +382,15 @@ PATHS: dict[str, dict[str, Any]] = {
             [SERIAL],
         )
     },
+    "/api/v1/certificates/{serial}/ofd": {
+        "get": _op(
+            "证照OFD文件 / the current file as OFD (GB/T 33190, sealed per GB/T 38540)",
+            "registry",
+            STAFF,
+            {**_pdf("application/ofd"), **_REFUSALS},
+            [SERIAL],
+        )
+    },
     "/api/v1/certificates/{serial}/history": _serial_listing(
         "办理过程 / workflow history", History
     ),
@@ -579,6 +588,21 @@ PATHS: dict[str, dict[str, Any]] = {
             HOLDER,
             {
                 **_pdf(),
+                "401": _error("Unauthorized"),
+                "403": _error("Forbidden"),
+                "404": _error("NotFound"),
+            },
+            [SERIAL],
+        )
+    },
+    "/api/v1/holder/certificates/{serial}/ofd": {
+        "get": _op(
+            "下载OFD / download as OFD: the first download of either format sets the "
+            "collection time (H-2.2)",
+            "holder",
+            HOLDER,
+            {
+                **_pdf("application/ofd"),
                 "401": _error("Unauthorized"),
                 "403": _error("Forbidden"),
                 "404": _error("NotFound"),

@@ -31,7 +31,7 @@ from certarchive.services import (
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
-from certarchive.views.common import pdf_response
+from certarchive.views.common import file_response, pdf_response
 from certarchive.views.security import resolve_identity
 
 TEXT_FIELDS = {
@@ -194,6 +194,15 @@ def certificate_pdf(request: Request) -> Response:
     ctx = request.ctx
     cert = get_certificate(ctx, request.matchdict["serial"])
     return pdf_response(cert, certificates.file_for_staff(ctx, cert))
+
+
+@view_config(
+    route_name="staff.certificate.ofd", request_method="GET", permission="certificate.download_file"
+)
+def certificate_ofd(request: Request) -> Response:
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    return file_response(cert, certificates.file_for_staff(ctx, cert, "ofd"), "ofd")
 
 
 def _text(request: Request, name: str) -> str:

@@ -86,6 +86,8 @@ class Settings:
     audit_queue: str = "main"  # where log entries commit with their change: main | log
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
     backups: BackupSettings = field(default_factory=lambda: BackupSettings(None))
+    #: The file formats issued, revoked and served: PDF, OFD (GB/T 33190) or both.
+    formats: frozenset[str] = frozenset({"pdf", "ofd"})
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,6 @@ class BackupSettings:
 
     def repository_path(self, keys_dir: Path) -> Path:
         return self.repository or keys_dir.parent / "backups"
-    #: The file formats issued, revoked and served: PDF, OFD (GB/T 33190) or both.
-    formats: frozenset[str] = frozenset({"pdf", "ofd"})
 
 
 def _required(raw: Mapping[str, str], key: str) -> str:

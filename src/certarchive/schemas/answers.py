@@ -223,7 +223,8 @@ class HolderCertificate(Answer):
     revoked: bool
     replaced_by: str | None
     sm3: str | None
-    pdf: str
+    pdf: str = Field(description="where to download it as PDF")
+    ofd: str = Field(description="where to download it as OFD (GB/T 33190)")
 
 
 class HolderCertificates(Answer):

@@ -127,6 +127,7 @@ class VerificationResult(Answer):
     problems: list[str]
     file_sm3: str
     size: int
+    file_format: Literal["pdf", "ofd"] = Field(description="what the uploaded file is")
     signature: Signature
     revocation_stamp: RevocationStamp | None
     annotated_copy: AnnotatedCopy | None = None

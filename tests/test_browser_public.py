@@ -98,8 +98,8 @@ def test_the_verification_page_prints_on_one_a4_sheet(
     assert "验证编号" in text and "上传文件验证" not in text  # the facts, not the links
 
 
-@pytest.mark.parametrize("width", (360, 390))
-def test_the_holders_pages_fit_phones(
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_holders_pages_fit_phones_and_desktops(
     served: tuple[Site, str], browser_page: Page, tmp_path: Path, width: int
 ) -> None:
     """A wrong code keeps the ID number and says how many tries are left; the list is a

@@ -79,7 +79,7 @@ class Outbox(Persistent):
     def __init__(self) -> None:
         self.messages = OOBTree()  # id -> Message
         self.due = OOTreeSet()  # (next attempt ISO time, id) of pending messages
-        self.by_case = OOBTree()  # case_no -> OOTreeSet of ids
+        self.by_case = OOBTree()  # case_no -> tuple of ids (a case has a handful)
         self.undeliverable = OOTreeSet()  # ids, for the registrars' list
 
 
@@ -118,9 +118,7 @@ def enqueue(
     outbox.messages[message_id] = message
     outbox.due.add((now.isoformat(), message_id))
     if case_no is not None:
-        if case_no not in outbox.by_case:
-            outbox.by_case[case_no] = OOTreeSet()
-        outbox.by_case[case_no].add(message_id)
+        outbox.by_case[case_no] = (*outbox.by_case.get(case_no, ()), message_id)
     return message
 
 

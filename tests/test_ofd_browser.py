@@ -13,7 +13,6 @@ import base64
 import functools
 import hashlib
 import io
-import os
 import shutil
 import subprocess
 import tarfile
@@ -22,9 +21,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import sync_playwright
 
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
-from tests.test_browser_staff import CHROMIUM, CHROMIUM_ARGS
+from tests.test_browser_staff import CHROMIUM, CHROMIUM_ARGS, tools_present
 from tests.test_documents_fixtures import (
     DOCS,
     decode_qr,
@@ -35,32 +35,20 @@ from tests.test_documents_fixtures import (
 )
 from tests.test_ofd_signature import sealed
 
+__all__ = ["tools_present"]  # a missing chromium, poppler or zbar fails, naming it
+
 OFDJS = "ofd.js@0.2.6"
 OFDJS_SHA256 = "9b47d64947c94839a6cb24ef3e291ffb8047d2d372ca92836a14bef3a130eda0"
 CACHE = Path(__file__).resolve().parents[1] / ".venv" / "ofdjs-0.2.6"
 WIDTH = 794  # px for 210 mm: 96 dpi, as a browser shows A4
 
-missing = [
-    tool
-    for tool, found in (
-        ("chromium", os.path.exists(CHROMIUM)),
-        ("npm", shutil.which("npm") or (CACHE / "ofd.umd.min.js").exists()),
-        ("pdftoppm (poppler-utils)", shutil.which("pdftoppm")),
-        ("zbarimg (zbar-tools)", shutil.which("zbarimg")),
-    )
-    if not found
-]
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    missing.append("playwright (pip)")
-
 
 @pytest.fixture(autouse=True)
-def tools_present() -> None:
-    """A missing tool is a failure that names it: a skipped browser test passes unseen."""
-    if missing:
-        pytest.fail("missing: " + ", ".join(missing) + " (make test installs them)")
+def npm_present() -> None:
+    """ofd.js comes from the npm registry: npm missing (and no cached copy) is a failure
+    that names it; chromium and the rest are checked by the staff tests' fixture."""
+    if not (shutil.which("npm") or (CACHE / "ofd.umd.min.js").exists()):
+        pytest.fail("missing: npm (make test installs it)")
 
 
 @functools.cache

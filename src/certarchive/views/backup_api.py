@@ -45,10 +45,7 @@ def _incremental(body: dict[str, Any]) -> bool:
     route_name="api.backups", request_method="POST", renderer="json", permission="backup.export"
 )
 def start_export(request: Request) -> dict[str, Any]:
-    body = json_object(request, required=False)
-    record = queue_job(request, "export", _incremental(body))
-    request.response.status = 202
-    return {"job": record["id"]}
+    return _started(request, "export", _incremental(json_object(request, required=False)))
 
 
 @view_config(
@@ -59,9 +56,7 @@ def start_export(request: Request) -> dict[str, Any]:
 )
 def start_verify(request: Request) -> dict[str, Any]:
     json_object(request, required=False)
-    record = queue_job(request, "verify")
-    request.response.status = 202
-    return {"job": record["id"]}
+    return _started(request, "verify")
 
 
 @view_config(
@@ -72,7 +67,12 @@ def start_verify(request: Request) -> dict[str, Any]:
 )
 def start_drill(request: Request) -> dict[str, Any]:
     json_object(request, required=False)
-    record = queue_job(request, "drill")
+    return _started(request, "drill")
+
+
+def _started(request: Request, kind: str, *args: Any) -> dict[str, Any]:
+    """Queue a job of ``kind``: 202 with its id (the client watches it, or goes away)."""
+    record = queue_job(request, kind, *args)
     request.response.status = 202
     return {"job": record["id"]}
 

@@ -41,13 +41,14 @@ import os
 import random
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ import transaction
 from bench.common import open_registry, raw_settings
 from BTrees.OOBTree import OOBTree
 from persistent.mapping import PersistentMapping
+from tests.servers import server_process
 from ZODB.blob import Blob
 
 from certarchive.backup.export import export_snapshot
@@ -224,9 +226,11 @@ def create_backup_key(var: Path) -> None:
 # --- a web export beside the command line's ---------------------------------------------
 
 
-def _serve(var: Path, repository: Path) -> tuple[subprocess.Popen[bytes], str, str]:
-    """A real ``certarchive serve`` on ``var`` whose backup jobs write to ``repository``;
-    returns the process, its base URL and an API key with the scope backups:run."""
+@contextmanager
+def _serving(var: Path, repository: Path) -> Iterator[tuple[str, str]]:
+    """A real ``certarchive serve`` on ``var`` whose backup jobs write to ``repository``
+    (started by the tests' :func:`~tests.servers.server_process`); yields its base URL
+    and an API key with the scope backups:run."""
     runtime = open_registry(var)
     key = runtime.run(add_client, SYSTEM, "bench-backups", ["backups:run"])["key"]
     runtime.close()
@@ -235,29 +239,8 @@ def _serve(var: Path, repository: Path) -> tuple[subprocess.Popen[bytes], str, s
     lines += [f"{name} = {value}" for name, value in raw.items()]
     ini = var.parent / f"{var.name}-web.ini"
     ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    port = free_port()
-    binary = Path(sys.executable).with_name("certarchive")
-    server = subprocess.Popen(
-        [str(binary), "-c", str(ini), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).close()
-            return server, base, key
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start") from None
-            time.sleep(0.1)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    with server_process(ini) as (base, _process):
+        yield base, key
 
 
 def _call(base: str, key: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -288,8 +271,7 @@ def web_export(base: str, key: str) -> dict[str, float]:
 def web_beside_command_line(var: Path, work: Path, rounds: int) -> None:
     size_mb = megabytes_of(source_files(var))
     web_repo = work / "repo-web"
-    server, base, key = _serve(var, web_repo)
-    try:
+    with _serving(var, web_repo) as (base, key):
         web_export(base, key)  # warm: the server's first export opens its read-only copies
         shutil.rmtree(web_repo)
         cli, server_side, client_side = [], [], []
@@ -300,9 +282,6 @@ def web_beside_command_line(var: Path, work: Path, rounds: int) -> None:
             server_side.append(result["server"])
             client_side.append(result["client"])
             shutil.rmtree(web_repo)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     median = statistics.median
     print(
         f"\n4. full export, {size_mb:.0f} MiB registry, web beside command line, median of {rounds}"

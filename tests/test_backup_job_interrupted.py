@@ -9,8 +9,6 @@ registry; the repository is then checked with ``backup verify``'s code.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -21,26 +19,7 @@ from certarchive.backup.repository import Repository
 from certarchive.backup.verify import verify_repository
 from certarchive.crypto.sm import sm3_hex
 from tests.backup_support import add_bulk_blobs
-from tests.servers import free_port
-
-
-def start_server(ini: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    binary = Path(sys.executable).with_name("certarchive")
-    server = subprocess.Popen(
-        [str(binary), "-c", str(ini), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).close()
-            return server, base
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.1)
+from tests.servers import server_process
 
 
 def call(base: str, key: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -82,8 +61,7 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
     assert cli_run("backup", "export", "--out", str(repository.path)).exit_code == 0
     first = files(repository)
 
-    server, base = start_server(ini)
-    try:
+    with server_process(ini) as (base, server):
         job = call(base, key, "/api/v1/backups", {"incremental": False})["job"]
         before = chunk_count(repository)
         deadline = time.monotonic() + 60
@@ -97,8 +75,7 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
         listing = call(base, key, "/api/v1/backups")
         urllib.request.urlopen(base + "/", timeout=10).close()
         assert time.monotonic() - started < 3 and len(listing["snapshots"]) == 1
-    finally:
-        server.kill()
+        server.kill()  # stopped as by a power cut, in the middle of the export
         server.wait()
 
     # the interrupted export published nothing: one snapshot, intact, byte for byte as before
@@ -109,8 +86,7 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
     assert {name: files(repository).get(name) for name in first} == first
     assert any("interrupted exports left" in note for note in report.notes)
 
-    server, base = start_server(ini)
-    try:
+    with server_process(ini) as (base, _server):
         deadline = time.monotonic() + 30
         while (state := call(base, key, f"/api/v1/backups/jobs/{job}"))["state"] == "running":
             assert time.monotonic() < deadline, state
@@ -124,9 +100,6 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
             assert time.monotonic() < deadline, state
             time.sleep(0.2)
         assert state["state"] == "done", state
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     listing = json.loads(cli_run("backup", "list", str(repository.path), "--json").output)
     assert [s["kind"] for s in listing["snapshots"]] == ["full", "incremental"]
     assert cli_run("audit", "export", "--out", str(tmp_path / "audit.jsonl")).exit_code == 0

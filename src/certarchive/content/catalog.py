@@ -1,4 +1,5 @@
-"""The agency's indexes: serial, verification token, unit number, holder, state, issue date.
+"""The agency's indexes: serial, verification token, unit number, holder, state, issue date,
+kind, parties' names and address words (keyed: :mod:`certarchive.services.search_index`).
 
 Plain BTrees kept up to date by the service layer in the same transaction as the change
 they reflect.  Set-valued indexes use ``OOTreeSet`` whose buckets resolve concurrent
@@ -34,6 +35,12 @@ class SetIndex(Persistent):
     def get(self, key: str) -> list[str]:
         return list(self._sets.get(key, ()))
 
+    def members(self, key: str) -> set[str]:
+        return set(self._sets.get(key, ()))
+
+    def items(self) -> Iterator[tuple[str, OOTreeSet]]:
+        return iter(self._sets.items())
+
     def range(self, lo: str | None, hi: str | None) -> Iterator[str]:
         for bucket in self._sets.values(lo, hi):
             yield from bucket
@@ -48,6 +55,9 @@ class Catalog(Persistent):
         self.state = SetIndex()
         self.issue_date = SetIndex()  # "YYYY-MM-DD" -> ids
         self.case_state = SetIndex()  # case state -> case numbers
+        self.kind = SetIndex()  # certificate kind -> ids
+        self.party_name = SetIndex()  # HMAC-SM3 of a holder's or obligor's full name -> ids
+        self.address = SetIndex()  # HMAC-SM3 of a word of the location -> ids
         self._state_counts = OOBTree()  # state -> Length
 
     def move_state(self, cert_id: str, old: str | None, new: str) -> None:

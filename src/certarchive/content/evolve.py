@@ -17,10 +17,11 @@ from certarchive.audit.queue import LOG_NAMES, create_outbox
 from certarchive.content.records import RecordLog
 from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.content.shares import ShareBook
+from certarchive.crypto.keyring import Keyring
 from certarchive.messaging.outbox import Outbox
 
 
-def _web_state_trees(conn: Connection) -> None:
+def _web_state_trees(conn: Connection, _keyring: Keyring) -> None:
     """Server-side sessions, holder sign-in attempts and per-agency correction requests."""
     registry = conn.root()[ROOT_KEY]
     for name in ("sessions", "holder_attempts"):
@@ -32,7 +33,7 @@ def _web_state_trees(conn: Connection) -> None:
             agency.corrections = OOBTree()
 
 
-def _audit_merkle_nodes(conn: Connection) -> None:
+def _audit_merkle_nodes(conn: Connection, _keyring: Keyring) -> None:
     """Keep the logs' large perfect subtree hashes, so that proofs stop hashing every entry."""
     for name in LOG_NAMES:
         log = conn.get_connection(name).root().get("log")
@@ -40,7 +41,7 @@ def _audit_merkle_nodes(conn: Connection) -> None:
             log.rebuild_nodes()
 
 
-def _log_outbox(conn: Connection) -> None:
+def _log_outbox(conn: Connection, _keyring: Keyring) -> None:
     """The outbox where log entries commit with their change (``audit_queue = main``),
     and queues with narrow inner nodes in the logs' own databases."""
     create_outbox(conn)
@@ -50,7 +51,7 @@ def _log_outbox(conn: Connection) -> None:
             log.narrow_queue()
 
 
-def _message_outbox(conn: Connection) -> None:
+def _message_outbox(conn: Connection, _keyring: Keyring) -> None:
     """The outbox of messages to holders (Z-4), and holders' WeChat bindings."""
     registry = conn.root()[ROOT_KEY]
     if getattr(registry, "messages", None) is None:
@@ -59,20 +60,32 @@ def _message_outbox(conn: Connection) -> None:
         registry.wechat_bindings = OOBTree()
 
 
-def _share_book(conn: Connection) -> None:
+def _share_book(conn: Connection, _keyring: Keyring) -> None:
     """The holders' shares with institutions (授权用证)."""
     registry = conn.root()[ROOT_KEY]
     if getattr(registry, "shares", None) is None:
         registry.shares = ShareBook()
 
 
-#: Each step takes the ``main`` connection (the other databases are reached through it).
-STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
+def _search_indexes(conn: Connection, keyring: Keyring) -> None:
+    """The kind index and the keyed indexes of parties' names and address words, filled
+    from every certificate's current version (the ID-number index is rebuilt with them)."""
+    from certarchive.services.search_index import rebuild
+
+    registry = conn.root()[ROOT_KEY]
+    for agency_name in registry.agencies:
+        rebuild(registry.agencies[agency_name], keyring)
+
+
+#: Each step takes the ``main`` connection (the other databases are reached through it)
+#: and the keyring (for steps that read encrypted data or compute keyed index values).
+STEPS: tuple[tuple[str, Callable[[Connection, Keyring], None]], ...] = (
     ("web-state-trees", _web_state_trees),
     ("audit-merkle-nodes", _audit_merkle_nodes),
     ("log-outbox", _log_outbox),
     ("message-outbox", _message_outbox),
     ("share-book", _share_book),
+    ("search-indexes", _search_indexes),
 )
 LATEST = len(STEPS)
 
@@ -81,7 +94,7 @@ class RegistryOutdated(Exception):
     """The registry's schema is older than the code: run ``certarchive init``."""
 
 
-def evolve(conn: Connection, now: datetime) -> list[str]:
+def evolve(conn: Connection, now: datetime, keyring: Keyring) -> list[str]:
     """Run the steps the registry has not run yet; return their names."""
     registry = conn.root()[ROOT_KEY]
     done = []
@@ -89,7 +102,7 @@ def evolve(conn: Connection, now: datetime) -> list[str]:
         registry.evolved = RecordLog()
     for number in range(registry.generation, LATEST):
         name, step = STEPS[number]
-        step(conn)
+        step(conn, keyring)
         registry.evolved.append({"step": name, "generation": number + 1, "at": now.isoformat()})
         registry.generation = number + 1
         done.append(name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from certarchive.schemas.case import CaseDocument
 from certarchive.schemas.types import AwareTime, Text
@@ -126,3 +128,40 @@ OPTIONAL = {
     ("/api/v1/certificates/{serial}/issue", "post"),
     ("/api/v1/cases/{case_no}/file", "post"),
 }
+
+
+def _blank_is_none(value: Any) -> Any:
+    """A form's empty field means "not given"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+SearchMode = Literal[
+    "auto", "number", "unit_number", "id_number", "name", "address", "name_or_address"
+]
+SearchState = Literal["draft", "issued", "downloaded", "archived", "revoked", "rolled_back"]
+CaseState = Literal["received", "recorded", "paid", "certified", "filed"]
+Optional = BeforeValidator(_blank_is_none)
+
+
+class SearchQuery(_Body):
+    """The staff's search and list form: words and what they are, and the filters."""
+
+    q: Text(100, min_length=0) = ""  # type: ignore[valid-type]
+    by: Annotated[SearchMode, BeforeValidator(lambda v: _blank_is_none(v) or "auto")] = "auto"
+    state: Annotated[SearchState | None, Optional] = None
+    kind: Annotated[Literal["right", "proof"] | None, Optional] = None
+    case_state: Annotated[CaseState | None, Optional] = None
+    date_from: Annotated[date | None, Optional] = None
+    date_to: Annotated[date | None, Optional] = None
+    agency: Annotated[Text(100) | None, Optional] = None  # type: ignore[valid-type]
+    page: Annotated[int, Optional, Field(ge=1, le=100_000)] = 1
+
+    @field_validator("date_to")
+    @classmethod
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("date_from")
+        if value and first and first > value:
+            raise PydanticCustomError(
+                "date_order", "截止日期早于起始日期 / the last date is before the first one"
+            )
+        return value

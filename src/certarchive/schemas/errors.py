@@ -25,6 +25,11 @@ _MESSAGES = {
     "finite_number": "须为有限数字 / must be a finite number",
     "list_type": "须为数组 / must be a list",
     "tuple_type": "须为数组 / must be a list",
+    "date_parsing": "须为日期，如 2026-12-05 / must be a date such as 2026-12-05",
+    "date_from_datetime_parsing": "须为日期，如 2026-12-05 / must be a date such as 2026-12-05",
+    "date_type": "须为日期，如 2026-12-05 / must be a date such as 2026-12-05",
+    "int_parsing": "须为整数 / must be a whole number",
+    "int_type": "须为整数 / must be a whole number",
 }
 
 
@@ -55,6 +60,8 @@ def _message(error: Any) -> str:
         return f"不能超过{limit}个字符 / must be at most {limit} characters"
     if kind == "greater_than_equal":
         return f"须不小于{ctx['ge']} / must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"须不大于{ctx['le']} / must be at most {ctx['le']}"
     if kind not in KNOWN_ERRORS:
         return str(error["msg"])  # our own custom errors carry the contract's words
     return "无效 / invalid"

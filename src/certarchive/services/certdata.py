@@ -16,10 +16,10 @@ from typing import Any
 from ZODB.blob import Blob
 
 from certarchive.content.certificate import Certificate
+from certarchive.crypto.keyring import Keyring
 from certarchive.crypto.sm import sm3_hex
 from certarchive.services.context import Context
-
-PARTY_LISTS = ("holders", "obligors")
+from certarchive.services.search_index import reindex
 
 
 def canonical_json(data: Mapping[str, Any]) -> bytes:
@@ -42,24 +42,20 @@ def _file_aad(cert: Certificate, number: int, file_format: str = "pdf") -> bytes
     return f"certificate:{cert.id}:{file_format}:{number}".encode()
 
 
-def party_id_numbers(data: Mapping[str, Any]) -> set[str]:
-    return {p["id_number"] for key in PARTY_LISTS for p in data.get(key, ())}
-
-
 def append_version(
     ctx: Context,
     cert: Certificate,
     data: Mapping[str, Any],
     comment: str,
     changed_fields: Iterable[str],
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Append a version holding ``data`` and keep the holder blind index in step."""
+    """Append a version holding ``data`` and keep the keyed indexes (ID numbers, names,
+    address words) in step.  ``extra`` goes into the version's record (a re-issue's
+    differences from the certificate it replaces)."""
     previous = read_data(ctx, cert) if cert.version else {}
     catalog = ctx.agency(cert.agency).catalog
-    for id_number in party_id_numbers(previous) - party_id_numbers(data):
-        catalog.holder.remove(ctx.keyring.blind_index(id_number), cert.id)
-    for id_number in party_id_numbers(data) - party_id_numbers(previous):
-        catalog.holder.add(ctx.keyring.blind_index(id_number), cert.id)
+    reindex(catalog, ctx.keyring, cert.id, previous, data)
     if data.get("unit_number") != cert.unit_number:
         catalog.unit_number.remove(cert.unit_number, cert.id)
         cert.unit_number = data["unit_number"]
@@ -74,6 +70,7 @@ def append_version(
         "payload": ctx.keyring.encrypt(
             "personal", canonical_json(data), _version_aad(cert, number)
         ),
+        **(extra or {}),
     }
     cert.versions.append(record)
     return cert.versions[number]
@@ -81,9 +78,12 @@ def append_version(
 
 def read_data(ctx: Context, cert: Certificate, number: int | None = None) -> dict[str, Any]:
     """The clear certificate data of version ``number`` (default: the current one)."""
-    number = number or cert.version
+    return decrypt_version(ctx.keyring, cert, number or cert.version)
+
+
+def decrypt_version(keyring: Keyring, cert: Certificate, number: int) -> dict[str, Any]:
     record = cert.versions[number]
-    clear = ctx.keyring.decrypt("personal", record["payload"], _version_aad(cert, number))
+    clear = keyring.decrypt("personal", record["payload"], _version_aad(cert, number))
     return json.loads(clear)
 
 

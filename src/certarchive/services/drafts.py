@@ -12,8 +12,16 @@ from certarchive.services.context import Context
 
 
 def create_certificate(
-    ctx: Context, case: CaseFile, data: dict[str, Any], comment: str
+    ctx: Context,
+    case: CaseFile,
+    data: dict[str, Any],
+    comment: str,
+    changed_fields: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Certificate:
+    """A draft in ``case``; its first version lists every field as set, or for a re-issue
+    ``changed_fields`` (the differences from the replaced certificate) with ``extra``
+    naming that certificate and its version."""
     agency = ctx.agency(case.agency)
     cert = Certificate(
         secrets.token_hex(8), agency.name, data["kind"], case.case_no, data["unit_number"]
@@ -21,7 +29,9 @@ def create_certificate(
     agency.certificates.add(cert.id, cert)
     case.certificate_ids.append(cert.id)
     agency.catalog.unit_number.add(cert.unit_number, cert.id)
+    agency.catalog.kind.add(cert.kind, cert.id)
     agency.catalog.move_state(cert.id, None, cert.state)
-    version = append_version(ctx, cert, data, comment, sorted(data))
+    fields = sorted(data) if changed_fields is None else changed_fields
+    version = append_version(ctx, cert, data, comment, fields, extra)
     ctx.audit("certificate.create", f"certificate:{cert.id}", None, version["digest"])
     return cert

@@ -38,7 +38,7 @@ def initialise(ctx: Context, config: AgencyConfig) -> list[str]:
         if create_log(ctx.conn, name, ctx.keyring):
             created.append(f"{name} log")
     created += ensure_agency(ctx, config)
-    created += [f"evolve step {name}" for name in evolve(ctx.conn, ctx.now())]
+    created += [f"evolve step {name}" for name in evolve(ctx.conn, ctx.now(), ctx.keyring)]
     created += ensure_seal_certificates(ctx)
     for item in created:
         ctx.audit("admin.init", item)

@@ -182,11 +182,15 @@ LABELS: dict[str, dict[Any, str]] = {
         500: "服务器内部错误",
     },
     "search_mode": {
-        "case_no": "按案卷号",
-        "serial": "按证书编号",
+        "auto": "自动判断",
+        "number": "按证书编号或案卷号（任意一段）",
         "unit_number": "按不动产单元号",
-        "holder_id": "按证件号码",
+        "id_number": "按证件号码",
+        "name": "按权利人或义务人全名",
+        "address": "按坐落地址中的词",
+        "name_or_address": "按全名或坐落地址中的词",
     },
+    "list_state": {"rolled_back": "已回退、待重新签发"},
     "done": {
         "rollback": "证书已回退为草稿。",
         "correct": "已保存更正后的新版本。",

@@ -18,6 +18,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.certificate import Certificate
+from certarchive.schemas.bodies import SearchQuery
 from certarchive.services import (
     backup_jobs,
     case_documents,
@@ -26,6 +27,7 @@ from certarchive.services import (
     corrections,
     notifications,
     overview,
+    search,
     sharing,
 )
 from certarchive.services.certificates import get_certificate
@@ -80,14 +82,36 @@ def dashboard(request: Request) -> Any:
     )
 
 
+SEARCH_FIELDS = tuple(SearchQuery.model_fields)
+
+
 @view_config(
     route_name="staff.search",
     request_method="GET",
     renderer="search.jinja2",
     permission="case.read",
 )
-def search(request: Request) -> dict[str, Any]:
-    return {"found": overview.search(request.ctx, request.params.get("q", ""))}
+def search_page(request: Request) -> Any:
+    """Search and lists in one page: the words and filters stay in the form, a bad one is
+    named beside its field (422), the results are counted and paginated."""
+    ctx = request.ctx
+    params = {name: request.GET.get(name, "") for name in SEARCH_FIELDS}
+    values = {
+        "params": params,
+        "agencies": [(a.name, a.settings["agency_name"]) for a in ctx.visible_agencies()],
+        "states": search.states(),
+        "case_states": search.case_states(),
+        "errors": {},
+        "found": None,
+    }
+    try:
+        values["found"] = search.search(ctx, {k: v for k, v in params.items() if v})
+    except Invalid as invalid:
+        values["errors"] = invalid.fields
+        response = render_to_response("search.jinja2", values, request=request)
+        response.status = 422
+        return response
+    return values
 
 
 # --- a case ------------------------------------------------------------------------------

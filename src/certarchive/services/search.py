@@ -1,0 +1,234 @@
+"""Finding and listing certificates: by any part of a case number or serial, a unit
+number, a party's ID number or full name, words of the address; filtered by state, kind,
+issue date, case state and agency; newest first, counted, one page at a time.
+
+Every filter is a set of certificate ids read from an index (:mod:`..content.catalog`),
+and the sets are intersected, so a query costs what its indexes hold, not what the
+registry holds; only the page shown loads its certificates.  Searching by ID number, name
+or address reads personal data: it needs ``certificate.read_personal`` and is audited
+(with the mode and the count, never the words searched).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from certarchive.content.agency import Agency
+from certarchive.schemas.bodies import SearchQuery
+from certarchive.schemas.errors import validated
+from certarchive.services.context import Context
+from certarchive.services.issuance import CHINA
+from certarchive.services.search_index import address_key, address_words, name_key
+from certarchive.validation.identifiers import (
+    is_valid_credit_code,
+    is_valid_resident_id,
+    is_valid_unit_number,
+    normalize,
+)
+from certarchive.workflow.definitions import CASE, CERTIFICATE
+
+PAGE_SIZE = 25
+SHORT_LIST = 500  # up to this many hits, ordering simply loads them all
+PERSONAL_MODES = ("id_number", "name", "address", "name_or_address")
+NUMBER_PART = re.compile(r"[0-9A-Za-z()（）\-]*[0-9][0-9A-Za-z()（）\-]*")
+SERIAL_PART = re.compile(r"第\s*\d|不动产(权|证明)|[(（]\d{4}[)）]")
+QUERY_INVALID = "查询条件有误 / the search is not valid"
+#: Pseudo-state: drafts that keep a serial, i.e. rolled back and waiting to be issued again.
+ROLLED_BACK = "rolled_back"
+
+Hit = tuple[Agency, str]
+
+
+def search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    """One page of the certificates that match ``params`` (the search form's fields)."""
+    ctx.require("case.read")
+    query = validated(SearchQuery, params, QUERY_INVALID)
+    agencies = [a for a in ctx.visible_agencies() if query.agency is None or a.name == query.agency]
+    mode = _mode(query.q, query.by)
+    answer: dict[str, Any] = {
+        "mode": mode,
+        "total": 0,
+        "page": query.page,
+        "pages": 0,
+        "page_size": PAGE_SIZE,
+        "certificates": [],
+    }
+    if mode in PERSONAL_MODES and "certificate.read_personal" not in ctx.actor.permissions:
+        answer["refused"] = True
+        return answer
+    if not query.q and not _filtered(query):
+        answer["empty_query"] = True
+        return answer
+    hits = [
+        (agency, cert_id) for agency in agencies for cert_id in _matches(ctx, agency, query, mode)
+    ]
+    if mode in PERSONAL_MODES:
+        ctx.audit(f"search.{mode}", "catalog:search", detail={"results": len(hits)})
+    answer["total"] = len(hits)
+    answer["pages"] = -(-len(hits) // PAGE_SIZE)
+    page = _newest_first(hits, (query.page - 1) * PAGE_SIZE, PAGE_SIZE)
+    answer["certificates"] = [row(agency, cert_id) for agency, cert_id in page]
+    return answer
+
+
+def _filtered(query: SearchQuery) -> bool:
+    return any((query.state, query.kind, query.case_state, query.date_from, query.date_to))
+
+
+def _mode(text: str, by: str) -> str | None:
+    """What the words are: ``by`` when the reader chose, else guessed from their shape."""
+    if not text:
+        return None
+    if by != "auto":
+        return by
+    compact = normalize(text)
+    if is_valid_resident_id(compact) or is_valid_credit_code(compact):
+        return "id_number"
+    if is_valid_unit_number(compact):
+        return "unit_number"
+    if NUMBER_PART.fullmatch(text) or SERIAL_PART.search(text):
+        return "number"
+    return "name_or_address"
+
+
+def _matches(ctx: Context, agency: Agency, query: SearchQuery, mode: str | None) -> set[str]:
+    catalog = agency.catalog
+    sets: list[set[str]] = []
+    if mode is not None:
+        sets.append(_by_words(ctx, agency, query.q, mode))
+    if query.state == ROLLED_BACK:
+        sets.append(rolled_back_drafts(agency))
+    elif query.state:
+        sets.append(catalog.state.members(query.state))
+    if query.kind:
+        sets.append(catalog.kind.members(query.kind))
+    if query.case_state:
+        sets.append(
+            {
+                cert_id
+                for case_no in catalog.case_state.get(query.case_state)
+                for cert_id in agency.cases[case_no].certificate_ids
+            }
+        )
+    if query.date_from or query.date_to:
+        lo = query.date_from.isoformat() if query.date_from else None
+        hi = query.date_to.isoformat() if query.date_to else None
+        sets.append(set(catalog.issue_date.range(lo, hi)))
+    if not sets:
+        return set()
+    sets.sort(key=len)
+    found = sets[0]
+    for other in sets[1:]:
+        found = found & other
+    return found
+
+
+def _by_words(ctx: Context, agency: Agency, text: str, mode: str) -> set[str]:
+    catalog = agency.catalog
+    if mode == "number":
+        return _number_part(agency, text)
+    if mode == "unit_number":
+        return catalog.unit_number.members(normalize(text))
+    if mode == "id_number":
+        return catalog.holder.members(ctx.keyring.blind_index(normalize(text)))
+    by_name = catalog.party_name.members(name_key(ctx.keyring, text))
+    if mode == "name":
+        return by_name
+    words = address_words(text)
+    found = catalog.address.members(address_key(ctx.keyring, words[0])) if words else set()
+    for word in words[1:]:
+        found &= catalog.address.members(address_key(ctx.keyring, word))
+    return found | by_name if mode == "name_or_address" else found
+
+
+def _number_part(agency: Agency, text: str) -> set[str]:
+    """Certificates whose serial, or whose case's number, contains ``text`` (brackets in
+    either style).  Serials and case numbers are not personal data: a scan of the two
+    indexes' keys, ~10 ms per 100,000 (docs/performance.md)."""
+    part = text.strip().replace("（", "(").replace("）", ")")
+    serials = agency.catalog.serial
+    found = {serials[serial] for serial in serials if part in serial}
+    for case_no in agency.cases:
+        if part in case_no:
+            found.update(agency.cases[case_no].certificate_ids)
+    return found
+
+
+def _newest_first(hits: list[Hit], first: int, size: int) -> list[Hit]:
+    """Hits ``first``..``first+size`` in the order newest issue date first, then serial
+    (highest first); drafts, which have no issue date, last.
+
+    A long list is ordered by the issue-date index alone, and only the dates the page
+    falls in load their certificates to order by serial; a short one loads them all.
+    """
+    if len(hits) <= SHORT_LIST:
+        return sorted(hits, key=_full_key)[first : first + size]
+    wanted = set(hits)
+    dated: dict[Hit, str] = {}
+    for agency in {agency for agency, _id in hits}:
+        for day, bucket in agency.catalog.issue_date.items():
+            for cert_id in bucket:
+                if (agency, cert_id) in wanted:
+                    dated[(agency, cert_id)] = day
+    ordered = sorted(hits, key=lambda hit: _day_key(dated.get(hit)))
+    if first >= len(ordered):
+        return []
+    lo, hi = first, min(first + size, len(ordered)) - 1
+    while lo > 0 and dated.get(ordered[lo - 1]) == dated.get(ordered[first]):
+        lo -= 1
+    while hi + 1 < len(ordered) and dated.get(ordered[hi + 1]) == dated.get(ordered[hi]):
+        hi += 1
+    window = sorted(ordered[lo : hi + 1], key=_full_key)
+    return window[first - lo : first - lo + size]
+
+
+def _day_key(day: str | None) -> tuple[int, str]:
+    return (1, "") if day is None else (0, _descending(day))
+
+
+def _full_key(hit: Hit) -> tuple[int, str, str]:
+    agency, cert_id = hit
+    cert = agency.certificates[cert_id]
+    day = cert.issued_at.astimezone(CHINA).date().isoformat() if cert.issued_at else None
+    return (*_day_key(day), _descending(cert.serial or cert_id))
+
+
+def _descending(text: str) -> str:
+    """A key that sorts ``text`` backwards (every character is below U+FFFF here)."""
+    return "".join(chr(0xFFFF - ord(c)) for c in text)
+
+
+def row(agency: Agency, cert_id: str) -> dict[str, Any]:
+    cert = agency.certificates[cert_id]
+    return {
+        "id": cert.id,
+        "agency": agency.name,
+        "agency_name": agency.settings["agency_name"],
+        "serial": cert.serial,
+        "kind": cert.kind,
+        "state": cert.state,
+        "case_no": cert.case_no,
+        "unit_number": cert.unit_number,
+        "issued_at": cert.issued_at.isoformat() if cert.issued_at else None,
+    }
+
+
+def rolled_back_drafts(agency: Agency) -> set[str]:
+    """Drafts that keep a serial: rolled back (H-4.3) and waiting to be issued again."""
+    drafts = agency.catalog.state.get("draft")
+    return {i for i in drafts if agency.certificates[i].serial is not None}
+
+
+def today(ctx: Context) -> date:
+    return ctx.now().astimezone(CHINA).date()
+
+
+def states() -> Iterable[str]:
+    return (*CERTIFICATE.states, ROLLED_BACK)
+
+
+def case_states() -> Iterable[str]:
+    return CASE.states

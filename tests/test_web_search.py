@@ -98,7 +98,7 @@ def test_lists_are_sorted_counted_paginated_and_filtered(site: Site) -> None:
     assert len(serials) == search.PAGE_SIZE
     assert serials == sorted(serials, reverse=True)  # one issue day: highest serial first
     second = first.click(href=r"page=2")
-    assert "第 2 /" in second.text and not set(serials) & set(result_serials(second))
+    assert "页次 2 /" in second.text and not set(serials) & set(result_serials(second))
     assert 'name="state"' in second.text and 'value="issued" selected' in second.text
     proofs = web.get("/staff/search", {"kind": "proof"})
     assert "不动产权证书" not in proofs.text.split('class="results')[1]

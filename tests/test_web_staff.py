@@ -16,9 +16,18 @@ from certarchive.services import overview
 from certarchive.services.corrections import due_time
 from certarchive.services.issuance import CHINA
 from certarchive.services.setup import add_agency, add_user
-from tests.test_web_support import PASSWORD, Site, csrf_of, site_fixture, web_fixture  # noqa: F401
+from tests.test_web_support import (  # noqa: F401
+    PASSWORD,
+    Site,
+    confirm,
+    csrf_of,
+    site_fixture,
+    web_fixture,
+)
 
 XSS = "<script>alert(1)</script>"
+#: The paper certificate handed over, confirmed, with the comment the page requires.
+PAPER = {"event": "issued", "comment": "窗口领取", "confirm": "yes"}
 
 
 def staff(site: Site, role: str) -> tuple[TestApp, str]:
@@ -93,7 +102,7 @@ def test_dashboard_counts_queue_and_corrections(site: Site) -> None:
     web, token = staff(site, "registrar")
     doc, paid = site.issued()
     serial = paid["certificates"][0]["serial"]
-    web.post(cert_url(serial, "/paper"), {"event": "issued", "csrf_token": token})
+    web.post(cert_url(serial, "/paper"), {**PAPER, "csrf_token": token})
     web.post(
         "/staff/corrections",
         {
@@ -122,7 +131,7 @@ def test_search_modes(site: Site) -> None:
     assert serial in web.get("/staff/search", {"q": cert["unit_number"]}).text
     by_id = web.get("/staff/search", {"q": cert["holders"][0]["id_number"].lower()})
     assert serial in by_id.text and "按证件号码" in by_id.text
-    assert any(e["action"] == "search.holder_id" for e in site.entries())
+    assert any(e["action"] == "search.id_number" for e in site.entries())
     auditor, _token = staff(site, "auditor")
     refused = auditor.get("/staff/search", {"q": cert["holders"][0]["id_number"]})
     assert serial not in refused.text and "权限" in refused.text
@@ -147,19 +156,24 @@ def test_rollback_correct_issue_with_a_readable_diff(site: Site) -> None:
     web, token = staff(site, "registrar")
     page = web.get(cert_url(serial))
     assert "回退（尚未下载的证书）" in page.text
-    done = web.post(cert_url(serial, "/rollback"), {"reason": "坐落有误", "csrf_token": token})
+    asked = web.post(cert_url(serial, "/rollback"), {"reason": "坐落有误", "csrf_token": token})
+    assert "请确认" in asked.text and "证书回到草稿状态" in asked.text
+    assert "已签发" in web.get(cert_url(serial)).text  # nothing changed before confirming
+    done = confirm(asked)
     assert done.status_int == 302
     page = done.follow()
     assert "证书已回退为草稿" in page.text and "更正草稿" in page.text
     form = next(f for f in page.forms.values() if f.action.endswith("/correct"))
     form["field-location"] = "潢川县弋阳街道更正路8号"
     form["comment"] = "更正坐落"
-    page = form.submit().follow()
+    asked = form.submit()
+    assert "潢川县弋阳街道更正路8号" in asked.text and "保存更正" in asked.text
+    page = confirm(asked).follow()
     assert "已保存更正后的新版本" in page.text
     diff = page.text[page.text.index('class="diff"') :]
     assert "坐落" in diff and "潢川县弋阳街道更正路8号" in diff
     form = next(f for f in page.forms.values() if f.action.endswith("/issue"))
-    page = form.submit().follow()
+    page = confirm(form.submit()).follow()
     assert "证书已签发" in page.text and "已签发" in page.text
 
 
@@ -167,26 +181,26 @@ def test_reissue_revoke_and_paper_forms(site: Site) -> None:
     doc, paid = site.issued()
     serial = paid["certificates"][0]["serial"]
     web, token = staff(site, "registrar")
-    page = web.post(cert_url(serial, "/paper"), {"event": "issued", "csrf_token": token}).follow()
+    page = web.post(cert_url(serial, "/paper"), {**PAPER, "csrf_token": token}).follow()
     assert "纸质证书事项已登记" in page.text
     form = next(f for f in page.forms.values() if f.action.endswith("/reissue"))
     form["field-area"] = "房屋建筑面积100.00㎡"
     form["reason"] = "面积有误（登记簿无误）"
-    page = form.submit().follow()
+    page = confirm(form.submit()).follow()
     assert "原证书已注销，新证书已签发" in page.text
     new_serial = re.search(r"<h1>([^<]+) <span", page.text).group(1)
     assert new_serial != serial and "房屋建筑面积100.00㎡" in page.text
     form = next(f for f in page.forms.values() if f.action.endswith("/revoke"))
     form["cause"] = "cancellation"
     form["reason"] = "注销登记"
-    page = form.submit().follow()
+    page = confirm(form.submit()).follow()
     assert "证书已注销" in page.text
     refused = web.post(
         cert_url(new_serial, "/revoke"),
-        {"cause": "cancellation", "reason": "again", "csrf_token": token},
+        {"cause": "cancellation", "reason": "again", "csrf_token": token, "confirm": "yes"},
         status=409,
     )
-    assert "返回" in refused.text
+    assert "返回" in refused.text and ">again</textarea>" in refused.text
     web.post(cert_url(serial, "/fly"), {"csrf_token": token}, status=404)
     assert doc["case_no"]
 
@@ -195,13 +209,13 @@ def test_invalid_form_input_names_the_fields(site: Site) -> None:
     _doc, paid = site.issued()
     serial = paid["certificates"][0]["serial"]
     web, token = staff(site, "registrar")
-    web.post(cert_url(serial, "/rollback"), {"reason": "x", "csrf_token": token})
+    web.post(cert_url(serial, "/rollback"), {"reason": "x", "csrf_token": token, "confirm": "yes"})
     response = web.post(
         cert_url(serial, "/correct"),
-        {"field-unit_number": "bad", "comment": "x", "csrf_token": token},
+        {"field-unit_number": "bad", "comment": "x", "csrf_token": token, "confirm": "yes"},
         status=422,
     )
-    assert "unit_number" in response.text
+    assert "不动产单元号" in response.text and 'value="bad"' in response.text
 
 
 def test_corrections_due_one_working_day_later(site: Site) -> None:
@@ -231,12 +245,12 @@ def test_corrections_due_one_working_day_later(site: Site) -> None:
     request_id = re.search(r'/staff/corrections/([^/"]+)/close', created.text).group(1)
     closed = web.post(
         f"/staff/corrections/{request_id}/close",
-        {"resolution": "correction_registration", "csrf_token": token},
+        {"resolution": "correction_registration", "csrf_token": token, "confirm": "yes"},
     ).follow()
     assert "更正申请已办结" in closed.text and "超期" in closed.text
     web.post(
         f"/staff/corrections/{request_id}/close",
-        {"resolution": "no_error", "csrf_token": token},
+        {"resolution": "no_error", "csrf_token": token, "confirm": "yes"},
         status=409,
     )
     bad = web.post(
@@ -256,7 +270,7 @@ def test_filing_one_by_one_and_in_bulk(site: Site) -> None:
         doc, paid = site.issued()
         registrar.post(
             cert_url(paid["certificates"][0]["serial"], "/paper"),
-            {"event": "issued", "csrf_token": rtoken},
+            {**PAPER, "csrf_token": rtoken},
         )
         ready.append(doc["case_no"])
     not_ready, _paid = site.issued()
@@ -264,7 +278,9 @@ def test_filing_one_by_one_and_in_bulk(site: Site) -> None:
     queue = web.get("/staff/filing")
     assert all(case_no in queue.text for case_no in ready)
     assert not_ready["case_no"] not in queue.text
-    one = web.post(f"/staff/cases/{ready[0]}/file", {"csrf_token": token}).follow()
+    one = web.post(
+        f"/staff/cases/{ready[0]}/file", {"csrf_token": token, "comment": "齐全", "confirm": "yes"}
+    ).follow()
     assert "案卷已归档" in one.text
     bulk = web.post(
         "/staff/filing",
@@ -273,6 +289,8 @@ def test_filing_one_by_one_and_in_bulk(site: Site) -> None:
             ("case_no", ready[1]),
             ("case_no", ready[2]),
             ("case_no", not_ready["case_no"]),
+            ("comment", "批量归档"),
+            ("confirm", "yes"),
         ],
     )
     assert "已归档：" in bulk.text and ready[1] in bulk.text
@@ -356,6 +374,12 @@ def test_every_page_text_has_an_english_translation() -> None:
         if group not in ("status",):
             wanted |= {v for v in values.values() if isinstance(v, str)}
     wanted |= set(LABELS["status"].values())
+    for choices in LABELS["confirm_choice"].values():
+        wanted |= set(choices.values())
+    from certarchive.views.staff import CONFIRMS, FILE_CONFIRM
+
+    wanted |= {text for title, what, _f, _d in CONFIRMS.values() for text in (title, what)}
+    wanted |= {FILE_CONFIRM["title"], FILE_CONFIRM["what"]}
     missing = sorted(
         text for text in wanted if re.search(r"[\u4e00-\u9fff]", text) and text not in EN
     )

@@ -198,3 +198,12 @@ def web_fixture(site: Site) -> Iterator[TestApp]:
 
 def at(moment: datetime) -> Any:
     return lambda: moment
+
+
+def confirm(page: Any, **fields: str) -> Any:
+    """Post a confirmation page's form (issue #17: every irreversible staff action asks
+    first), with ``fields`` filled in."""
+    form = next(f for f in page.forms.values() if "confirm" in f.fields)
+    for name, value in fields.items():
+        form[name] = value
+    return form.submit()

@@ -46,6 +46,7 @@ class PaperEvent(_Body):
     """H-2.3, H-2.4, H-4.2: the paper certificate handed over, back, or lost."""
 
     event: PaperEventName
+    comment: Text(REASON_MAX, min_length=0) = ""  # type: ignore[valid-type]
 
 
 class Rollback(_Body):

@@ -41,6 +41,13 @@ REVOCATION_INVALID = "注销请求无效 / the revocation is invalid"
 ROLLBACK_INVALID = "回退请求无效 / the rollback is invalid"
 REISSUE_INVALID = "重发请求无效 / the re-issue is invalid"
 CORRECTION_INVALID = "更正请求无效 / the correction is invalid"
+#: Why a paper event is refused, by the paper certificate's present status.
+PAPER_REFUSALS = {
+    None: "尚未领取纸质证书，不能登记交回或遗失 / no paper certificate was handed over",
+    "issued": "纸质证书已领取，不能再次登记领取 / the paper certificate was handed over already",
+    "returned": "纸质证书已交回，不能再登记 / the paper certificate was handed back already",
+    "lost_announced": "纸质证书已公告遗失，不能再登记 / the paper certificate was announced lost",
+}
 PAPER_EVENTS = {
     # event: (paper states it may follow, the new paper state)
     "issued": ((None,), "issued"),
@@ -274,13 +281,19 @@ def revoke_certificate(
     fire_certificate(ctx, cert, "revoke", f"{REVOCATION_CAUSES[cause]}: {reason}")
 
 
-def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
-    """H-2.3/H-2.4 paper certificate handed over; H-4.2 handed back or lost and announced."""
+def paper_event(ctx: Context, cert: Certificate, event: Any, comment: Any = "") -> dict[str, Any]:
+    """H-2.3/H-2.4 paper certificate handed over; H-4.2 handed back or lost and announced.
+    ``comment`` (the staff pages require one) is kept with the event."""
     ctx.require("certificate.manage")
-    event = validated(PaperEvent, {"event": event}, "事件无效 / unknown event").event
+    body = validated(PaperEvent, {"event": event, "comment": comment}, "事项无效 / unknown event")
+    event = body.event
     allowed_from, new_status = PAPER_EVENTS[event]
-    if cert.paper_status not in allowed_from or cert.state == "draft":
-        raise Conflict(f"纸质证书状态 {cert.paper_status} 不允许 {event} / not allowed now")
+    if cert.state == "draft":
+        raise Conflict("草稿证书没有纸质证书 / a draft has no paper certificate")
+    if cert.paper_status not in allowed_from:
+        raise Conflict(
+            PAPER_REFUSALS[cert.paper_status], {"event": PAPER_REFUSALS[cert.paper_status]}
+        )
     holders = read_data(ctx, cert).get("holders", ())
     if event == "issued" and any(h["id_type"] == "credit_code" for h in holders):
         raise Conflict(
@@ -290,7 +303,10 @@ def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
         raise Conflict("证书未注销，无需交回 / only a revoked certificate's paper is handed back")
     before = certificate_state_digest(cert)
     cert.paper_status = new_status
-    cert.paper_events.append({"at": ctx.now().isoformat(), "actor": ctx.actor.name, "event": event})
+    cert.paper_events.append(
+        {"at": ctx.now().isoformat(), "actor": ctx.actor.name, "event": event}
+        | ({"comment": body.comment} if body.comment else {})
+    )
     ctx.audit(
         f"certificate.paper.{event}",
         certificate_label(cert),

@@ -167,7 +167,7 @@ def close_request(ctx: Context, request_id: Any, resolution: Any) -> dict[str, A
     if resolution not in RESOLUTIONS:
         raise Invalid(
             "处理结果无效 / unknown resolution",
-            {"resolution": "须为 / must be one of " + ", ".join(RESOLUTIONS)},
+            {"resolution": "请选择处理结果 / choose how the request was resolved"},
         )
     if record["state"] != "open":
         raise Conflict("更正申请已办结 / the request is closed already")

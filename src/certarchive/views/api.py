@@ -225,7 +225,9 @@ def reissue(request: Request) -> dict[str, Any]:
 def paper(request: Request) -> dict[str, Any]:
     body = json_object(request)
     cert = get_certificate(request.ctx, request.matchdict["serial"])
-    return certificates.paper_event(request.ctx, cert, body.get("event"))
+    return certificates.paper_event(
+        request.ctx, cert, body.get("event"), body.get("comment", "")
+    )
 
 
 @view_config(

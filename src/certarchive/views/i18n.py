@@ -10,6 +10,7 @@ A text missing from :data:`EN` is shown in Chinese (a test lists the missing one
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -51,6 +52,22 @@ def fmt_time(value: Any) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
+_PATH = re.compile(r"(?P<list>holders|obligors)\[(?P<index>\d+)\]\.(?P<field>\w+)")
+
+
+def field_words(path: str, lang: str = "zh") -> str:
+    """A field's name in words: ``holders[0].id_number`` → 第1权利人的证件号码."""
+    match = _PATH.fullmatch(path)
+    if match is None:
+        return translate(LABELS["field"].get(path) or LABELS["form_field"].get(path, path), lang)
+    role = translate(LABELS["field"][match["list"]], lang)
+    field = translate(LABELS["party_field"].get(match["field"], match["field"]), lang)
+    number = int(match["index"]) + 1
+    if lang == "en":
+        return f"{role} {number}: {field}"
+    return f"第{number}{role}的{field}"
+
+
 def renderer_globals(event: dict[str, Any]) -> None:
     from certarchive.views.security import known_identity
 
@@ -62,6 +79,7 @@ def renderer_globals(event: dict[str, Any]) -> None:
     event.setdefault("lang", lang)
     event.setdefault("labels", LABELS)
     event.setdefault("fmt_time", fmt_time)
+    event.setdefault("field_words", partial(field_words, lang=lang))
     event.setdefault("identity", identity)
     event.setdefault("csrf", identity.session.get("csrf", "") if identity else "")
     event.setdefault("here", request.path_qs if request is not None else "/")
@@ -191,6 +209,37 @@ LABELS: dict[str, dict[Any, str]] = {
         "name_or_address": "按全名或坐落地址中的词",
     },
     "list_state": {"rolled_back": "已回退、待重新签发"},
+    "confirm_choice": {
+        "cause": {"transfer": "转移登记", "change": "变更登记", "cancellation": "注销登记", "correction": "更正登记"},
+        "event": {
+            "issued": "纸质证书已领取",
+            "returned": "纸质证书已交回",
+            "lost_announced": "纸质证书遗失并已公告",
+        },
+        "resolution": {key: text.split(" / ")[0] for key, text in RESOLUTIONS.items()},
+    },
+    "party_field": {
+        "name": "姓名或名称",
+        "id_type": "证件类型",
+        "id_number": "证件号码",
+        "phone": "手机",
+        "share": "份额",
+    },
+    "form_field": {
+        "reason": "原因",
+        "comment": "说明",
+        "cause": "注销原因类别",
+        "case_no": "相关案卷号",
+        "event": "事项",
+        "holder": "权利人",
+        "checked": "当面核验",
+        "resolution": "处理结果",
+        "confirm": "确认",
+        "file": "文件",
+        "name": "文件名",
+        "content_type": "文件类型",
+        "changes": "更正内容",
+    },
     "done": {
         "rollback": "证书已回退为草稿。",
         "correct": "已保存更正后的新版本。",
@@ -656,4 +705,61 @@ EN: dict[str, str] = {
     "阶段": "Phase",
     "约": "about",
     "按上一次完整快照估计": "estimated from the previous full snapshot",
+    # search, lists and confirmations (issue #17)
+    "上一页": "Previous",
+    "下一页": "Next",
+    "今日签发": "Issued today",
+    "按签发日期从新到旧排列": "Newest issue date first",
+    "页次": "Page",
+    "页码": "Page number",
+    "分页": "Pages",
+    "保存更正": "Save the correction",
+    "全部": "All",
+    "内容未作修改。": "Nothing was changed in the content.",
+    "原证书注销并加注“已注销”，不可恢复；按下列内容签发一份新编号的证书（H-4.3、Z-5）。": "The certificate is revoked and marked revoked, which cannot be undone; a new certificate with a new serial is issued with the content below (H-4.3, Z-5).",
+    "取消": "Cancel",
+    "可选": "optional",
+    "必填": "required",
+    "回退证书": "Roll back the certificate",
+    "姓名须为全名；地址按“路、号、幢、室”等分词，如“解放路 12号”。按姓名、证件号码或地址查找会记入审计日志。": "Names must be given in full; addresses are matched by words ending in 路, 号, 幢, 室 and the like, e.g. “解放路 12号”. Searches by name, ID number or address are written to the audit log.",
+    "将要发生：": "What will happen: ",
+    "已回退、待重新签发": "Rolled back, waiting to be issued again",
+    "归档案卷": "File the case",
+    "当面核验": "Checked in person",
+    "按下列内容保存为草稿的新版本，原版本保留。": "The draft gets a new version with the content below; the earlier version is kept.",
+    "自动判断": "Guess from the words",
+    "按全名或坐落地址中的词": "By full name or words of the address",
+    "按坐落地址中的词": "By words of the address",
+    "按权利人或义务人全名": "By a holder's or obligor's full name",
+    "按证书编号或案卷号（任意一段）": "By any part of a serial or case number",
+    "按姓名、证件号码或地址查找需要查阅个人信息的权限。": "Searching by name, ID number or address needs the permission to read personal data.",
+    "按当前版本生成并签章证照文件，证书生效，权利人将收到下载码。": "The certificate's file is made from the current version and sealed; the certificate takes effect and its holders get a download code.",
+    "文件类型": "File type",
+    "新下载码发送至登记簿中该权利人的手机号，原下载码随即失效。": "A new download code goes to the holder's phone number in the register; the old code stops working at once.",
+    "更正内容": "Corrections",
+    "查找方式": "Search by",
+    "查找证书": "Find certificates",
+    "查找证书：编号或案卷号的任意一段、单元号、证件号码、全名或地址": "Find certificates: any part of a serial or case number, a unit number, an ID number, a full name or an address",
+    "查询条件有误，请按提示修改。": "The search is not valid: correct the fields marked below.",
+    "案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。": "The case is filed and its issued or downloaded certificates become archived; this cannot be undone (H-2.5).",
+    "以下案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。": "These cases are filed and their issued or downloaded certificates become archived; this cannot be undone (H-2.5).",
+    "更正申请按所选结果办结，办结后不能重新打开；答复是否及时按当前时间记录（Z-5）。": "The request is closed with the chosen resolution and cannot be reopened; whether the reply was in time is recorded as of now (Z-5).",
+    "办结更正申请": "Close the correction request",
+    "案卷状态": "Case state",
+    "没有做任何更改。请修改后再次确认。": "Nothing was changed. Correct the input and confirm again.",
+    "注销并更正重发": "Revoke and re-issue corrected",
+    "登记纸质证书事项": "Record a paper-certificate event",
+    "相关案卷号": "Related case number",
+    "签发日期自": "Issued from",
+    "签发日期至": "Issued until",
+    "签发证书": "Issue the certificate",
+    "纸质证书事项记入登记簿，登记后不能撤销。": "The paper-certificate event is recorded in the register and cannot be undone.",
+    "编号、案卷号、单元号、证件号、姓名、地址": "Serial, case, unit, ID number, name, address",
+    "证书回到草稿状态并保留编号，已签发的文件作废；更正后须重新签发（H-4.3）。": "The certificate goes back to draft keeping its serial, and its issued file becomes void; it must be issued again after the correction (H-4.3).",
+    "证书注销，证照文件加注“已注销”水印，不可恢复（H-4.2）。": "The certificate is revoked and its file stamped with the 已注销 (revoked) watermark; this cannot be undone (H-4.2).",
+    "证书状态": "Certificate state",
+    "证书编号或案卷号（可输入其中任意一段）、不动产单元号、证件号码、权利人或义务人的全名、坐落地址中的词": "A serial or case number (any part of one), a unit number, an ID number, a holder's or obligor's full name, or words of the address",
+    "请确认": "Please confirm",
+    "请选择": "Choose…",
+    "返回，不做更改": "Back, without changing anything",
 }

@@ -34,6 +34,7 @@ from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
 from certarchive.views.common import file_response, pdf_response
+from certarchive.views.confirm import confirm_or_run, require
 from certarchive.views.security import resolve_identity
 
 TEXT_FIELDS = {
@@ -140,13 +141,33 @@ def case_page(request: Request) -> dict[str, Any]:
     }
 
 
+FILE_CONFIRM = {
+    "title": "归档案卷",
+    "what": "案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。",
+    "fields": ("comment",),
+    "danger": False,
+}
+
+
 @view_config(route_name="staff.case.file", request_method="POST", permission="case.file")
-def file_case(request: Request) -> Response:
+def file_case(request: Request) -> Any:
     case_no = request.matchdict["case_no"]
-    cases.file_case(request.ctx, case_no, _text(request, "comment"))
-    return HTTPFound(
-        location=request.route_path("staff.case", case_no=case_no, _query={"done": "file"})
-    )
+    request.ctx.require("case.file")
+    cases.get_case(request.ctx, case_no)  # an unknown case is 404 before any page
+
+    def run() -> Response:
+        require(request, "comment")
+        cases.file_case(request.ctx, case_no, _text(request, "comment"))
+        return HTTPFound(
+            location=request.route_path("staff.case", case_no=case_no, _query={"done": "file"})
+        )
+
+    values = {
+        **FILE_CONFIRM,
+        "subject": case_no,
+        "back": request.route_path("staff.case", case_no=case_no),
+    }
+    return confirm_or_run(request, values, run)
 
 
 # --- a certificate -------------------------------------------------------------------------
@@ -270,27 +291,112 @@ def _holder_number(request: Request) -> int:
     return int(text)
 
 
+#: The permission each action needs (the workflow's guards and the services' checks).
+ACTION_PERMISSIONS = {
+    "rollback": "certificate.manage",
+    "correct": "certificate.manage",
+    "issue": "certificate.issue",
+    "reissue": "certificate.manage",
+    "revoke": "certificate.revoke",
+    "paper": "certificate.manage",
+    "code": "certificate.manage",
+}
+#: action: (title, what will happen, the fields the confirmation page asks for, danger)
+CONFIRMS: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
+    "rollback": (
+        "回退证书",
+        "证书回到草稿状态并保留编号，已签发的文件作废；更正后须重新签发（H-4.3）。",
+        ("reason",),
+        True,
+    ),
+    "correct": ("保存更正", "按下列内容保存为草稿的新版本，原版本保留。", ("comment",), False),
+    "issue": (
+        "签发证书",
+        "按当前版本生成并签章证照文件，证书生效，权利人将收到下载码。",
+        ("comment",),
+        False,
+    ),
+    "reissue": (
+        "注销并更正重发",
+        "原证书注销并加注“已注销”，不可恢复；按下列内容签发一份新编号的证书（H-4.3、Z-5）。",
+        ("reason",),
+        True,
+    ),
+    "revoke": (
+        "注销证书",
+        "证书注销，证照文件加注“已注销”水印，不可恢复（H-4.2）。",
+        ("cause", "reason", "case_no"),
+        True,
+    ),
+    "paper": (
+        "登记纸质证书事项",
+        "纸质证书事项记入登记簿，登记后不能撤销。",
+        ("event", "comment"),
+        False,
+    ),
+    "code": (
+        "重新发送下载码",
+        "新下载码发送至登记簿中该权利人的手机号，原下载码随即失效。",
+        ("holder", "checked"),
+        True,
+    ),
+}
+
+
 @view_config(
     route_name="staff.certificate.action", request_method="POST", permission="certificate.read"
 )
-def certificate_action(request: Request) -> Response:
+def certificate_action(request: Request) -> Any:
+    """Every certificate action: the confirmation page first, then the change."""
     action = request.matchdict["action"]
     if action not in ACTIONS:
         raise NotFound("未找到 / not found")
     ctx = request.ctx
     cert = get_certificate(ctx, request.matchdict["serial"])
+    ctx.require(ACTION_PERMISSIONS[action])  # no confirmation page for who may not act
+    title, what, fields, danger = CONFIRMS[action]
+    target = cert.serial or cert.id
+    values: dict[str, Any] = {
+        "title": title,
+        "what": what,
+        "fields": fields,
+        "danger": danger,
+        "subject": cert.serial,
+        "optional": ("comment",) if action == "issue" else (),
+        "back": request.route_path("staff.certificate", serial=target),
+        "choices": {
+            "cause": certificates.REVOCATION_CAUSES,
+            "event": certificates.PAPER_EVENTS,
+            "id_type": ID_TYPES,
+            "co_ownership": CO_OWNERSHIPS,
+            "proved_right": PROVED_RIGHTS,
+        },
+    }
+    if action in ("correct", "reissue"):
+        ctx.require("certificate.manage")
+        current = certificates.data_of(ctx, cert)
+        changes = form_changes(request, cert.kind, current)
+        values.update(
+            data=current | changes,
+            changes=changes,
+            text_fields=TEXT_FIELDS[cert.kind],
+            party_lists=PARTY_LISTS[cert.kind],
+        )
+    if action == "code":
+        values["holders"] = [p["name"] for p in certificates.data_of(ctx, cert)["holders"]]
+    return confirm_or_run(request, values, lambda: _act(request, cert, action, values))
+
+
+def _act(request: Request, cert: Certificate, action: str, values: dict[str, Any]) -> Response:
+    ctx = request.ctx
     if action == "rollback":
         result = certificates.rollback(ctx, cert, _text(request, "reason"))
     elif action == "correct":
-        ctx.require("certificate.manage")
-        changes = form_changes(request, cert.kind, certificates.data_of(ctx, cert))
-        result = certificates.correct(ctx, cert, changes, _text(request, "comment"))
+        result = certificates.correct(ctx, cert, values["changes"], _text(request, "comment"))
     elif action == "issue":
         result = certificates.issue_again(ctx, cert, _text(request, "comment"))
     elif action == "reissue":
-        ctx.require("certificate.manage")
-        changes = form_changes(request, cert.kind, certificates.data_of(ctx, cert))
-        result = certificates.reissue(ctx, cert, _text(request, "reason"), changes)
+        result = certificates.reissue(ctx, cert, _text(request, "reason"), values["changes"])
     elif action == "revoke":
         result = certificates.revoke(
             ctx,
@@ -303,7 +409,10 @@ def certificate_action(request: Request) -> Response:
         notifications.resend_code(ctx, cert, _holder_number(request))
         result = {}
     else:
-        result = certificates.paper_event(ctx, cert, _text(request, "event"))
+        require(request, "event", "comment")
+        result = certificates.paper_event(
+            ctx, cert, _text(request, "event"), _text(request, "comment")
+        )
     serial = result.get("serial") or cert.serial or cert.id
     return HTTPFound(
         location=request.route_path("staff.certificate", serial=serial, _query={"done": action})
@@ -328,22 +437,38 @@ def filing_page(request: Request) -> dict[str, Any]:
     }
 
 
-@view_config(
-    route_name="staff.filing",
-    request_method="POST",
-    renderer="filing.jinja2",
-    permission="case.file",
-)
-def file_in_bulk(request: Request) -> dict[str, Any]:
-    """File each ticked case; one that is refused is rolled back alone (a savepoint)."""
+@view_config(route_name="staff.filing", request_method="POST", permission="case.file")
+def file_in_bulk(request: Request) -> Any:
+    """File each ticked case once confirmed with a comment; one that is refused is rolled
+    back alone (a savepoint)."""
+    ticked = [
+        case_no
+        for case_no in dict.fromkeys(request.POST.getall("case_no"))
+        if isinstance(case_no, str) and 0 < len(case_no) <= 40
+    ]
+    if not ticked:
+        raise Invalid(
+            "请勾选要归档的案卷 / tick the cases to file", {"case_no": "请勾选 / tick one"}
+        )
+    values = {
+        **FILE_CONFIRM,
+        "what": "以下案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。",
+        "subject": None,
+        "cases": ticked,
+        "back": request.route_path("staff.filing"),
+    }
+    return confirm_or_run(request, values, lambda: _file_each(request, ticked))
+
+
+def _file_each(request: Request, ticked: list[str]) -> Response:
     ctx = request.ctx
+    require(request, "comment")
+    comment = _text(request, "comment")
     filed, failed = [], []
-    for case_no in dict.fromkeys(request.POST.getall("case_no")):
-        if not isinstance(case_no, str) or len(case_no) > 40:
-            continue
+    for case_no in ticked:
         savepoint = request.tm.savepoint()
         try:
-            cases.file_case(ctx, case_no, "批量归档 / filed in bulk")
+            cases.file_case(ctx, case_no, comment)
         except ServiceError as refused:
             savepoint.rollback()
             ctx.audit(
@@ -352,7 +477,8 @@ def file_in_bulk(request: Request) -> dict[str, Any]:
             failed.append({"case_no": case_no, "message": refused.message})
         else:
             filed.append(case_no)
-    return {"queue": cases.filing_queue(ctx), "filed": filed, "failed": failed, "done": None}
+    values = {"queue": cases.filing_queue(ctx), "filed": filed, "failed": failed, "done": None}
+    return render_to_response("filing.jinja2", values, request=request)
 
 
 # --- correction requests (Z-5) ---------------------------------------------------------------
@@ -396,8 +522,23 @@ def create_correction(request: Request) -> Response:
 @view_config(
     route_name="staff.correction.close", request_method="POST", permission="certificate.manage"
 )
-def close_correction(request: Request) -> Response:
-    corrections.close_request(
-        request.ctx, request.matchdict["request_id"], _text(request, "resolution")
-    )
-    return HTTPFound(location=request.route_path("staff.corrections", _query={"done": "closed"}))
+def close_correction(request: Request) -> Any:
+    """Closing a request (Z-5): no resolution is preset; the reader picks one and confirms."""
+    request_id = request.matchdict["request_id"]
+
+    def run() -> Response:
+        corrections.close_request(request.ctx, request_id, _text(request, "resolution"))
+        return HTTPFound(
+            location=request.route_path("staff.corrections", _query={"done": "closed"})
+        )
+
+    values = {
+        "title": "办结更正申请",
+        "what": "更正申请按所选结果办结，办结后不能重新打开；答复是否及时按当前时间记录（Z-5）。",
+        "fields": ("resolution",),
+        "danger": False,
+        "subject": request_id,
+        "choices": {"resolution": corrections.RESOLUTIONS},
+        "back": request.route_path("staff.corrections"),
+    }
+    return confirm_or_run(request, values, run)

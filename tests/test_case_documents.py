@@ -79,17 +79,24 @@ def test_who_may_upload_and_read(site: Site, web: TestApp) -> None:
     web.get("/api/v1/cases/2026-411526-999999/documents/1", status=404)
 
 
-def test_the_case_page_lists_documents_with_a_link_for_registrars(site: Site, web: TestApp) -> None:
+def test_the_case_page_lists_documents_for_registrars_and_archivists(
+    site: Site, web: TestApp
+) -> None:
     doc = site.document()
     site.record(doc)
     upload(site, web, doc["case_no"], "<b>申请书.pdf", PDF, "application/pdf", 201)
     site.login(web, "registrar")
     page = web.get(f"/staff/cases/{doc['case_no']}")
     assert "扫描件" in page.text and "&lt;b&gt;申请书.pdf" in page.text
-    link = f"/api/v1/cases/{doc['case_no']}/documents/1"
+    link = f"/staff/cases/{doc['case_no']}/documents/1"
     assert link in page.text
     assert web.get(link).body == PDF
     archivist = site.web()
     site.login(archivist, "archivist")
     page = archivist.get(f"/staff/cases/{doc['case_no']}")
+    assert "&lt;b&gt;申请书.pdf" in page.text and link in page.text
+    auditor = site.web()
+    site.login(auditor, "auditor")
+    page = auditor.get(f"/staff/cases/{doc['case_no']}")
     assert "&lt;b&gt;申请书.pdf" in page.text and link not in page.text
+    auditor.get(link, status=403)

@@ -167,6 +167,59 @@ def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") ->
     return data
 
 
+#: The certificate's fields that are not personal data, shown to every staff reader.
+RECORD_FIELDS = {
+    "right": (
+        "co_ownership",
+        "right_type",
+        "right_nature",
+        "use",
+        "area",
+        "term",
+        "other_status",
+        "notes",
+    ),
+    "proof": ("proved_right", "other", "notes"),
+}
+
+
+def record_fields(ctx: Context, cert: Certificate) -> dict[str, Any]:
+    """Every field of the current version besides the parties, location and unit number
+    (which :func:`metadata` gives, masked where personal)."""
+    ctx.require("certificate.read")
+    data = read_data(ctx, cert)
+    return {name: data.get(name) for name in RECORD_FIELDS[cert.kind]}
+
+
+def replaced_diff(ctx: Context, cert: Certificate) -> dict[str, Any] | None:
+    """For a re-issued certificate: its first version against the version of the
+    certificate it replaced (Z-5), field by field; None for any other certificate."""
+    ctx.require("certificate.read_personal")
+    first = cert.versions[1] if cert.version else None
+    replaced = first.get("replaces") if first else None
+    if not replaced:
+        return None
+    old = ctx.agency(cert.agency).certificates.get(replaced["id"])
+    if old is None:
+        return None
+    return diff(read_data(ctx, old, replaced["version"]), read_data(ctx, cert, 1))
+
+
+def stored_file(ctx: Context, cert: Certificate, file_format: str, number: int) -> bytes:
+    """Any file the certificate ever had (earlier ones included), audited as a read."""
+    ctx.require("certificate.download_file")
+    log = cert.file_log(file_format) if file_format in ("pdf", "ofd") else None
+    if log is None or not 1 <= number <= len(log):
+        raise NotFound("文件不存在 / no such file")
+    data = read_file(ctx, cert, number, file_format)
+    ctx.audit(
+        "certificate.read_file",
+        certificate_label(cert),
+        detail={"by": "staff", "format": file_format, "number": number},
+    )
+    return data
+
+
 def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
     """H-2.2: the first download, of either format, is the collection time; later
     downloads change nothing.

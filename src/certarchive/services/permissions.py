@@ -19,8 +19,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "certificate.manage",
         "certificate.issue",
         "certificate.revoke",
+        "case.scan",
     },
-    "archivist": READ | {"case.file", "certificate.download_file"},
+    # case.scan: upload and open a case's scanned documents from the case page
+    "archivist": READ | {"case.file", "certificate.download_file", "case.scan"},
     "backup_operator": frozenset(
         {"backup.export", "backup.verify", "backup.restore", "backup.status"}
     ),

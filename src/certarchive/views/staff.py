@@ -30,10 +30,11 @@ from certarchive.services import (
     search,
     sharing,
 )
+from certarchive.services.actors import actor_names
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
-from certarchive.views.common import file_response, pdf_response
+from certarchive.views.common import download_name, file_response, pdf_response
 from certarchive.views.confirm import confirm_or_run, require
 from certarchive.views.security import resolve_identity
 
@@ -121,7 +122,7 @@ def search_page(request: Request) -> Any:
 @view_config(
     route_name="staff.case", request_method="GET", renderer="case.jinja2", permission="case.read"
 )
-def case_page(request: Request) -> dict[str, Any]:
+def case_page(request: Request, errors: dict[str, str] | None = None) -> dict[str, Any]:
     ctx = request.ctx
     case = cases.get_case(ctx, request.matchdict["case_no"])
     summary = cases.case_summary(ctx, case)
@@ -134,7 +135,14 @@ def case_page(request: Request) -> dict[str, Any]:
         "certificates": [certificates.metadata(ctx, c) for c in certs] if readable else [],
         "files": {c.id: _files(c) for c in certs},
         "documents": case_documents.list_documents(ctx, case.case_no),
-        "can_read_documents": _can(request, "certificate.read_personal"),
+        "can_read_documents": _can(request, "certificate.read_personal")
+        or _can(request, "case.scan"),
+        "can_add_documents": _can(request, "case.scan"),
+        "images": case_documents.IMAGES,
+        "max_mib": case_documents.MAX_BYTES // 2**20,
+        "upload_errors": errors or {},
+        "actors": actor_names(ctx, None, [row["actor"] for row in case.history]),
+        "done": request.params.get("done"),
         "can_file": case.state == "certified" and ready is None,
         "file_refusal": None if ready is None else ready.message,
         "messages": notifications.delivery_status(ctx, case.case_no),
@@ -170,11 +178,62 @@ def file_case(request: Request) -> Any:
     return confirm_or_run(request, values, run)
 
 
+@view_config(route_name="staff.case.documents", request_method="POST", permission="case.scan")
+def add_scan(request: Request) -> Any:
+    """A scanned document uploaded from the case page, with the API's limits and checks;
+    a refused file is named on the case page itself (422)."""
+    case_no = request.matchdict["case_no"]
+    limit = case_documents.MAX_BYTES
+    upload = request.POST.get("file")
+    try:
+        if upload is None or not hasattr(upload, "file"):
+            raise Invalid("请选择文件 / choose a file", {"file": "请选择文件 / choose a file"})
+        data = upload.file.read(limit + 1)
+        name = _text(request, "name") or upload.filename
+        case_documents.add_document(request.ctx, case_no, name, upload.type, data)
+    except Invalid as invalid:
+        response = render_to_response(
+            "case.jinja2", case_page(request, invalid.fields), request=request
+        )
+        response.status = 422
+        return response
+    return HTTPFound(
+        location=request.route_path("staff.case", case_no=case_no, _query={"done": "scan"})
+    )
+
+
+@view_config(route_name="staff.case.document", request_method="GET", permission="case.read")
+def open_scan(request: Request) -> Response:
+    """A scanned document, shown in the browser (images as previews); every opening is
+    audited by the service."""
+    text = request.matchdict["number"]
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        raise NotFound("扫描件不存在 / no such document")
+    record, data = case_documents.read_document(
+        request.ctx, request.matchdict["case_no"], int(text)
+    )
+    response = Response(body=data, content_type=record["content_type"])
+    extension = record["content_type"].rsplit("/", 1)[1].replace("jpeg", "jpg")
+    disposition = "attachment" if request.params.get("download") else "inline"
+    response.headers["Content-Disposition"] = (
+        f'{disposition}; filename="document-{record["number"]}.{extension}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --- a certificate -------------------------------------------------------------------------
 
 
 def _files(cert: Certificate) -> list[dict[str, Any]]:
-    return [{k: v for k, v in record.items() if k != "blob"} for record in cert.files]
+    """Every stored file, PDF and OFD, newest first, without its blob."""
+    rows = [
+        {k: v for k, v in record.items() if k != "blob"} | {"format": file_format}
+        for file_format in ("pdf", "ofd")
+        for record in (cert.file_log(file_format) or ())
+    ]
+    return sorted(rows, key=lambda row: (row["at"], row["format"]), reverse=True)
 
 
 @view_config(
@@ -190,9 +249,14 @@ def certificate_page(request: Request) -> dict[str, Any]:
     versions = certificates.versions(ctx, cert)
     diffs = {}
     if personal:
+        replaced = certificates.replaced_diff(ctx, cert)
+        if replaced is not None:
+            diffs[1] = replaced
         for record in versions[1:]:
             number = record["number"]
             diffs[number] = certificates.version_diff(ctx, cert, number - 1, number)
+    history = certificates.history(ctx, cert)
+    actors = [row["actor"] for row in (*history, *versions, *cert.paper_events)]
     allowed = {t.name for t in ctx.engine.allowed("certificate", cert, ctx.actor, ctx)}
     manage = _can(request, "certificate.manage")
     actions = {
@@ -205,11 +269,15 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
         "download": _can(request, "certificate.download_file") and cert.current_file is not None,
+        "download_any": _can(request, "certificate.download_file"),
     }
     return {
         "cert": certificates.metadata(ctx, cert),
         "data": certificates.data_of(ctx, cert) if personal else None,
-        "history": certificates.history(ctx, cert),
+        "history": history,
+        "actors": actor_names(ctx, cert, actors),
+        "record": certificates.record_fields(ctx, cert),
+        "paper_events": list(cert.paper_events),
         "versions": versions,
         "diffs": diffs,
         "files": _files(cert),
@@ -248,6 +316,25 @@ def certificate_ofd(request: Request) -> Response:
     ctx = request.ctx
     cert = get_certificate(ctx, request.matchdict["serial"])
     return file_response(cert, certificates.file_for_staff(ctx, cert, "ofd"), "ofd")
+
+
+@view_config(
+    route_name="staff.certificate.file",
+    request_method="GET",
+    permission="certificate.download_file",
+)
+def certificate_file(request: Request) -> Response:
+    """Any stored file of the certificate, earlier ones included (audited)."""
+    ctx = request.ctx
+    cert = get_certificate(ctx, request.matchdict["serial"])
+    file_format, number = request.matchdict["format"], request.matchdict["number"]
+    if file_format not in ("pdf", "ofd") or not number.isdigit() or len(number) > 6:
+        raise NotFound("文件不存在 / no such file")
+    data = certificates.stored_file(ctx, cert, file_format, int(number))
+    response = file_response(cert, data, file_format)
+    name = download_name(cert, file_format).replace(".", f"-{number}.", 1)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _text(request: Request, name: str) -> str:

@@ -24,6 +24,8 @@ SIGNATURES = {
     "image/png": b"\x89PNG\r\n\x1a\n",
 }
 IMAGES = ("image/jpeg", "image/png")
+NAME_RULE = "文件名须为1至100个字符，不含“/” / the name must be 1 to 100 characters, without '/'"
+TYPES_RULE = "只接受PDF、JPEG或PNG文件 / only PDF, JPEG or PNG files are accepted"
 MAX_BYTES = 20 * 1024 * 1024
 NAME_MAX = 100
 
@@ -49,10 +51,10 @@ def add_document(
     _require_either(ctx, "case.write", "case.scan")
     problems = {}
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= NAME_MAX or "/" in name:
-        problems["name"] = f"文件名须为1至{NAME_MAX}个字符，不含“/” / the name must be 1 to {NAME_MAX} characters without '/'"
+        problems["name"] = NAME_RULE
     expected = SIGNATURES.get(content_type) if isinstance(content_type, str) else None
     if expected is None:
-        problems["content_type"] = "只接受PDF、JPEG或PNG文件 / only PDF, JPEG or PNG files are accepted"
+        problems["content_type"] = TYPES_RULE
     elif not data.startswith(expected):
         problems["file"] = "内容与类型不符 / the content is not of the declared type"
     if not data:

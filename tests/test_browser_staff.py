@@ -164,6 +164,9 @@ def test_archivist_files_a_case_and_the_qr_page_shows_the_status(
     expect(page.get_by_role("link", name=doc["case_no"])).to_be_visible()
     page.screenshot(path=str(shots / "filing-queue.png"), full_page=True)
     page.get_by_role("button", name=f"归档 {doc['case_no']}").click()
+    expect(page.get_by_role("heading", name="请确认：归档案卷")).to_be_visible()
+    page.get_by_label("说明（必填）").fill("材料齐全")
+    page.get_by_role("button", name="确认归档案卷").click()
     expect(page.get_by_text("案卷已归档。")).to_be_visible()
     expect(page.locator("h1")).to_contain_text("已归档")
 

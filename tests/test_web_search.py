@@ -177,3 +177,35 @@ def test_evolve_step_fills_the_new_indexes(site: Site) -> None:
         )
 
     site.run(compare)
+
+
+def test_long_lists_are_ordered_like_short_ones(site: Site, monkeypatch: Any) -> None:
+    """Past SHORT_LIST hits the order comes from the issue-date index, day by day; it must
+    be the order a full sort gives, drafts (no issue date) last, on every page."""
+    _doc, paid = site.issued()
+    web = site.web()
+    token = site.login(web, "registrar")
+    serial = paid["certificates"][0]["serial"]
+    web.post(
+        f"/staff/certificates/{quote(serial)}/rollback",
+        {"reason": "单元号有误", "csrf_token": token, "confirm": "yes"},
+    )
+
+    def pages(ctx: Any) -> list[list[Any]]:
+        agency = ctx.agency()
+        hits = [(agency, cert_id) for cert_id in agency.certificates]
+        return [
+            [cert_id for _a, cert_id in search._newest_first(hits, first, 7)]
+            for first in range(0, len(hits) + 7, 7)
+        ]
+
+    short = site.run(pages)
+    monkeypatch.setattr(search, "SHORT_LIST", 0)
+    assert site.run(pages) == short
+    flat = [cert_id for page in short for cert_id in page]
+    assert len(flat) == len(set(flat))
+    draft = site.run(lambda ctx: ctx.agency().catalog.serial[serial])
+    states = site.run(lambda ctx: [ctx.agency().certificates[i].state for i in flat])
+    assert states[flat.index(draft)] == "draft"
+    first_draft = states.index("draft")
+    assert "draft" not in states[:first_draft] and set(states[first_draft:]) == {"draft"}

@@ -8,7 +8,7 @@ inserts of different ids; per-state counts use ``BTrees.Length`` for the same re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree, OOTreeSet
@@ -38,8 +38,12 @@ class SetIndex(Persistent):
     def members(self, key: str) -> set[str]:
         return set(self._sets.get(key, ()))
 
-    def items(self) -> Iterator[tuple[str, OOTreeSet]]:
-        return iter(self._sets.items())
+    def keys(self) -> Iterator[str]:
+        return iter(self._sets.keys())
+
+    def bucket(self, key: str) -> Iterable[str]:
+        """The ids under ``key``, without copying them."""
+        return self._sets.get(key, ())
 
     def range(self, lo: str | None, hi: str | None) -> Iterator[str]:
         for bucket in self._sets.values(lo, hi):

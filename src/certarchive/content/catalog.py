@@ -38,7 +38,7 @@ class SetIndex(Persistent):
     def members(self, key: str) -> set[str]:
         return set(self._sets.get(key, ()))
 
-    def keys(self) -> Iterator[str]:
+    def index_keys(self) -> Iterator[str]:
         return iter(self._sets.keys())
 
     def bucket(self, key: str) -> Iterable[str]:

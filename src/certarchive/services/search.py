@@ -169,7 +169,7 @@ def _newest_first(hits: list[Hit], first: int, size: int) -> list[Hit]:
         return sorted(hits, key=_full_key)[first : first + size]
     wanted = set(hits)
     agencies = {agency for agency, _id in hits}
-    days = sorted({day for agency in agencies for day in agency.catalog.issue_date.keys()})
+    days = sorted({day for agency in agencies for day in agency.catalog.issue_date.index_keys()})
     page: list[Hit] = []
     seen = 0
     for day in reversed(days):

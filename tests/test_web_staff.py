@@ -254,9 +254,12 @@ def test_corrections_due_one_working_day_later(site: Site) -> None:
         status=409,
     )
     bad = web.post(
-        "/staff/corrections", {"serial": "nope", "description": "", "csrf_token": token}, status=422
+        "/staff/corrections",
+        {"serial": "nope", "description": "", "channel": "phone", "csrf_token": token},
+        status=422,
     )
-    assert "serial" in bad.text and "description" in bad.text
+    assert bad.text.count('class="field-error"') == 2 and 'value="nope"' in bad.text
+    assert 'value="phone" selected' in bad.text and "没有登记" in bad.text
     # the archivist reads the list but not the holder's words, and cannot act
     archivist, _token = staff(site, "archivist")
     page = archivist.get("/staff/corrections")

@@ -239,6 +239,10 @@ LABELS: dict[str, dict[Any, str]] = {
         "name": "文件名",
         "content_type": "文件类型",
         "changes": "更正内容",
+        "serial": "证书编号",
+        "description": "申请人反映的错误",
+        "received_at": "收到时间",
+        "channel": "渠道",
     },
     "done": {
         "rollback": "证书已回退为草稿。",
@@ -762,6 +766,7 @@ EN: dict[str, str] = {
     "请确认": "Please confirm",
     "请选择": "Choose…",
     "返回，不做更改": "Back, without changing anything",
+    "没有登记：请按提示修改。": "Not recorded: correct the fields marked below.",
     "上传": "Upload",
     "上传扫描件（PDF、JPEG或PNG，不超过": "Upload a scan (PDF, JPEG or PNG, at most",
     "）": ")",

@@ -577,7 +577,9 @@ def _file_each(request: Request, ticked: list[str]) -> Response:
     renderer="corrections.jinja2",
     permission="case.read",
 )
-def corrections_page(request: Request) -> dict[str, Any]:
+def corrections_page(
+    request: Request, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
     ctx = request.ctx
     every = corrections.list_requests(ctx, None)
     return {
@@ -588,19 +590,28 @@ def corrections_page(request: Request) -> dict[str, Any]:
         "can_manage": _can(request, "certificate.manage"),
         "serial": request.params.get("serial", ""),
         "done": request.params.get("done"),
+        "errors": errors or {},
+        "form": dict(request.POST.items()) if errors else {},
     }
 
 
 @view_config(route_name="staff.corrections", request_method="POST", permission="certificate.manage")
 def create_correction(request: Request) -> Response:
-    record = corrections.create_request(
-        request.ctx,
-        _text(request, "serial"),
-        _text(request, "description"),
-        _text(request, "received_at") or None,
-        request.POST.get("in_registry_book") == "yes",
-        _text(request, "channel") or "counter",
-    )
+    """Record a correction request; a refused one is named on the same form, kept (422)."""
+    try:
+        record = corrections.create_request(
+            request.ctx,
+            _text(request, "serial"),
+            _text(request, "description"),
+            _text(request, "received_at") or None,
+            request.POST.get("in_registry_book") == "yes",
+            _text(request, "channel") or "counter",
+        )
+    except Invalid as invalid:
+        values = corrections_page(request, invalid.fields)
+        response = render_to_response("corrections.jinja2", values, request=request)
+        response.status = 422
+        return response
     return HTTPFound(
         location=request.route_path("staff.corrections", _query={"done": record["id"]})
     )

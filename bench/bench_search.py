@@ -7,11 +7,11 @@ second (rendering and signing each PDF), so 100,000 would take about an hour.  W
 search reads is the agency's indexes and the certificates' plain attributes, so this
 script builds those synthetically instead: real ``Certificate`` and ``CaseFile`` objects
 (without versions or files) for ``sample_case`` documents, filed in the real catalog by
-the same index functions the services call (``search_index.reindex``, the state, kind,
-serial, issue-date and case-state indexes), in one FileStorage.  The searches then run
-exactly as a page's request does: ``search.search`` in ``Runtime.run`` (one transaction,
-with its audit entry for the personal modes), as a registrar, over a cold process (first
-pass) and warm.
+the same index functions the services call (``search_index.reindex`` and
+``index_number``, the state, kind, serial, issue-date and case-state indexes), in one
+FileStorage.  The searches then run exactly as a page's request does: ``search.search``
+in ``Runtime.run`` (one transaction, with its audit entry for the personal modes), as a
+registrar, over a cold process (first pass) and warm.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from certarchive.services import search
 from certarchive.services.issuance import CHINA
 from certarchive.services.permissions import SYSTEM, staff_actor
 from certarchive.services.runtime import Runtime
-from certarchive.services.search_index import address_words, reindex
+from certarchive.services.search_index import address_words, index_number, reindex
 from certarchive.validation.samples import sample_case
 
 REGISTRAR = staff_actor("bench-registrar", "registrar")
@@ -75,6 +75,8 @@ def build(ctx: Any, numbers: range) -> int:
             day = cert.issued_at.astimezone(CHINA).date().isoformat()
             catalog.issue_date.add(day, cert.id)
             reindex(catalog, ctx.keyring, cert.id, {}, data)
+            index_number(catalog, cert.id, cert.serial)
+            index_number(catalog, cert.id, case.case_no)
             made += 1
     return made
 
@@ -103,7 +105,10 @@ def queries(cases: int, rng: random.Random) -> dict[str, list[dict[str, str]]]:
         ],
         "name or address (auto)": [{"q": c["holders"][-1]["name"]} for c in certs],
         "ID number (keyed index)": [{"q": c["holders"][0]["id_number"]} for c in certs],
-        "part of a case number (scan)": [{"q": p["case_no"][-6:]} for p in picks],
+        "part of a case number (number index)": [{"q": p["case_no"][-6:]} for p in picks],
+        "part of a serial (number index)": [
+            {"q": f"第{rng.randrange(cases):07d}"[:6]} for _p in picks
+        ],
         "list: state issued, page 1": [{"state": "issued"}] * 50,
         "list: state downloaded, page 40": [{"state": "downloaded", "page": "40"}] * 50,
         "list: one month issued, kind proof": [

@@ -71,6 +71,9 @@ def test_part_of_a_serial_or_case_number(site: Site) -> None:
     assert serial in result_serials(page) and "任意一段" in page.text
     assert serial in result_serials(web.get("/staff/search", {"q": doc["case_no"][-6:]}))
     assert serial in result_serials(web.get("/staff/search", {"q": serial.replace("(", "（")}))
+    assert serial in result_serials(web.get("/staff/search", {"q": f"第{sequence}号"}))
+    short = web.get("/staff/search", {"q": sequence[-2:]}, status=422)
+    assert "至少输入连续3位数字或字母" in short.text and f'value="{sequence[-2:]}"' in short.text
 
 
 def test_no_index_holds_a_name_or_address_in_clear(site: Site) -> None:
@@ -164,10 +167,10 @@ def test_evolve_step_fills_the_new_indexes(site: Site) -> None:
         catalog = agency.catalog
         before = {
             name: dict(getattr(catalog, name)._sets.items())
-            for name in ("kind", "party_name", "address")
+            for name in ("kind", "party_name", "address", "number")
         }
         before = {n: {k: set(v) for k, v in sets.items()} for n, sets in before.items()}
-        catalog.kind = catalog.party_name = catalog.address = SetIndex()
+        catalog.kind = catalog.party_name = catalog.address = catalog.number = SetIndex()
         rebuild(agency, ctx.keyring)
         after = {n: {k: set(v) for k, v in getattr(catalog, n)._sets.items()} for n in before}
         assert after == before

@@ -9,6 +9,7 @@ from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
 from certarchive.services.certdata import append_version
 from certarchive.services.context import Context
+from certarchive.services.search_index import index_number
 
 
 def create_certificate(
@@ -30,6 +31,7 @@ def create_certificate(
     case.certificate_ids.append(cert.id)
     agency.catalog.unit_number.add(cert.unit_number, cert.id)
     agency.catalog.kind.add(cert.kind, cert.id)
+    index_number(agency.catalog, cert.id, case.case_no)
     agency.catalog.move_state(cert.id, None, cert.state)
     fields = sorted(data) if changed_fields is None else changed_fields
     version = append_version(ctx, cert, data, comment, fields, extra)

@@ -27,6 +27,7 @@ from certarchive.services.certdata import read_data, read_file, store_file
 from certarchive.services.context import Context
 from certarchive.services.ofd_files import issue_ofd, revocation_of, revoke_ofd
 from certarchive.services.seals import signer
+from certarchive.services.search_index import index_number
 from certarchive.validation.identifiers import build_licence_identifier, parse_serial
 from certarchive.workflow.engine import Actor
 from certarchive.workflow.model import Transition
@@ -120,6 +121,7 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
     if cert.serial is None:
         cert.serial = next_serial(agency, cert.kind, now.astimezone(CHINA).year)
         catalog.serial[cert.serial] = cert.id
+        index_number(catalog, cert.id, cert.serial)
     if cert.token is None:
         cert.token = secrets.token_urlsafe(TOKEN_BYTES)
         catalog.token[cert.token] = cert.id

@@ -12,16 +12,26 @@ or address reads personal data: it needs ``certificate.read_personal`` and is au
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from BTrees.OOBTree import intersection
+
 from certarchive.content.agency import Agency
+from certarchive.content.certificate import Certificate
 from certarchive.schemas.bodies import SearchQuery
 from certarchive.schemas.errors import validated
 from certarchive.services.context import Context
+from certarchive.services.errors import Invalid
 from certarchive.services.issuance import CHINA
-from certarchive.services.search_index import address_key, address_words, name_key
+from certarchive.services.search_index import (
+    address_key,
+    address_words,
+    name_key,
+    number_grams,
+)
 from certarchive.validation.identifiers import (
     is_valid_credit_code,
     is_valid_resident_id,
@@ -36,6 +46,9 @@ PERSONAL_MODES = ("id_number", "name", "address", "name_or_address")
 NUMBER_PART = re.compile(r"[0-9A-Za-z()（）\-]*[0-9][0-9A-Za-z()（）\-]*")
 SERIAL_PART = re.compile(r"第\s*\d|不动产(权|证明)|[(（]\d{4}[)）]")
 QUERY_INVALID = "查询条件有误 / the search is not valid"
+SHORT_NUMBER = (
+    "按编号查找请至少输入连续3位数字或字母 / give at least 3 digits or letters of the number"
+)
 #: Pseudo-state: drafts that keep a serial, i.e. rolled back and waiting to be issued again.
 ROLLED_BACK = "rolled_back"
 
@@ -146,15 +159,28 @@ def _by_words(ctx: Context, agency: Agency, text: str, mode: str) -> set[str]:
 
 def _number_part(agency: Agency, text: str) -> set[str]:
     """Certificates whose serial, or whose case's number, contains ``text`` (brackets in
-    either style).  Serials and case numbers are not personal data: a scan of the two
-    indexes' keys, ~10 ms per 100,000 (docs/performance.md)."""
-    part = text.strip().replace("（", "(").replace("）", ")")
-    serials = agency.catalog.serial
-    found = {serials[serial] for serial in serials if part in serial}
-    for case_no in agency.cases:
-        if part in case_no:
-            found.update(agency.cases[case_no].certificate_ids)
-    return found
+    either style): the three-character pieces of ``text`` looked up in the number index
+    and intersected (in C, by BTrees), then each candidate checked."""
+    part = _number_text(text)
+    grams = number_grams(part)
+    if not grams:
+        raise Invalid(QUERY_INVALID, {"q": SHORT_NUMBER})
+    found: Any = None
+    for gram in sorted(grams):
+        bucket = agency.catalog.number.bucket(gram)
+        found = bucket if found is None else intersection(found, bucket)
+        if not found:
+            return set()
+    certificates = agency.certificates
+    return {cert_id for cert_id in found if part in _numbers_of(certificates[cert_id])}
+
+
+def _numbers_of(cert: Certificate) -> str:
+    return _number_text(f"{cert.serial or ''} {cert.case_no}")
+
+
+def _number_text(text: str) -> str:
+    return unicodedata.normalize("NFKC", text.strip()).upper()
 
 
 def _newest_first(hits: list[Hit], first: int, size: int) -> list[Hit]:

@@ -92,15 +92,34 @@ def reindex(
             index.add(key, cert_id)
 
 
+def number_grams(text: str) -> set[str]:
+    """The three-character pieces of the letter and digit runs of a serial or case number
+    (``豫(2026)潢川县不动产权第0000123号`` → 202, 026, 000, …, 123), upper-case; a search for
+    any part of a number looks up its own pieces and checks the candidates."""
+    runs = re.findall(r"[0-9A-Z]+", unicodedata.normalize("NFKC", text).upper())
+    return {run[i : i + 3] for run in runs for i in range(len(run) - 2)}
+
+
+def index_number(catalog: Catalog, cert_id: str, number: str) -> None:
+    """File ``cert_id`` under the pieces of ``number`` (its serial or its case number:
+    neither is personal data, so the pieces are kept in clear)."""
+    for gram in number_grams(number):
+        catalog.number.add(gram, cert_id)
+
+
 def rebuild(agency: Agency, keyring: Keyring) -> None:
-    """Make the kind, name and address indexes afresh from every certificate's current
+    """Make the kind, number, name and address indexes afresh from every certificate's current
     version (an evolve step: registries made before these indexes existed)."""
     from certarchive.services.certdata import decrypt_version
 
     catalog = agency.catalog
     catalog.kind, catalog.party_name, catalog.address = SetIndex(), SetIndex(), SetIndex()
+    catalog.number = SetIndex()
     for cert_id in agency.certificates:
         cert = agency.certificates[cert_id]
         catalog.kind.add(cert.kind, cert_id)
+        for number in (cert.case_no, cert.serial):
+            if number:
+                index_number(catalog, cert_id, number)
         if cert.version:
             reindex(catalog, keyring, cert_id, {}, decrypt_version(keyring, cert, cert.version))

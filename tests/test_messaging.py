@@ -33,7 +33,7 @@ from certarchive.services.setup import initialise
 from certarchive.validation.samples import sample_case
 from tests.conftest import file_settings, log_entries
 from tests.servers import free_port
-from tests.test_web_support import make_site
+from tests.test_web_support import confirm, make_site
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYMENT = {"receipt_no": "R-1", "amount": "80.00", "paid_at": "2026-11-21T09:00:00+08:00"}
@@ -342,10 +342,12 @@ def test_a_registrar_resends_a_code_at_the_counter(tmp_path: Path) -> None:
             site.login(staff, "registrar")
             page = staff.get(f"/staff/certificates/{quote(serial)}")
             form = next(f for f in page.forms.values() if f.action.endswith("/code"))
+            asked = form.submit()  # the confirmation page names what will happen
+            assert "原下载码随即失效" in asked.text
+            form = next(f for f in asked.forms.values() if "confirm" in f.fields)
             refused = form.submit(status=422)  # the in-person check not confirmed
             assert "当面核验" in refused.text
-            form["checked"] = "yes"
-            form.submit().follow()
+            confirm(refused, checked="yes").follow()
             Courier(site.runtime, site.runtime.settings.messaging, Clock()).deliver_due()
             sent = [r["body"] for r in received(folder) if r["body"]["template"] == "download_code"]
             assert [m["to"] for m in sent] == [doc["certificates"][0]["holders"][0]["phone"]]

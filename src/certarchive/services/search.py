@@ -192,7 +192,7 @@ def _newest_first(hits: list[Hit], first: int, size: int) -> list[Hit]:
     page falls in: page 1 of 50,000 reads a few days, not 50,000 certificates.
     """
     if len(hits) <= SHORT_LIST:
-        return sorted(hits, key=_full_key)[first : first + size]
+        return sorted(hits, key=_full_key, reverse=True)[first : first + size]
     wanted = set(hits)
     agencies = {agency for agency, _id in hits}
     days = sorted({day for agency in agencies for day in agency.catalog.issue_date.index_keys()})
@@ -218,26 +218,18 @@ def _take(group: list[Hit], seen: int, first: int, size: int, page: list[Hit]) -
     page; return how many hits come before the next group."""
     end = seen + len(group)
     if end > first and len(page) < size:
-        ordered = sorted(group, key=_full_key)
+        ordered = sorted(group, key=_full_key, reverse=True)
         page.extend(ordered[max(first - seen, 0) :][: size - len(page)])
     return end
 
 
-def _day_key(day: str | None) -> tuple[int, str]:
-    return (1, "") if day is None else (0, _descending(day))
-
-
-def _full_key(hit: Hit) -> tuple[int, str, str]:
+def _full_key(hit: Hit) -> tuple[bool, str, str]:
+    """Sorted in reverse: dated before undated, newest day first, highest serial first."""
     agency, cert_id = hit
     cert = agency.certificates[cert_id]
     dated = cert.issued_at is not None and cert.state != "draft"  # as the issue-date index
-    day = cert.issued_at.astimezone(CHINA).date().isoformat() if dated else None
-    return (*_day_key(day), _descending(cert.serial or cert_id))
-
-
-def _descending(text: str) -> str:
-    """A key that sorts ``text`` backwards (every character is below U+FFFF here)."""
-    return "".join(chr(0xFFFF - ord(c)) for c in text)
+    day = cert.issued_at.astimezone(CHINA).date().isoformat() if dated else ""
+    return (dated, day, cert.serial or cert_id)
 
 
 def row(agency: Agency, cert_id: str) -> dict[str, Any]:

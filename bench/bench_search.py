@@ -17,6 +17,7 @@ registrar, over a cold process (first pass) and warm.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from datetime import datetime, timedelta
@@ -141,6 +142,7 @@ def main() -> None:
     cases = runtime.run(lambda ctx: len(ctx.agency().cases), SYSTEM)
     runtime.close()
     print(f"registry: {have} certificates in {cases} cases ({args.var})")
+    print("load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     rng = random.Random(17)
     for label, params_list in queries(cases, rng).items():
         runtime = open_registry(args.var)  # a cold process for each kind of search
@@ -151,6 +153,7 @@ def main() -> None:
             f"{label:38s} hits ~{hits:6d}  first {cold[0] * 1000:7.1f} ms  "
             f"p50 {median_ms(warm):6.1f} ms  p99 {percentile_ms(warm, 0.99):6.1f} ms"
         )
+    print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

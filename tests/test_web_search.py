@@ -196,10 +196,11 @@ def test_long_lists_are_ordered_like_short_ones(site: Site, monkeypatch: Any) ->
 
     def pages(ctx: Any) -> list[list[Any]]:
         agency = ctx.agency()
-        hits = [(agency, cert_id) for cert_id in agency.certificates]
+        hits = {agency: set(agency.certificates)}
+        total = len(hits[agency])
         return [
-            [cert_id for _a, cert_id in search._newest_first(hits, first, 7)]
-            for first in range(0, len(hits) + 7, 7)
+            [cert_id for _a, cert_id in search._newest_first(hits, total, first, 7)]
+            for first in range(0, total + 7, 7)
         ]
 
     short = site.run(pages)

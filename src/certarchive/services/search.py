@@ -75,14 +75,13 @@ def search(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if not query.q and not _filtered(query):
         answer["empty_query"] = True
         return answer
-    hits = [
-        (agency, cert_id) for agency in agencies for cert_id in _matches(ctx, agency, query, mode)
-    ]
+    hits = {agency: _matches(ctx, agency, query, mode) for agency in agencies}
+    total = sum(len(ids) for ids in hits.values())
     if mode in PERSONAL_MODES:
-        ctx.audit(f"search.{mode}", "catalog:search", detail={"results": len(hits)})
-    answer["total"] = len(hits)
-    answer["pages"] = -(-len(hits) // PAGE_SIZE)
-    page = _newest_first(hits, (query.page - 1) * PAGE_SIZE, PAGE_SIZE)
+        ctx.audit(f"search.{mode}", "catalog:search", detail={"results": total})
+    answer["total"] = total
+    answer["pages"] = -(-total // PAGE_SIZE)
+    page = _newest_first(hits, total, (query.page - 1) * PAGE_SIZE, PAGE_SIZE)
     answer["certificates"] = [row(agency, cert_id) for agency, cert_id in page]
     return answer
 
@@ -183,7 +182,7 @@ def _number_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text.strip()).upper()
 
 
-def _newest_first(hits: list[Hit], first: int, size: int) -> list[Hit]:
+def _newest_first(hits: dict[Agency, set[str]], total: int, first: int, size: int) -> list[Hit]:
     """Hits ``first``..``first+size`` in the order newest issue date first, then serial
     (highest first); drafts, which have no issue date, last.
 
@@ -191,25 +190,27 @@ def _newest_first(hits: list[Hit], first: int, size: int) -> list[Hit]:
     index from the newest day, counting the hits of each day, and loads only the days the
     page falls in: page 1 of 50,000 reads a few days, not 50,000 certificates.
     """
-    if len(hits) <= SHORT_LIST:
-        return sorted(hits, key=_full_key, reverse=True)[first : first + size]
-    wanted = set(hits)
-    agencies = {agency for agency, _id in hits}
-    days = sorted({day for agency in agencies for day in agency.catalog.issue_date.index_keys()})
+    if total <= SHORT_LIST:
+        every = [(agency, cert_id) for agency, ids in hits.items() for cert_id in ids]
+        return sorted(every, key=_full_key, reverse=True)[first : first + size]
+    left = {agency: set(ids) for agency, ids in hits.items()}
+    days = sorted({day for agency in hits for day in agency.catalog.issue_date.index_keys()})
     page: list[Hit] = []
     seen = 0
     for day in reversed(days):
         group = [
             (agency, cert_id)
-            for agency in agencies
+            for agency, ids in left.items()
             for cert_id in agency.catalog.issue_date.bucket(day)
-            if (agency, cert_id) in wanted
+            if cert_id in ids
         ]
-        wanted.difference_update(group)
+        for agency, cert_id in group:
+            left[agency].discard(cert_id)
         seen = _take(group, seen, first, size, page)
         if len(page) == size:
             return page
-    _take(list(wanted), seen, first, size, page)  # what is left has no issue date
+    undated = [(agency, cert_id) for agency, ids in left.items() for cert_id in ids]
+    _take(undated, seen, first, size, page)
     return page
 
 

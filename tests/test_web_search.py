@@ -13,9 +13,11 @@ from typing import Any
 from urllib.parse import quote
 
 from certarchive.content.catalog import SetIndex
+from certarchive.content.evolve import LATEST
 from certarchive.services import search
 from certarchive.services.issuance import CHINA
 from certarchive.services.search_index import address_words, keys_of, rebuild
+from certarchive.services.setup import initialise
 from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
 
 
@@ -213,3 +215,24 @@ def test_long_lists_are_ordered_like_short_ones(site: Site, monkeypatch: Any) ->
     assert states[flat.index(draft)] == "draft"
     first_draft = states.index("draft")
     assert "draft" not in states[:first_draft] and set(states[first_draft:]) == {"draft"}
+
+
+def test_init_brings_an_older_registry_its_search_indexes(site: Site) -> None:
+    """A registry from before the indexes (generation LATEST - 1, no name, address,
+    number or kind index) gets them from ``certarchive init``'s evolve step."""
+    doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+
+    def make_older(ctx: Any) -> None:
+        ctx.registry.generation = LATEST - 1
+        catalog = ctx.agency().catalog
+        for name in ("kind", "party_name", "address", "number"):
+            delattr(catalog, name)
+
+    site.run(make_older)
+    created = site.run(initialise, site.runtime.settings.agency)
+    assert "evolve step search-indexes" in created
+    web = staff(site)
+    name = doc["certificates"][0]["holders"][0]["name"]
+    assert serial in result_serials(web.get("/staff/search", {"q": name, "by": "name"}))
+    assert serial in result_serials(web.get("/staff/search", {"q": serial[-8:-1]}))

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from BTrees.OOBTree import intersection
+from BTrees.OOBTree import OOTreeSet, intersection
 
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import Certificate
@@ -41,6 +41,7 @@ from certarchive.validation.identifiers import (
 from certarchive.workflow.definitions import CASE, CERTIFICATE
 
 PAGE_SIZE = 25
+FEW_CANDIDATES = 64  # number search: candidates checked one by one below this
 SHORT_LIST = 500  # up to this many hits, ordering simply loads them all
 PERSONAL_MODES = ("id_number", "name", "address", "name_or_address")
 NUMBER_PART = re.compile(r"[0-9A-Za-z()（）\-]*[0-9][0-9A-Za-z()（）\-]*")
@@ -165,13 +166,21 @@ def _number_part(agency: Agency, text: str) -> set[str]:
     if not grams:
         raise Invalid(QUERY_INVALID, {"q": SHORT_NUMBER})
     found: Any = None
-    for gram in sorted(grams):
+    for gram in sorted(grams, key=_commonness):
         bucket = agency.catalog.number.bucket(gram)
         found = bucket if found is None else intersection(found, bucket)
         if not found:
             return set()
+        if not isinstance(found, OOTreeSet) and len(found) <= FEW_CANDIDATES:
+            break  # few enough to check one by one; common pieces (000) are never read
     certificates = agency.certificates
     return {cert_id for cert_id in found if part in _numbers_of(certificates[cert_id])}
+
+
+def _commonness(gram: str) -> tuple[int, str]:
+    """Rarer pieces first: zeros pad every sequence number and the year and county code
+    repeat in every one, so a piece with fewer zeros narrows the candidates sooner."""
+    return (gram.count("0"), gram)
 
 
 def _numbers_of(cert: Certificate) -> str:

@@ -149,3 +149,29 @@ def test_a_refused_scan_is_named_on_the_case_page(site: Site) -> None:
         upload_files=[("file", "a.pdf", PDF, "application/pdf")],
         status=403,
     )
+
+
+def test_a_refusal_is_in_the_readers_language_with_the_input_kept(site: Site) -> None:
+    _doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+    web, token = staff(site)
+    web.set_cookie("lang", "en")
+    refused = web.post(
+        cert_url(serial, "/revoke"),
+        {
+            "cause": "transfer",
+            "reason": "",
+            "case_no": "2026-411526-999999",
+            "csrf_token": token,
+            "confirm": "yes",
+        },
+        status=422,
+    )
+    notice = refused.text.split('class="notice notice-error"')[1].split("</div>")[0]
+    assert "Reason: required" in notice and "Nothing was changed" in notice
+    assert not re.search(r"[\u4e00-\u9fff]", notice)
+    assert 'value="transfer" selected' in refused.text
+    assert 'value="2026-411526-999999"' in refused.text
+    assert "issued" in site.run(
+        lambda ctx: ctx.agency().certificates[ctx.agency().catalog.serial[serial]].state
+    )

@@ -133,9 +133,9 @@ def test_disable_needs_confirmation_then_stops_sign_in_and_sessions(site: Site) 
     form["username"], form["password"] = "he_clerk", PASSWORD
     form.submit()
     unconfirmed = web.post(
-        "/staff/admin/users/he_clerk/disable", {"reason": "离职", "csrf_token": token}, status=422
+        "/staff/admin/users/he_clerk/disable", {"reason": "离职", "csrf_token": token}
     )
-    assert "请勾选确认框" in unconfirmed.text
+    assert "请确认：停用用户" in unconfirmed.text and ">离职</textarea>" in unconfirmed.text
     assert signs_in(site, "he_clerk")
     response = web.post(
         "/staff/admin/users/he_clerk/disable",
@@ -207,9 +207,10 @@ def test_revoke_a_client_with_reason_and_confirmation(site: Site) -> None:
     key_id = key[1]
     url = f"/staff/admin/clients/{key_id}/revoke"
     no_reason = web.post(url, {"confirm": "yes", "csrf_token": token}, status=422)
-    assert "请填写吊销原因" in no_reason.text
-    no_confirm = web.post(url, {"reason": "合同到期", "csrf_token": token}, status=422)
-    assert "请勾选确认框" in no_confirm.text
+    assert "请填写吊销原因" in no_reason.text and 'class="field-error"' in no_reason.text
+    no_confirm = web.post(url, {"reason": "合同到期", "csrf_token": token})
+    assert "请确认：吊销接口客户端" in no_confirm.text and "无法恢复" in no_confirm.text
+    assert ">合同到期</textarea>" in no_confirm.text
     headers = {"Authorization": f"Bearer {key[0]}"}
     assert (
         site.web().get("/api/v1/certificates/none", headers=headers, expect_errors=True).status_int

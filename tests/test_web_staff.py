@@ -383,6 +383,9 @@ def test_every_page_text_has_an_english_translation() -> None:
 
     wanted |= {text for title, what, _f, _d in CONFIRMS.values() for text in (title, what)}
     wanted |= {FILE_CONFIRM["title"], FILE_CONFIRM["what"]}
+    from certarchive.views.admin_pages import DISABLE, REVOKE
+
+    wanted |= {*DISABLE, *REVOKE}
     missing = sorted(
         text for text in wanted if re.search(r"[\u4e00-\u9fff]", text) and text not in EN
     )

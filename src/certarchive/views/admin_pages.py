@@ -5,7 +5,8 @@ Each form calls the service function the command line calls (``certarchive user 
 :mod:`.accounts` to change, so the rules and audit entries are the same through either
 door.  A refusal raises and the error page says why in words (the transaction is aborted:
 nothing changed).  Irreversible or disruptive actions (disable, revoke, re-enrol TOTP)
-need the form's confirmation box ticked, and a revocation a reason.  A new client's key and
+need the form's confirmation box ticked (disable and revoke: without it, a confirmation
+page asks, :mod:`.confirm`), and a revocation a reason.  A new client's key and
 a new TOTP secret are shown once, on the answer to the form itself (never stored, never
 in a URL, not cached).
 """
@@ -23,9 +24,12 @@ from pyramid.view import view_config
 from certarchive.content.principals import ROLES, SCOPES
 from certarchive.services import accounts, identity, setup
 from certarchive.services.errors import Invalid, NotFound
+from certarchive.views.confirm import confirm_or_run
 
 USER_ACTIONS = ("unlock", "disable", "enable", "role", "password", "totp")
 CONFIRM = "请勾选确认框后再提交 / tick the confirmation box to go ahead"
+DISABLE = ("停用用户", "该用户将无法登录，已登录的会话立即结束。")
+REVOKE = ("吊销接口客户端", "使用该密钥的调用将立即被拒绝，且无法恢复。")
 
 
 def _text(request: Request, name: str, limit: int = 500) -> str:
@@ -103,9 +107,13 @@ def user_action(request: Request) -> Response:
         identity.unlock_user(ctx, name)
         return _done(request, "unlocked", name)
     if action == "disable":
-        _confirmed(request)
-        accounts.disable_user(ctx, name, _text(request, "reason"))
-    elif action == "enable":
+
+        def disable() -> Response:
+            accounts.disable_user(ctx, name, _text(request, "reason"))
+            return _done(request, action, name)
+
+        return confirm_or_run(request, _asked(request, DISABLE, name, optional=True), disable)
+    if action == "enable":
         accounts.enable_user(ctx, name)
     elif action == "role":
         totp = accounts.change_role(ctx, name, _text(request, "role", 32))
@@ -132,13 +140,33 @@ def add_client(request: Request) -> Response:
 @view_config(
     route_name="staff.admin.client.revoke", request_method="POST", permission="admin.clients"
 )
-def revoke_client(request: Request) -> Response:
-    reason = _text(request, "reason")
-    if not reason:
-        raise Invalid(
-            "请填写吊销原因 / give the reason for the revocation",
-            {"reason": "必填 / required"},
-        )
-    _confirmed(request)
-    revoked = identity.revoke_client(request.ctx, request.matchdict["key_id"], reason)
-    return _done(request, "revoked", revoked["name"])
+def revoke_client(request: Request) -> Any:
+    key_id = request.matchdict["key_id"]
+
+    def revoke() -> Response:
+        reason = _text(request, "reason")
+        if not reason:
+            raise Invalid(
+                "请填写吊销原因 / give the reason for the revocation",
+                {"reason": "必填 / required"},
+            )
+        revoked = identity.revoke_client(request.ctx, key_id, reason)
+        return _done(request, "revoked", revoked["name"])
+
+    return confirm_or_run(request, _asked(request, REVOKE, key_id), revoke)
+
+
+def _asked(
+    request: Request, texts: tuple[str, str], subject: str, optional: bool = False
+) -> dict[str, Any]:
+    """What the confirmation page of a disable or a revocation says (the form's tick box
+    confirms it at once; without the tick the page asks)."""
+    return {
+        "title": texts[0],
+        "what": texts[1],
+        "fields": ("reason",),
+        "optional": ("reason",) if optional else (),
+        "danger": True,
+        "subject": subject,
+        "back": request.route_path("staff.admin"),
+    }

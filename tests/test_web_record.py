@@ -175,3 +175,27 @@ def test_a_refusal_is_in_the_readers_language_with_the_input_kept(site: Site) ->
     assert "issued" in site.run(
         lambda ctx: ctx.agency().certificates[ctx.agency().catalog.serial[serial]].state
     )
+
+
+def test_paper_events_need_a_comment_and_refusals_say_why(site: Site) -> None:
+    _doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+    web, token = staff(site)
+    no_comment = web.post(
+        cert_url(serial, "/paper"),
+        {"event": "issued", "csrf_token": token, "confirm": "yes"},
+        status=422,
+    )
+    assert "说明（必填）" in no_comment.text and "必填" in no_comment.text
+    refused = web.post(
+        cert_url(serial, "/paper"),
+        {"event": "returned", "comment": "交回", "csrf_token": token, "confirm": "yes"},
+        status=409,
+    )
+    assert "尚未领取纸质证书" in refused.text and "None" not in refused.text
+    page = web.post(
+        cert_url(serial, "/paper"),
+        {"event": "issued", "comment": "本人窗口领取", "csrf_token": token, "confirm": "yes"},
+    ).follow()
+    events = page.text.split("<h2>纸质证书事项</h2>")[1].split("</section>")[0]
+    assert "本人窗口领取" in events and "li_registrar" in events

@@ -424,3 +424,10 @@ def test_staff_of_one_agency_do_not_see_another(site: Site) -> None:
     # the province-wide registrar sees it
     other, _token = staff(site, "registrar")
     assert serial in other.get(cert_url(serial)).text
+    # lists filter by agency for province-wide staff; a county's staff get no such filter
+    theirs_only = other.get("/staff/search", {"state": "issued", "agency": "xinyang-sh"})
+    assert 'id="f-agency"' in theirs_only.text and serial in theirs_only.text
+    assert "潢川县不动产权" not in theirs_only.text.split('class="results')[1]
+    ours = other.get("/staff/search", {"q": serial, "agency": "huangchuan"})
+    assert "没有找到" in ours.text
+    assert 'id="f-agency"' not in web.get("/staff/search", {"state": "issued"}).text

@@ -379,7 +379,8 @@ def test_every_page_text_has_an_english_translation() -> None:
     wanted |= set(LABELS["status"].values())
     for choices in LABELS["confirm_choice"].values():
         wanted |= set(choices.values())
-    from certarchive.views.staff import CONFIRMS, FILE_CONFIRM
+    from certarchive.views.certificate_actions import CONFIRMS
+    from certarchive.views.staff import FILE_CONFIRM
 
     wanted |= {text for title, what, _f, _d in CONFIRMS.values() for text in (title, what)}
     wanted |= {FILE_CONFIRM["title"], FILE_CONFIRM["what"]}

@@ -1,10 +1,12 @@
-"""Staff pages: dashboard, search, case and certificate pages with their forms, the filing
-queue (one by one or in bulk, H-2.5) and correction requests (Z-5).  The admin's pages are
-in :mod:`.admin_pages`, the backup operator's in :mod:`.backup_pages`.
+"""Staff pages: dashboard, search and lists, case and certificate pages, every stored file,
+the filing queue (one by one or in bulk, H-2.5) and correction requests (Z-5).  The
+certificate's actions are in :mod:`.certificate_actions`, a case's scans in
+:mod:`.case_scans`, the admin's pages in :mod:`.admin_pages`, the backup operator's in
+:mod:`.backup_pages`.
 
 Every form posts to a view that calls one service function in the request's transaction;
-a refusal raises, the transaction is aborted and the error page says why.  Pages work
-without JavaScript.
+what cannot be undone asks on a confirmation page first (:mod:`.confirm`), and a refusal
+is shown on the form with the input kept.  Pages work without JavaScript.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
 from certarchive.views.common import download_name, file_response, pdf_response
-from certarchive.views.confirm import confirm_or_run, require
+from certarchive.views.confirm import confirm_or_run, posted, require
 from certarchive.views.security import resolve_identity
 
 TEXT_FIELDS = {
@@ -54,8 +56,6 @@ TEXT_FIELDS = {
     "proof": ("proved_right", "location", "unit_number", "other", "notes"),
 }
 PARTY_LISTS = {"right": ("holders",), "proof": ("holders", "obligors")}
-PARTY_FIELDS = ("name", "id_type", "id_number", "phone", "share")
-ACTIONS = ("rollback", "correct", "issue", "reissue", "revoke", "paper", "code")
 
 
 def _can(request: Request, permission: str) -> bool:
@@ -165,7 +165,7 @@ def file_case(request: Request) -> Any:
 
     def run() -> Response:
         require(request, "comment")
-        cases.file_case(request.ctx, case_no, _text(request, "comment"))
+        cases.file_case(request.ctx, case_no, posted(request, "comment"))
         return HTTPFound(
             location=request.route_path("staff.case", case_no=case_no, _query={"done": "file"})
         )
@@ -176,51 +176,6 @@ def file_case(request: Request) -> Any:
         "back": request.route_path("staff.case", case_no=case_no),
     }
     return confirm_or_run(request, values, run)
-
-
-@view_config(route_name="staff.case.documents", request_method="POST", permission="case.scan")
-def add_scan(request: Request) -> Any:
-    """A scanned document uploaded from the case page, with the API's limits and checks;
-    a refused file is named on the case page itself (422)."""
-    case_no = request.matchdict["case_no"]
-    limit = case_documents.MAX_BYTES
-    upload = request.POST.get("file")
-    try:
-        if upload is None or not hasattr(upload, "file"):
-            raise Invalid("请选择文件 / choose a file", {"file": "请选择文件 / choose a file"})
-        data = upload.file.read(limit + 1)
-        name = _text(request, "name") or upload.filename
-        case_documents.add_document(request.ctx, case_no, name, upload.type, data)
-    except Invalid as invalid:
-        response = render_to_response(
-            "case.jinja2", case_page(request, invalid.fields), request=request
-        )
-        response.status = 422
-        return response
-    return HTTPFound(
-        location=request.route_path("staff.case", case_no=case_no, _query={"done": "scan"})
-    )
-
-
-@view_config(route_name="staff.case.document", request_method="GET", permission="case.read")
-def open_scan(request: Request) -> Response:
-    """A scanned document, shown in the browser (images as previews); every opening is
-    audited by the service."""
-    text = request.matchdict["number"]
-    if not text.isascii() or not text.isdigit() or len(text) > 6:
-        raise NotFound("扫描件不存在 / no such document")
-    record, data = case_documents.read_document(
-        request.ctx, request.matchdict["case_no"], int(text)
-    )
-    response = Response(body=data, content_type=record["content_type"])
-    extension = record["content_type"].rsplit("/", 1)[1].replace("jpeg", "jpg")
-    disposition = "attachment" if request.params.get("download") else "inline"
-    response.headers["Content-Disposition"] = (
-        f'{disposition}; filename="document-{record["number"]}.{extension}"'
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- a certificate -------------------------------------------------------------------------
@@ -338,175 +293,6 @@ def certificate_file(request: Request) -> Response:
     return response
 
 
-def _text(request: Request, name: str) -> str:
-    value = request.POST.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
-
-
-def form_changes(request: Request, kind: str, current: dict[str, Any]) -> dict[str, Any]:
-    """The fields the registrar changed on the form, as a ``changes`` object."""
-    changes: dict[str, Any] = {}
-    for name in TEXT_FIELDS[kind]:
-        if f"field-{name}" not in request.POST:
-            continue
-        new = _text(request, f"field-{name}")
-        if new != (current.get(name) or ""):
-            changes[name] = new or None
-    for key in PARTY_LISTS[kind]:
-        parties = []
-        for index in range(len(current.get(key, ()))):
-            prefix = f"{key}-{index}-"
-            if f"{prefix}name" not in request.POST:
-                break
-            party = {f: _text(request, prefix + f) for f in PARTY_FIELDS}
-            parties.append({f: v for f, v in party.items() if v})
-        if parties and parties != current.get(key):
-            changes[key] = parties
-    return changes
-
-
-def _holder_number(request: Request) -> int:
-    """The holder (1-based) whose code a registrar re-sends, from the form, once the
-    registrar confirmed checking the holder's ID in person."""
-    if _text(request, "checked") != "yes":
-        raise Invalid(
-            "请先当面核验权利人身份证件 / check the holder's ID in person first",
-            {"checked": "required"},
-        )
-    text = _text(request, "holder")
-    if not text.isdigit():
-        raise Invalid("请选择权利人 / choose the holder", {"holder": "required"})
-    return int(text)
-
-
-#: The permission each action needs (the workflow's guards and the services' checks).
-ACTION_PERMISSIONS = {
-    "rollback": "certificate.manage",
-    "correct": "certificate.manage",
-    "issue": "certificate.issue",
-    "reissue": "certificate.manage",
-    "revoke": "certificate.revoke",
-    "paper": "certificate.manage",
-    "code": "certificate.manage",
-}
-#: action: (title, what will happen, the fields the confirmation page asks for, danger)
-CONFIRMS: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
-    "rollback": (
-        "回退证书",
-        "证书回到草稿状态并保留编号，已签发的文件作废；更正后须重新签发（H-4.3）。",
-        ("reason",),
-        True,
-    ),
-    "correct": ("保存更正", "按下列内容保存为草稿的新版本，原版本保留。", ("comment",), False),
-    "issue": (
-        "签发证书",
-        "按当前版本生成并签章证照文件，证书生效，权利人将收到下载码。",
-        ("comment",),
-        False,
-    ),
-    "reissue": (
-        "注销并更正重发",
-        "原证书注销并加注“已注销”，不可恢复；按下列内容签发一份新编号的证书（H-4.3、Z-5）。",
-        ("reason",),
-        True,
-    ),
-    "revoke": (
-        "注销证书",
-        "证书注销，证照文件加注“已注销”水印，不可恢复（H-4.2）。",
-        ("cause", "reason", "case_no"),
-        True,
-    ),
-    "paper": (
-        "登记纸质证书事项",
-        "纸质证书事项记入登记簿，登记后不能撤销。",
-        ("event", "comment"),
-        False,
-    ),
-    "code": (
-        "重新发送下载码",
-        "新下载码发送至登记簿中该权利人的手机号，原下载码随即失效。",
-        ("holder", "checked"),
-        True,
-    ),
-}
-
-
-@view_config(
-    route_name="staff.certificate.action", request_method="POST", permission="certificate.read"
-)
-def certificate_action(request: Request) -> Any:
-    """Every certificate action: the confirmation page first, then the change."""
-    action = request.matchdict["action"]
-    if action not in ACTIONS:
-        raise NotFound("未找到 / not found")
-    ctx = request.ctx
-    cert = get_certificate(ctx, request.matchdict["serial"])
-    ctx.require(ACTION_PERMISSIONS[action])  # no confirmation page for who may not act
-    title, what, fields, danger = CONFIRMS[action]
-    target = cert.serial or cert.id
-    values: dict[str, Any] = {
-        "title": title,
-        "what": what,
-        "fields": fields,
-        "danger": danger,
-        "subject": cert.serial,
-        "optional": ("comment",) if action == "issue" else (),
-        "back": request.route_path("staff.certificate", serial=target),
-        "choices": {
-            "cause": certificates.REVOCATION_CAUSES,
-            "event": certificates.PAPER_EVENTS,
-            "id_type": ID_TYPES,
-            "co_ownership": CO_OWNERSHIPS,
-            "proved_right": PROVED_RIGHTS,
-        },
-    }
-    if action in ("correct", "reissue"):
-        ctx.require("certificate.manage")
-        current = certificates.data_of(ctx, cert)
-        changes = form_changes(request, cert.kind, current)
-        values.update(
-            data=current | changes,
-            changes=changes,
-            text_fields=TEXT_FIELDS[cert.kind],
-            party_lists=PARTY_LISTS[cert.kind],
-        )
-    if action == "code":
-        values["holders"] = [p["name"] for p in certificates.data_of(ctx, cert)["holders"]]
-    return confirm_or_run(request, values, lambda: _act(request, cert, action, values))
-
-
-def _act(request: Request, cert: Certificate, action: str, values: dict[str, Any]) -> Response:
-    ctx = request.ctx
-    if action == "rollback":
-        result = certificates.rollback(ctx, cert, _text(request, "reason"))
-    elif action == "correct":
-        result = certificates.correct(ctx, cert, values["changes"], _text(request, "comment"))
-    elif action == "issue":
-        result = certificates.issue_again(ctx, cert, _text(request, "comment"))
-    elif action == "reissue":
-        result = certificates.reissue(ctx, cert, _text(request, "reason"), values["changes"])
-    elif action == "revoke":
-        result = certificates.revoke(
-            ctx,
-            cert,
-            _text(request, "cause"),
-            _text(request, "reason"),
-            _text(request, "case_no") or None,
-        )
-    elif action == "code":
-        notifications.resend_code(ctx, cert, _holder_number(request))
-        result = {}
-    else:
-        require(request, "event", "comment")
-        result = certificates.paper_event(
-            ctx, cert, _text(request, "event"), _text(request, "comment")
-        )
-    serial = result.get("serial") or cert.serial or cert.id
-    return HTTPFound(
-        location=request.route_path("staff.certificate", serial=serial, _query={"done": action})
-    )
-
-
 # --- filing queue (H-2.5) ------------------------------------------------------------------
 
 
@@ -551,7 +337,7 @@ def file_in_bulk(request: Request) -> Any:
 def _file_each(request: Request, ticked: list[str]) -> Response:
     ctx = request.ctx
     require(request, "comment")
-    comment = _text(request, "comment")
+    comment = posted(request, "comment")
     filed, failed = [], []
     for case_no in ticked:
         savepoint = request.tm.savepoint()
@@ -602,11 +388,11 @@ def create_correction(request: Request) -> Response:
     try:
         record = corrections.create_request(
             request.ctx,
-            _text(request, "serial"),
-            _text(request, "description"),
-            _text(request, "received_at") or None,
+            posted(request, "serial"),
+            posted(request, "description"),
+            posted(request, "received_at") or None,
             request.POST.get("in_registry_book") == "yes",
-            _text(request, "channel") or "counter",
+            posted(request, "channel") or "counter",
         )
     except Invalid as invalid:
         values = corrections_page(request, invalid.fields)
@@ -626,7 +412,7 @@ def close_correction(request: Request) -> Any:
     request_id = request.matchdict["request_id"]
 
     def run() -> Response:
-        corrections.close_request(request.ctx, request_id, _text(request, "resolution"))
+        corrections.close_request(request.ctx, request_id, posted(request, "resolution"))
         return HTTPFound(
             location=request.route_path("staff.corrections", _query={"done": "closed"})
         )

@@ -107,8 +107,11 @@ def queries(cases: int, rng: random.Random) -> dict[str, list[dict[str, str]]]:
         "name or address (auto)": [{"q": c["holders"][-1]["name"]} for c in certs],
         "ID number (keyed index)": [{"q": c["holders"][0]["id_number"]} for c in certs],
         "part of a case number (number index)": [{"q": p["case_no"][-6:]} for p in picks],
-        "part of a serial (number index)": [
+        "5 characters of a serial, 第00012 (number index)": [
             {"q": f"第{rng.randrange(cases):07d}"[:6]} for _p in picks
+        ],
+        "last 4 digits of a serial (number index)": [
+            {"q": f"{rng.randrange(cases * 2):07d}"[-4:]} for _p in picks
         ],
         "list: state issued, page 1": [{"state": "issued"}] * 50,
         "list: state downloaded, page 40": [{"state": "downloaded", "page": "40"}] * 50,

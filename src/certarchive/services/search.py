@@ -166,8 +166,7 @@ def _number_part(agency: Agency, text: str) -> set[str]:
     if not grams:
         raise Invalid(QUERY_INVALID, {"q": SHORT_NUMBER})
     found: Any = None
-    useful = {gram for gram in grams if gram != "000"} or grams  # padding: in every serial
-    for gram in sorted(useful, key=_commonness):
+    for gram in sorted(grams, key=_commonness):
         bucket = agency.catalog.number.bucket(gram)
         found = bucket if found is None else intersection(found, bucket)
         if not found:

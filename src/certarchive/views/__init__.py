@@ -99,6 +99,9 @@ ROUTES = (
     ("staff.admin.users", "/staff/admin/users"),
     ("staff.admin.user.action", "/staff/admin/users/{name}/{action}"),
     ("staff.backups", "/staff/backups"),
+    ("staff.audit", "/staff/audit"),
+    ("staff.audit.export", "/staff/audit/export"),
+    ("staff.audit.entry", "/staff/audit/{log}/{seq}"),
     ("staff.backups.start", "/staff/backups/{kind}"),
     # holder pages
     ("holder", "/holder"),

@@ -158,7 +158,9 @@ LABELS: dict[str, dict[Any, str]] = {
         "archivist": "档案人员",
         "backup_operator": "备份操作员",
         "auditor": "审计人员",
+        "institution": "机构用户",
     },
+    "log": {"audit": "审计日志", "sharing": "共享日志"},
     "channel": {"counter": "窗口", "phone": "电话", "online": "网上", "other": "其他"},
     "message_template": {
         "payment_notice": "缴费通知",

@@ -52,6 +52,7 @@ def fmt_time(value: Any) -> str:
 
 
 def renderer_globals(event: dict[str, Any]) -> None:
+    from certarchive.views.menu import SEARCH_PERMISSION, menu_for
     from certarchive.views.security import known_identity
 
     request = event.get("request")
@@ -63,6 +64,8 @@ def renderer_globals(event: dict[str, Any]) -> None:
     event.setdefault("labels", LABELS)
     event.setdefault("fmt_time", fmt_time)
     event.setdefault("identity", identity)
+    event.setdefault("menu", menu_for(identity.actor) if identity else [])
+    event.setdefault("search_permission", SEARCH_PERMISSION)
     event.setdefault("csrf", identity.session.get("csrf", "") if identity else "")
     event.setdefault("here", request.path_qs if request is not None else "/")
     agency = request.registry.runtime.settings.agency.agency_name if request else ""

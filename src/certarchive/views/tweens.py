@@ -18,13 +18,13 @@ from pyramid.response import Response
 from pyramid_retry import is_error_retryable, is_last_attempt
 
 from certarchive.crypto.sm import sm3_hex
+from certarchive.services.permissions import SHARING_SCOPES
 from certarchive.views.security import known_identity
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SHARING_SCOPES = frozenset({"certificates:read", "certificates:download"})
 
 
 #: Headers every response carries: no framing, no type sniffing, no referrer.

@@ -130,7 +130,7 @@ def test_bad_look_ups_are_named_inline_and_not_logged(site: Site, clerk: dict[st
 
 
 def test_clerks_stay_on_their_pages(site: Site, clerk: dict[str, str]) -> None:
-    doc, paid = site.issued()
+    _doc, paid = site.issued()
     serial = paid["certificates"][0]["serial"]
     web = site.web()
     sign_in(site, web, clerk["name"], clerk["secret"])
@@ -146,7 +146,7 @@ def test_clerks_stay_on_their_pages(site: Site, clerk: dict[str, str]) -> None:
 
 def test_read_only_institution_sees_no_download_and_cannot_download(site: Site) -> None:
     secret = make_clerk(site, "reader_li", client="bank_read")
-    doc, paid = site.issued()
+    _doc, paid = site.issued()
     serial = paid["certificates"][0]["serial"]
     web = site.web()
     sign_in(site, web, "reader_li", secret)

@@ -74,9 +74,7 @@ def client_actor(name: str, scopes: tuple[str, ...], agency: str | None = None) 
     return Actor(f"client:{name}", "client", permissions, agency)
 
 
-def institution_actor(
-    name: str, scopes: tuple[str, ...], agency: str | None, admin: bool
-) -> Actor:
+def institution_actor(name: str, scopes: tuple[str, ...], agency: str | None, admin: bool) -> Actor:
     """A clerk of an institution: exactly its API client's scopes and agency (the same
     access rules as its keys), signed in under its own name."""
     extra = INSTITUTION_ADMIN_PERMISSIONS if admin else INSTITUTION_PERMISSIONS

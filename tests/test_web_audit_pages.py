@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from certarchive.audit.log import get_log
 from certarchive.services import audit as audit_services
 from certarchive.services.audit_browse import PAGE_SIZE
 from certarchive.services.context import Context
+from certarchive.services.issuance import CHINA
 from tests.test_web_support import Site, site_fixture  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -44,6 +46,8 @@ def test_filter_paginate_and_count(site: Site) -> None:
     issued = web.get("/staff/audit", {"action": "certificate.issue"})
     count = int(re.search(r"共 (\d+) 条相符", issued.text).group(1))
     assert count >= 2
+    upper = web.get("/staff/audit", {"action": "CERTIFICATE.ISSUE"})  # any case
+    assert f"共 {count} 条相符" in upper.text
     rows = re.findall(r'class="mono wrap-anywhere">([^<]+)</td>', issued.text)
     assert rows and all("certificate.issue" in row for row in rows)
     pages = -(-size // PAGE_SIZE)
@@ -85,6 +89,13 @@ def test_time_range_and_agency(site: Site) -> None:
     web = auditor(site)
     none = web.get("/staff/audit", {"from": "2000-01-01", "to": "2000-12-31"})
     assert "共 0 条相符" in none.text and "没有相符的条目" in none.text
+    # the day of the newest entry: from that day some match, from the next day none
+    newest = site.entries()[-1]["time"]
+    day = datetime.fromisoformat(newest).astimezone(CHINA).date()
+    some = web.get("/staff/audit", {"from": day.isoformat()})
+    assert int(re.search(r"共 (\d+) 条相符", some.text).group(1)) > 0
+    later = web.get("/staff/audit", {"from": (day + timedelta(days=1)).isoformat()})
+    assert "共 0 条相符" in later.text
     agency = site.runtime.settings.agency.name
     county = site.runtime.run(
         lambda ctx: ctx.registry.agencies[agency].settings["county_code"], None

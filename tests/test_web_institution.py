@@ -162,6 +162,9 @@ def test_read_only_institution_sees_no_download_and_cannot_download(site: Site) 
         status=403,
     )
     web.get("/institution/clerks", status=403)  # not the institution's admin
+    refused = site.entries("sharing")[-1]  # refused calls of a clerk are recorded too
+    assert refused["actor"] == "reader_li" and refused["result"] == "refused"
+    assert refused["detail"]["status"] == 403
 
 
 def test_institution_admin_adds_and_disables_its_own_clerks(

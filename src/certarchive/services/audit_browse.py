@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from certarchive.audit.log import AppendOnlyLog, get_log
-from certarchive.audit.proof import EXPORT_FORMAT, check_inclusion
+from certarchive.audit.proof import EXPORT_FORMAT, NOT_COVERED, check_inclusion
 from certarchive.audit.queue import LOG_NAMES, entry_bytes, entry_dict
 from certarchive.crypto.sm import SM2PublicKey
 from certarchive.services.audit import MAX_SEQ, shown_entry
@@ -197,7 +197,6 @@ def browse(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
         "page": wanted.page,
         "pages": max(1, -(-total // PAGE_SIZE)),
         "size": log.size,
-        "pending": len(log.pending),
         "checkpoint": log.latest_checkpoint(),
     }
 
@@ -241,7 +240,7 @@ def entry_proof(ctx: Context, name: str, seq_text: Any) -> dict[str, Any]:
             record["integrated_at"],
         )
         if checkpoint is not None
-        else [check_inclusion({"size": 0}, key, seq, b"", [])[0]]
+        else [NOT_COVERED]
     )
     ctx.audit("audit.proof", f"log:{name}", detail={"seq": seq, "verified": not problems})
     return {

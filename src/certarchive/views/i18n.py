@@ -669,7 +669,7 @@ EN: dict[str, str] = {
     "清除条件": "Clear",
     "共": "",
     "条相符": "matching",
-    "日志共": "· the log holds",
+    "日志共": "the log holds",
     "条": "entries",
     "最新签名检查点": "Latest signed checkpoint",
     "条目数": "entries",

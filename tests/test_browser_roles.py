@@ -69,11 +69,11 @@ def test_auditor_filters_pages_checks_a_proof_and_exports(
     page.get_by_role("button", name="筛选").click()
     rows = page.locator("table.audit-table tbody tr")
     expect(rows.first).to_contain_text("certificate.issue")
-    shoot(page, shots, "audit-log", (1280, 390))
+    shoot(page, shots, "audit-log", (1280, 390, 360))
     page.get_by_role("link", name="查看与验证").first.click()
     expect(page.locator(".verify-status")).to_have_text("已验证")
     expect(page.get_by_text("证明路径")).to_be_visible()
-    shoot(page, shots, "audit-entry", (1280, 390))
+    shoot(page, shots, "audit-entry", (1280, 390, 360))
     page.go_back()
     with page.expect_download() as waiting:
         page.get_by_role("link", name="导出相符条目").click()

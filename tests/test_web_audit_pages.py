@@ -8,15 +8,18 @@ import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from webtest import TestApp
 
+from certarchive.audit.entry import make_entry
 from certarchive.audit.log import get_log
 from certarchive.services import audit as audit_services
 from certarchive.services.audit_browse import PAGE_SIZE
 from certarchive.services.context import Context
 from certarchive.services.issuance import CHINA
+from certarchive.services.permissions import SYSTEM
 from tests.test_web_support import Site, site_fixture  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -175,3 +178,34 @@ def test_only_auditors_and_admins_reach_the_pages(site: Site) -> None:
         web.get("/staff/audit", status=status)
         web.get("/staff/audit/export", status=status)
     assert site.web().get("/staff/audit").status_int == 302  # to the sign-in
+
+
+def test_an_older_unmasked_entry_is_exported_masked_and_its_path_still_verifies(
+    site: Site, tmp_path: Path, cli_run: Any
+) -> None:
+    """An entry a version before masking wrote with an ID number (H-5.2.3) is shown and
+    exported masked; the export marks it, and the offline check proves its path only."""
+    id_number = "411524198811230021"
+
+    def log_as_before(ctx: Context) -> None:
+        entry = make_entry(time=ctx.now().isoformat(), action="refused.api.certificate")
+        get_log(ctx.conn, "sharing").pending["0-older"] = {
+            **entry,
+            "object": f"certificate:{id_number}",
+        }
+
+    site.runtime.run(log_as_before, SYSTEM)
+    sequence(site)
+    web = auditor(site)
+    page = web.get("/staff/audit", {"log": "sharing", "action": "refused.api.certificate"})
+    assert "4115**********0021" in page.text and id_number not in page.text
+    seq = int(re.search(r'<td data-label="序号">(\d+)</td>', page.text).group(1))
+    assert "已验证" in web.get(f"/staff/audit/sharing/{seq}").text  # checked on the exact entry
+    exported = web.get("/staff/audit/export", {"log": "sharing", "object": "4115**"}).text
+    assert id_number not in exported
+    (line,) = [json.loads(x) for x in exported.splitlines()[1:]]
+    assert line["masked"] is True
+    path = tmp_path / "sharing.jsonl"
+    path.write_text(exported, encoding="utf-8")
+    checked = cli_run("audit", "verify", "--checkpoint", str(path))
+    assert checked.exit_code == 0 and "(1 masked: path only)" in checked.output

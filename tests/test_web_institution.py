@@ -223,3 +223,12 @@ def test_only_sharing_clients_have_clerks(site: Site) -> None:
         site.run(add_user, "up_z", "registrar", PASSWORD, None, bank_key_id(site))
     with pytest.raises(NotFound):
         site.run(institution.look_up, "x", "y")  # the system is no institution's clerk
+
+
+def test_a_clerk_without_totp_cannot_sign_in(site: Site) -> None:
+    site.run(add_user, "bank_no_totp", "institution", PASSWORD, None, bank_key_id(site))
+    form = site.web().get("/login").forms[0]
+    form["username"], form["password"] = "bank_no_totp", PASSWORD
+    refused = form.submit()
+    assert refused.status_int == 200 and "机构用户须先设置动态口令" in refused.text
+    assert site.entries()[-1]["detail"]["step"] == "totp_not_enrolled"

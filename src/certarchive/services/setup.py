@@ -130,9 +130,7 @@ def add_user(
     ctx.audit("admin.user.add", f"user:{name}", detail=detail)
 
 
-def _sharing_client(
-    ctx: Context, wanted: str | None, problems: dict[str, str]
-) -> ApiClient | None:
+def _sharing_client(ctx: Context, wanted: str | None, problems: dict[str, str]) -> ApiClient | None:
     """The live sharing client named by key id or unique name, or None with the problem
     noted: clerks sign in only for institutions that read and download (H-N2)."""
     clients = ctx.registry.clients

@@ -165,7 +165,7 @@ def list_clerks(ctx: Context) -> dict[str, Any]:
 
 def add_clerk(ctx: Context, name: Any, password: Any, admin: bool = False) -> dict[str, str]:
     """A new clerk of the admin's own institution; returns its TOTP secret, shown once."""
-    client, _clerks_now = _clerks(ctx)
+    client = _clerks(ctx)[0]
     checked = accounts.check_new_password(password)
     add_user(
         ctx,

@@ -30,11 +30,17 @@ def _field(request: Request, name: str, limit: int = 200) -> str:
 
 
 def _lookup_page(request: Request, **extra: Any) -> dict[str, Any]:
-    client = institution.client_of(request.ctx)
-    page = {"institution": client.name, "q": "", "purpose": "", "found": None, "problems": {}}
-    page["error"] = None
-    page["formats"] = [f for f in FORMATS if f in request.ctx.runtime.settings.formats]
-    return {**page, **extra}
+    ctx = request.ctx
+    return {
+        "institution": institution.client_of(ctx).name,
+        "formats": [f for f in FORMATS if f in ctx.runtime.settings.formats],
+        "q": "",
+        "purpose": "",
+        "found": None,
+        "error": None,
+        "problems": {},
+        **extra,
+    }
 
 
 @view_config(

@@ -16,6 +16,7 @@ from webtest import TestApp
 from certarchive.audit.entry import make_entry
 from certarchive.audit.log import get_log
 from certarchive.services import audit as audit_services
+from certarchive.services import audit_browse
 from certarchive.services.audit_browse import PAGE_SIZE
 from certarchive.services.context import Context
 from certarchive.services.issuance import CHINA
@@ -209,3 +210,14 @@ def test_an_older_unmasked_entry_is_exported_masked_and_its_path_still_verifies(
     path.write_text(exported, encoding="utf-8")
     checked = cli_run("audit", "verify", "--checkpoint", str(path))
     assert checked.exit_code == 0 and "(1 masked: path only)" in checked.output
+
+
+def test_an_export_too_large_is_refused_in_words(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.issued()
+    sequence(site)
+    monkeypatch.setattr(audit_browse, "MAX_EXPORT", 3)
+    refused = auditor(site).get("/staff/audit/export", status=422)
+    assert "一次最多导出3条，请缩小范围" in refused.text
+    assert refused.content_type == "text/html"

@@ -45,6 +45,9 @@ FEW_CANDIDATES = 64  # number search: candidates checked one by one below this
 SHORT_LIST = 500  # up to this many hits, ordering simply loads them all
 PERSONAL_MODES = ("id_number", "name", "address", "name_or_address")
 NUMBER_PART = re.compile(r"[0-9A-Za-z()（）\-]*[0-9][0-9A-Za-z()（）\-]*")
+#: The shapes the institution clerks' look-up recognises (services/institution.py).
+UNIT_NUMBER = re.compile(r"[0-9A-Za-z]{28}")
+SERIAL_HINT = re.compile(r"第\s*\d+\s*号")
 SERIAL_PART = re.compile(r"第\s*\d|不动产(权|证明)|[(（]\d{4}[)）]")
 QUERY_INVALID = "查询条件有误 / the search is not valid"
 SHORT_NUMBER = (

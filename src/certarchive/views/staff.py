@@ -71,8 +71,13 @@ def dashboard(request: Request) -> Any:
     found = resolve_identity(request)
     if found is None or found.kind != "staff":
         raise HTTPForbidden()
-    if "case.read" not in found.actor.permissions:
-        if "backup.status" in found.actor.permissions:  # backup operators
+    may = found.actor.permissions
+    if "desk.read" not in may:
+        if "institution.lookup" in may:  # institutions' clerks
+            return HTTPFound(location=request.route_path("institution"))
+        if "audit.read" in may:  # auditors
+            return HTTPFound(location=request.route_path("staff.audit"))
+        if "backup.status" in may:  # backup operators
             from certarchive.views.backup_pages import backups_page
 
             return render_to_response("backups.jinja2", backups_page(request), request=request)
@@ -91,7 +96,7 @@ SEARCH_FIELDS = tuple(SearchQuery.model_fields)
     route_name="staff.search",
     request_method="GET",
     renderer="search.jinja2",
-    permission="case.read",
+    permission="desk.read",
 )
 def search_page(request: Request) -> Any:
     """Search and lists in one page: the words and filters stay in the form, a bad one is
@@ -300,7 +305,7 @@ def certificate_file(request: Request) -> Response:
     route_name="staff.filing",
     request_method="GET",
     renderer="filing.jinja2",
-    permission="case.read",
+    permission="desk.read",
 )
 def filing_page(request: Request) -> dict[str, Any]:
     return {
@@ -362,7 +367,7 @@ def _file_each(request: Request, ticked: list[str]) -> Response:
     route_name="staff.corrections",
     request_method="GET",
     renderer="corrections.jinja2",
-    permission="case.read",
+    permission="desk.read",
 )
 def corrections_page(
     request: Request, errors: dict[str, str] | None = None

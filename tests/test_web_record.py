@@ -85,6 +85,11 @@ def test_every_stored_file_downloads_and_is_audited(site: Site) -> None:
     assert "-1.pdf" in first.headers["Content-Disposition"]
     reads = [e for e in site.entries() if e["action"] == "certificate.read_file"]
     assert reads[-1]["detail"] == {"by": "staff", "format": "pdf", "number": 1}
+    case_no = site.run(
+        lambda ctx: ctx.agency().certificates[ctx.agency().catalog.serial[serial]].case_no
+    )
+    case_page = web.get(f"/staff/cases/{case_no}").text
+    assert {"1", "2"} <= set(re.findall(r'/files/pdf/(\d+)"', case_page))
     web.get(cert_url(serial, "/files/pdf/9"), status=404)
     web.get(cert_url(serial, "/files/exe/1"), status=404)
     auditor, _token = staff(site, "auditor")

@@ -143,6 +143,7 @@ def case_page(request: Request, errors: dict[str, str] | None = None) -> dict[st
         "can_read_documents": _can(request, "certificate.read_personal")
         or _can(request, "case.scan"),
         "can_add_documents": _can(request, "case.scan"),
+        "can_download": _can(request, "certificate.download_file"),
         "images": case_documents.IMAGES,
         "max_mib": case_documents.MAX_BYTES // 2**20,
         "upload_errors": errors or {},

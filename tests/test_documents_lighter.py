@@ -1,10 +1,11 @@
 """Lighter certificate files that look the same (issue #18 point 2; H-1.2, H-1.4, H-1.7).
 
-The seal is vector paths instead of a 600 × 600 raster with an alpha mask, and the
-embedded font subsets leave out the glyphs' hinting.  What must not change is how the
+The seal is vector paths instead of a 600 × 600 raster with an alpha mask; the embedded
+font subsets leave out the glyphs' hinting and the ASCII glyphs no text uses; a
+revocation stamp draws with the page's font subset.  What must not change is how the
 certificate looks: each page is rendered at 300 dpi by ``pdftoppm`` as issued today and
 as it was issued before (the raster seal placed exactly as the old writer placed it,
-the font subset with its hinting), and the two renderings compared pixel by pixel.
+the font subset made as before), and the two renderings compared pixel by pixel.
 
 The measure, and why its thresholds.  Two drawings of the same shape, one a 360 dpi
 raster resampled to 300 dpi and one a vector outline anti-aliased by the renderer, differ
@@ -34,9 +35,10 @@ import pytest
 from PIL import Image, ImageChops, ImageFilter
 from pypdf import PdfReader
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from certarchive.documents import fonts, pdf_writer
+from certarchive.documents import fonts, pdf_writer, render
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
 from certarchive.documents.pagemodel import Colour, Page, SealMark, TextRun
 from certarchive.documents.render import certificate_pages, render_certificate
@@ -72,12 +74,17 @@ def raster_seal(
 
 
 def rendered_with(
-    monkeypatch: pytest.MonkeyPatch, kind: str, seal: SealDrawer, hinted: bool
+    monkeypatch: pytest.MonkeyPatch, kind: str, seal: SealDrawer, earlier_font: bool
 ) -> bytes:
+    """The certificate with ``seal`` drawing the seal; with ``earlier_font``, its font
+    subset made as before: with the glyphs' hinting, every ASCII glyph in the first
+    subset (reportlab's default), no characters reserved for a revocation stamp."""
     with monkeypatch.context() as patch:
         patch.setattr(pdf_writer, "draw_seal", seal)
-        if hinted:
+        if earlier_font:
             patch.setattr(fonts, "unhinted", lambda font: font)
+            patch.setattr(render, "reserve", lambda *_args: None)
+            patch.setattr(pdfmetrics.getFont(fonts.cjk_font().name), "_asciiReadable", 1)
         return render_certificate(DOCS[kind])
 
 
@@ -151,7 +158,7 @@ def test_issued_and_revoked_files_are_within_the_targets(kind: str) -> None:
 def test_pages_at_300_dpi_look_as_with_the_raster_seal_and_hinted_font(
     monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    before = rendered_with(monkeypatch, kind, raster_seal, hinted=True)
+    before = rendered_with(monkeypatch, kind, raster_seal, earlier_font=True)
     after = render_certificate(DOCS[kind])
     assert len(after) < len(before) - 20_000  # the point of it
     assert_same_outside_the_seal(before, after, kind)
@@ -179,8 +186,8 @@ def _without_purpose(canvas: Canvas, x: float, y: float, size: float, seal, font
 def test_the_measure_tells_a_wrong_seal_from_a_faithful_one(
     monkeypatch: pytest.MonkeyPatch, wrong: SealDrawer
 ) -> None:
-    before = rendered_with(monkeypatch, KIND_RIGHT, raster_seal, hinted=False)
-    after = rendered_with(monkeypatch, KIND_RIGHT, wrong, hinted=False)
+    before = rendered_with(monkeypatch, KIND_RIGHT, raster_seal, earlier_font=False)
+    after = rendered_with(monkeypatch, KIND_RIGHT, wrong, earlier_font=False)
     assert seal_difference(before, after, KIND_RIGHT) > 2 * SHARE
 
 

@@ -96,7 +96,7 @@ def _register_truetype(path: str) -> str | None:
     """Load and register one TrueType file (once per process); its font name, or None."""
     name = f"CertCJK-{Path(path).stem}"
     try:
-        font = TTFont(name, path, subfontIndex=0)
+        font = TTFont(name, path, subfontIndex=0, asciiReadable=0)
         _embed_unhinted(font)
         pdfmetrics.registerFont(font)
     except Exception as exc:  # a corrupt file must not stop issuing certificates

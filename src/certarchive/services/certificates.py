@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.documents.stampdict import REVOCATION_CAUSES
 from certarchive.schemas.bodies import Correction, PaperEvent, Reissue, Revocation, Rollback
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import (
@@ -31,12 +32,6 @@ from certarchive.services.transitions import (
 from certarchive.validation.case import CaseInvalid, validate_certificate_changes
 from certarchive.validation.identifiers import mask_id_number, mask_name, normalize
 
-REVOCATION_CAUSES = {
-    "transfer": "转移登记",
-    "change": "变更登记",
-    "cancellation": "注销登记",
-    "correction": "更正登记",
-}
 REVOCATION_INVALID = "注销请求无效 / the revocation is invalid"
 ROLLBACK_INVALID = "回退请求无效 / the rollback is invalid"
 REISSUE_INVALID = "重发请求无效 / the re-issue is invalid"

@@ -195,10 +195,12 @@ def test_the_seal_is_paths_not_an_image_nor_text() -> None:
     pdf = signed(KIND_RIGHT)
     reader = PdfReader(io.BytesIO(pdf))
     first = reader.pages[0]
-    assert "/XObject" not in first["/Resources"]  # no picture
-    content = first.get_contents().get_data().decode("latin-1")
+    (form,) = [xobject.get_object() for xobject in first["/Resources"]["/XObject"].values()]
+    assert form["/Subtype"] == "/Form"  # no picture
+    content = form.get_data().decode("latin-1")
     letters = len(AGENCY.seal_name) + len(AGENCY.seal_number)
     assert content.count(" B Q") == letters  # each letter an outline
+    assert form["/Resources"]["/ExtGState"]["/Ink"]["/BM"] == "/Multiply"
     text = run_tool(["pdftotext", "{pdf}", "-"], pdf).stdout
     assert "专用章" not in text and AGENCY.seal_number not in text
 

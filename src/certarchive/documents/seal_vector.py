@@ -16,18 +16,22 @@ painted with the ``Multiply`` blend mode, so print under the seal darkens it ins
 being covered (issue #12).  The words of 登记机构（章） and the date are drawn after the
 seal as well.
 
-Building the operators reads the font's outlines (fontTools, about 0.2 s for a CJK font),
-so they are built once per process for each seal and font, and then only copied into each
-page's content stream.
+Building the paths reads the font's outlines (fontTools, about 0.2 s for a CJK font), so
+the seal is built and compressed once per process for each seal and font, as a form
+XObject that each document only references (:class:`SealForm`).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import zlib
+from dataclasses import dataclass
 
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
 from reportlab.pdfgen.canvas import Canvas
 
 from certarchive.documents.seal_layout import (
@@ -167,6 +171,45 @@ def seal_operators(
     return "\n".join(part for part in parts if part)
 
 
+@dataclass(frozen=True)
+class SealForm:
+    """The seal as a form XObject's parts, compressed once: each document gets a stream
+    object of its own around the same bytes (reportlab numbers the objects of each
+    document), so no certificate pays for compressing the seal again."""
+
+    name: str
+    compressed: bytes
+
+    def register(self, canvas: Canvas) -> str:
+        """Add the form to ``canvas``'s document once; its name on the page."""
+        document = canvas._doc
+        name = document.getXObjectName(self.name)
+        if name not in document.idToObject:
+            ink = PDFDictionary({"Ink": PDFDictionary({"BM": PDFName("Multiply")})})
+            resources = {"ExtGState": ink}
+            entries = {
+                "Type": PDFName("XObject"),
+                "Subtype": PDFName("Form"),
+                "BBox": PDFArray([0, 0, SIZE, SIZE]),
+                "Resources": PDFDictionary(resources),
+                "Filter": PDFName("FlateDecode"),  # present: reportlab compresses nothing
+            }
+            document.addForm(self.name, PDFStream(PDFDictionary(entries), self.compressed))
+        canvas._formsinuse.append(self.name)
+        return name
+
+
+@functools.cache
+def seal_form(
+    seal_name: str, agency_name: str, seal_number: str, font_path: str | None
+) -> SealForm:
+    """The seal's form: its paths, painted with the ``Multiply`` blend mode (``/Ink``)."""
+    paths = seal_operators(seal_name, agency_name, seal_number, font_path)
+    content = f"/Ink gs\n{paths}".encode()
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    return SealForm(f"CertarchiveSeal{digest}", zlib.compress(content, 9))
+
+
 def draw_seal(
     canvas: Canvas,
     x: float,
@@ -177,10 +220,9 @@ def draw_seal(
 ) -> None:
     """Stamp the seal ``(seal name, agency name, seal number)`` in the square of side
     ``size`` at (``x``, ``y``), multiplied into what is under it."""
-    operators = seal_operators(*seal, font_path)
+    name = seal_form(*seal, font_path).register(canvas)
     canvas.saveState()
-    canvas.setBlendMode("Multiply")
     scale = size / SIZE
     canvas.transform(scale, 0, 0, -scale, x, y + size)
-    canvas._code.append(operators)
+    canvas._code.append(f"/{name} Do")
     canvas.restoreState()

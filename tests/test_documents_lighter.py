@@ -32,6 +32,8 @@ import re
 from collections.abc import Callable
 
 import pytest
+from fontTools.pens.recordingPen import RecordingPen
+from fontTools.ttLib import TTFont
 from PIL import Image, ImageChops, ImageFilter
 from pypdf import PdfReader
 from reportlab.lib.utils import ImageReader
@@ -232,3 +234,31 @@ def _draw(page: Page) -> bytes:
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
+
+
+def test_unhinted_subsets_keep_every_outline_and_advance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fontTools, an independent reader, sees the same outlines and advances in the
+    trimmed subset as in reportlab's, and no hinting program in any glyph."""
+    made: list[tuple[bytes, bytes]] = []
+    trim = fonts.unhinted
+
+    def recorded(font: bytes) -> bytes:
+        made.append((font, trim(font)))
+        return made[-1][1]
+
+    monkeypatch.setattr(fonts, "unhinted", recorded)
+    render_certificate(DOCS[KIND_RIGHT])
+    ((original, trimmed),) = made
+    before, after = TTFont(io.BytesIO(original)), TTFont(io.BytesIO(trimmed))
+    assert len(trimmed) < len(original) * 0.95
+    assert after.getGlyphOrder() == before.getGlyphOrder()
+    assert after["hmtx"].metrics == before["hmtx"].metrics
+    old_glyphs, new_glyphs = before.getGlyphSet(), after.getGlyphSet()
+    for name in after.getGlyphOrder():
+        old_pen, new_pen = RecordingPen(), RecordingPen()
+        old_glyphs[name].draw(old_pen)
+        new_glyphs[name].draw(new_pen)
+        assert new_pen.value == old_pen.value, name
+        glyph = after["glyf"][name]
+        assert not hasattr(glyph, "program") or not glyph.program.getBytecode(), name
+    assert {record.nameID for record in after["name"].names} <= set(range(7))

@@ -141,7 +141,6 @@ def _font(font_path: str) -> tuple[TTFont, object, dict]:
     return font, font.getGlyphSet(), font.getBestCmap()
 
 
-@functools.cache
 def seal_operators(
     seal_name: str, agency_name: str, seal_number: str, font_path: str | None
 ) -> str:

@@ -6,8 +6,10 @@ subset trimming (:func:`unhinted`); both only ever handle TrueType outlines.
 
 from __future__ import annotations
 
+import array
 import itertools
 import struct
+import sys
 
 #: Simple glyph: number of contours (≥ 0), then the box; composite glyphs are < 0.
 _GLYPH_HEADER = 10
@@ -15,8 +17,11 @@ _LAST_NAME_ID = 6
 
 
 def checksum(data: bytes) -> int:
-    padded = data + b"\x00" * (-len(data) % 4)
-    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+    """The sum of the big-endian 32-bit words, as a font's directory records it."""
+    words = array.array("I", data + b"\x00" * (-len(data) % 4))
+    if sys.byteorder == "little":
+        words.byteswap()
+    return sum(words) & 0xFFFFFFFF
 
 
 def write_sfnt(tables: dict[bytes, bytes]) -> bytes:
@@ -52,18 +57,6 @@ def read_tables(font: bytes) -> dict[bytes, bytes]:
         tag, _sum, offset, length = struct.unpack_from(">4sIII", font, 12 + 16 * i)
         tables[tag] = font[offset : offset + length]
     return tables
-
-
-def _without_instructions(glyph: bytes) -> bytes:
-    """A simple glyph with its hinting program removed; other glyphs unchanged."""
-    if len(glyph) < _GLYPH_HEADER:
-        return glyph
-    (contours,) = struct.unpack_from(">h", glyph, 0)
-    if contours < 0:
-        return glyph
-    at = _GLYPH_HEADER + 2 * contours
-    (length,) = struct.unpack_from(">H", glyph, at)
-    return glyph[:at] + b"\x00\x00" + glyph[at + 2 + length :]
 
 
 def _name_essentials(table: bytes) -> bytes:
@@ -107,12 +100,19 @@ def unhinted(font: bytes) -> bytes:
     else:
         loca = tuple(2 * v for v in struct.unpack(f">{len(loca_table) // 2}H", loca_table))
     glyf = tables[b"glyf"]
-    pieces, offsets = [], [0]
+    pieces, offsets, total = [], [0], 0
     for start, end in itertools.pairwise(loca):
-        glyph = _without_instructions(glyf[start:end])
-        glyph += b"\x00" * (-len(glyph) % 4)
-        pieces.append(glyph)
-        offsets.append(offsets[-1] + len(glyph))
+        glyph = glyf[start:end]
+        contours = struct.unpack_from(">h", glyf, start)[0] if glyph else -1
+        if contours > 0:  # a simple glyph: its program's length follows the contour ends
+            at = start + _GLYPH_HEADER + 2 * contours
+            (length,) = struct.unpack_from(">H", glyf, at)
+            if length:  # the glyph's own zero padding stays: a few bytes, as loca allows
+                glyph = glyf[start:at] + b"\x00\x00" + glyf[at + 2 + length : end]
+        padding = -len(glyph) % 4
+        pieces.append(glyph + b"\x00" * padding if padding else glyph)
+        total += len(glyph) + padding
+        offsets.append(total)
     short = offsets[-1] // 2 <= 0xFFFF  # glyphs are padded to 4 bytes: offsets are even
     struct.pack_into(">h", head, 50, 0 if short else 1)
     tables.update(

@@ -14,8 +14,8 @@ When an entry may be served: while nothing it was built from has changed.
   first (``cacheMinimize``), so every persistent object the view touches is loaded, and
   afterwards the objects that are no longer ghosts, with the serial (the id of the
   transaction that last wrote them) each was read at, are kept beside the page.  That is
-  the certificate, its version and file logs, the token index's buckets, the agency's
-  settings and seal: exactly what the page shows, and nothing that a new case, another
+  the certificate, its version and file logs, the agency's settings and seal, and the
+  registry's root: what the page shows, and nothing that a new case, another
   certificate's change or the audit outbox writes.
 - A hit first compares the *moment* (the main database's last transaction id, and the
   process's count of its own commits, :attr:`Runtime.changes`) with the one the entry
@@ -43,11 +43,11 @@ When an entry may be served: while nothing it was built from has changed.
   polls right then).
 - The entry is younger than ``certarchive.verify_cache_seconds`` (default 5 s; 0 turns
   the cache off).  The page shows the time of the check and a reference made from it;
-  and a change made by *another* process on RelStorage shows only when one of this
-  process's connections next polls PostgreSQL (any miss or other request does), which a
-  hit does not do: the age limit bounds how long that can go unseen.  (On ZEO another
-  process's commit moves the last transaction id when the server's invalidation
-  arrives; on FileStorage there is no other process.)
+  and a change made by *another* process on RelStorage moves nothing here that a hit
+  looks at: it shows when any other request reaches this process (which moves the own
+  count, so the page is checked in a connection that polls PostgreSQL), at the latest
+  when the age limit ends.  (On ZEO another process's commit moves the last transaction
+  id when the server's invalidation arrives; on FileStorage there is no other process.)
 
 What is never cached: a request that carries a session cookie or an Authorization header
 (the page header then names the signed-in user), a query string, anything but ``GET``,

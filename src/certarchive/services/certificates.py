@@ -12,7 +12,6 @@ from certarchive.services.certdata import (
     append_version,
     diff,
     read_data,
-    read_file,
     version_metadata,
 )
 from certarchive.services.context import Context
@@ -22,6 +21,7 @@ from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import CHINA
 from certarchive.services.notifications import notify_issued
 from certarchive.services.ofd_files import current_ofd
+from certarchive.services.pdf_files import current_pdf, pending
 from certarchive.services.transitions import (
     certificate_label,
     certificate_state_digest,
@@ -131,6 +131,11 @@ def history(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
     return list(cert.history)
 
 
+def has_file(cert: Certificate) -> bool:
+    """Whether the certificate has a file in some format, or a PDF to make on request."""
+    return cert.current_file is not None or cert.file_log("ofd") is not None or pending(cert)
+
+
 def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
     """The current file in ``file_format``: the stored PDF, or the OFD (made on first
     request for a certificate that has none yet, see :mod:`.ofd_files`)."""
@@ -140,16 +145,16 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
         if "ofd" not in ctx.runtime.settings.formats:
             raise NotFound("本系统未启用OFD格式 / OFD files are not enabled (certarchive.formats)")
         return current_ofd(ctx, cert)
-    if cert.current_file is None:
+    if cert.current_file is None and not pending(cert):
         raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
-    return read_file(ctx, cert)
+    return current_pdf(ctx, cert)
 
 
 def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
     """Staff and institutions with the download scope read the current file; this is
     not the holder's collection and sets no collection time (H-2.2)."""
     ctx.require("certificate.download_file")
-    if cert.current_file is None and cert.file_log("ofd") is None and file_format == "pdf":
+    if not has_file(cert) and file_format == "pdf":
         raise NotFound("证书尚未生成文件 / the certificate has no file yet")
     data = current_file_bytes(ctx, cert, file_format)
     ctx.audit(
@@ -167,7 +172,7 @@ def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf"
     Two racing first downloads both write the certificate, so ZODB lets one commit and
     retries the other, which then finds the certificate already downloaded.
     """
-    if cert.state == "draft" or (cert.current_file is None and cert.file_log("ofd") is None):
+    if cert.state == "draft" or not has_file(cert):
         raise NotFound("证书不存在 / no such certificate")
     data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":

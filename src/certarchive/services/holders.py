@@ -27,6 +27,7 @@ from certarchive.services.context import Context
 from certarchive.services.download_codes import code_matches
 from certarchive.services.errors import NotFound
 from certarchive.services.identity import create_session, delete_expired
+from certarchive.services.pdf_files import pending
 from certarchive.validation.identifiers import normalize
 
 MAX_FAILURES = 5
@@ -135,7 +136,11 @@ def _certificates(ctx: Context, session: dict[str, Any]) -> list[Certificate]:
     found = []
     for agency_name, cert_id in session.get("certificates", ()):
         cert = ctx.agency(agency_name).certificates.get(cert_id)
-        if cert is not None and cert.state != "draft" and cert.current_file is not None:
+        if (
+            cert is not None
+            and cert.state != "draft"
+            and (cert.current_file is not None or pending(cert))
+        ):
             found.append(cert)
     return found
 

@@ -30,6 +30,7 @@ from certarchive.services import (
 )
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
+from certarchive.services.pdf_files import pending
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
 from certarchive.views.common import file_response, pdf_response
 from certarchive.views.security import resolve_identity
@@ -159,7 +160,8 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "paper": manage and cert.state != "draft",
         "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
-        "download": _can(request, "certificate.download_file") and cert.current_file is not None,
+        "download": _can(request, "certificate.download_file")
+        and (cert.current_file is not None or pending(cert)),
     }
     return {
         "cert": certificates.metadata(ctx, cert),

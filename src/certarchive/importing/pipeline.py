@@ -136,8 +136,7 @@ class Importer:
         found = self.runner.run(
             already_imported, self.actor, [(line.case_no, line.digest) for line in group]
         )
-        for line in group:
-            state = found.get(line.case_no)
+        for line, state in zip(group, found, strict=True):
             if state == PRESENT:
                 self.report.present += 1
                 self._settle(line.number)

@@ -106,16 +106,16 @@ def agencies_for_import(ctx: Context, formats: Sequence[str]) -> dict[str, Agenc
     }
 
 
-def already_imported(ctx: Context, lines: Sequence[tuple[str, str]]) -> dict[str, str | None]:
-    """For each (case number, digest): PRESENT if recorded with this content, the
-    problem in words if recorded with other content, else None (to import)."""
+def already_imported(ctx: Context, lines: Sequence[tuple[str, str]]) -> list[str | None]:
+    """For each (case number, digest), in order: PRESENT if recorded with this content,
+    the problem in words if recorded with other content, else None (to import)."""
     ctx.require("case.write")
-    found: dict[str, str | None] = {}
+    found: list[str | None] = []
     for case_no, digest in lines:
         try:
-            found[case_no] = PRESENT if _recorded(ctx, case_no, digest) else None
+            found.append(PRESENT if _recorded(ctx, case_no, digest) else None)
         except ServiceError as error:
-            found[case_no] = error.message
+            found.append(error.message)
     return found
 
 

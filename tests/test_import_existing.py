@@ -432,3 +432,22 @@ def test_two_concurrent_first_requests_make_exactly_one_file(
         assert runtime.run(generated, SYSTEM) == 1
     finally:
         runtime.close()
+
+
+def test_an_import_beside_a_running_server_commits_through_its_door(
+    registry: Any, ini: Path, tmp_path: Path
+) -> None:
+    """While ``serve`` holds the FileStorage, the import (workers rendering, the command
+    committing through the admin door) records every line, and a rerun resumes."""
+    from tests.servers import serving
+
+    lines = write_lines(tmp_path / "p.jsonl", [sample_existing_case(n) for n in range(6)])
+    with serving(ini):
+        done = cli(ini, "import-existing", "--workers", "2", str(lines))
+        assert done.returncode == 0, done.stderr
+        assert "imported 6 cases (8 certificates)" in done.stdout
+        again = cli(ini, "import-existing", "--files", "on-demand", str(lines))
+        assert again.returncode == 0 and "6 already present" in again.stdout
+        checked = cli(ini, "check", "--json")
+        report = json.loads(checked.stdout)
+        assert report["ok"] and report["certificates"] == 8 and report["on_demand"] == 0

@@ -451,3 +451,31 @@ def test_an_import_beside_a_running_server_commits_through_its_door(
         checked = cli(ini, "check", "--json")
         report = json.loads(checked.stdout)
         assert report["ok"] and report["certificates"] == 8 and report["on_demand"] == 0
+
+
+def test_a_transfer_revokes_an_imported_certificate_and_passes_over_a_paper_one(
+    registry: Any, runtime_of: Any, tmp_path: Path
+) -> None:
+    """H-4.2 in an import: a replaced certificate imported before (earlier line) is
+    revoked and its file stamped 已注销; one never imported (revoked on paper) is passed
+    over instead of refusing the line."""
+    first = sample_existing_case(0)
+    replaced = first["certificates"][0]["serial"]
+    on_paper = SERIAL.format(year=2015, word="不动产权", seq=900)
+    transfer = sample_case(30, replaces=[replaced, on_paper])
+    transfer["certificates"][0]["unit_number"] = first["certificates"][0]["unit_number"]
+    transfer["certificates"][0]["serial"] = SERIAL.format(year=2026, word="不动产权", seq=901)
+    transfer["certificates"][0]["issued_at"] = "2026-11-30T10:00:00+08:00"
+    transfer["recorded_at"] = "2026-11-28T10:00:00+08:00"
+    lines = write_lines(tmp_path / "p.jsonl", [first, transfer])
+    result = registry("import-existing", str(lines))
+    assert result.exit_code == 0, result.output
+    runtime = runtime_of()
+    try:
+        found = facts(runtime)
+        assert found[replaced][2] == "revoked" and found[replaced][4] == 2  # stamped
+        new = SERIAL.format(year=2026, word="不动产权", seq=901)
+        assert found[new][2] == "issued" and on_paper not in found
+        assert runtime.run(check_registry, SYSTEM).ok
+    finally:
+        runtime.close()

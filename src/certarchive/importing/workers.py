@@ -13,6 +13,7 @@ threads that a fork would copy half-way.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +41,10 @@ _keyring: Keyring | None = None
 
 
 def _start(setup: RenderSetup) -> None:
+    """Each worker: the setup kept, its own keyring opened; Ctrl-C left to the importing
+    process, which stops the pool (committed lines stay, the rest waits for a rerun)."""
     global _setup, _keyring
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _setup = setup
     _keyring = Keyring.open(setup.keys_dir, keyring_passphrase())
 

@@ -9,7 +9,10 @@ by ``certarchive init``, through the real command (``certarchive import-existing
 own process, as an operator runs it), PDF and OFD made as ``certarchive.formats``
 defaults to.  Reported: wall seconds, lines/s and certificates/s, the ratio to one
 worker, and the machine's load average before and after each run (the machine is
-shared: a load above its core count means the figures are low).
+shared: a load above its core count means the figures are low), and the CPU seconds
+of the importing process and of its workers, which a busy machine does not change: on
+an idle machine with as many cores as processes the run takes about the larger of the
+importer's CPU time and the workers' divided by their number.
 """
 
 from __future__ import annotations
@@ -44,21 +47,39 @@ def write_file(path: Path, lines: int) -> int:
     return certificates
 
 
-def import_once(folder: Path, lines: Path, workers: str, files: str) -> float:
+#: Runs the command in a process of its own that reports, when done, its own CPU time
+#: (reading, validating, committing) and its workers' (rendering, signing).
+MEASURED = """
+import json, resource, sys
+from certarchive.cli.main import cli
+try:
+    cli(sys.argv[1:], standalone_mode=False)
+finally:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps([own.ru_utime + own.ru_stime, workers.ru_utime + workers.ru_stime]),
+          file=sys.stderr)
+"""
+
+
+def import_once(folder: Path, lines: Path, workers: str, files: str) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds of the importing process and of its workers."""
     var = folder / f"var-{workers}-{files}"
     ini = write_ini(folder / f"{workers}-{files}.ini", raw_settings(var))
     subprocess.run([COMMAND, "-c", ini, "init"], check=True, capture_output=True)
+    arguments = ["-c", str(ini), "import-existing", "--workers", workers, "--files", files]
     start = time.perf_counter()
     done = subprocess.run(
-        [COMMAND, "-c", ini, "import-existing", "--workers", workers, "--files", files, lines],
+        [sys.executable, "-c", MEASURED, *arguments, str(lines)],
         capture_output=True,
         text=True,
         check=False,
     )
     seconds = time.perf_counter() - start
-    if done.returncode != 0:
+    if done.returncode != 0 or "imported" not in done.stdout:
         raise SystemExit(f"import failed: {done.stdout}{done.stderr[-2000:]}")
-    return seconds
+    own, children = json.loads(done.stderr.strip().splitlines()[-1])
+    return seconds, own, children
 
 
 def main() -> None:
@@ -73,12 +94,13 @@ def main() -> None:
         results = {}
         for workers, files in CONFIGURATIONS:
             load = os.getloadavg()[0]
-            seconds = import_once(root, path, workers, files)
+            seconds, own, children = import_once(root, path, workers, files)
             results[(workers, files)] = seconds
             print(
                 f"--workers {workers} --files {files:<9}  {seconds:7.1f} s  "
                 f"{lines / seconds:7.1f} lines/s  {certificates / seconds:7.1f} certificates/s  "
                 f"ratio to 1 worker {results[('1', files)] / seconds:4.2f}  "
+                f"CPU s importer {own:6.1f} workers {children:6.1f}  "
                 f"load {load:.1f} → {os.getloadavg()[0]:.1f}",
                 flush=True,
             )

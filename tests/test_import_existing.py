@@ -259,7 +259,9 @@ def test_a_run_killed_mid_way_resumes_without_loss_or_duplicates(
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while len(list(blobs.rglob("*.blob"))) < 50 and run.poll() is None:  # a batch or two
+    # a batch of 20 lines stores ~54 files: once a second batch's appear, the first is
+    # surely committed (its blobs are moved in before its transaction finishes)
+    while len(list(blobs.rglob("*.blob"))) < 110 and run.poll() is None:
         assert time.monotonic() < deadline, "the import committed nothing in 2 minutes"
         time.sleep(0.05)
     assert run.poll() is None, "the import finished before it could be killed"

@@ -87,7 +87,7 @@ def metadata(ctx: Context, cert: Certificate) -> dict[str, Any]:
         for key in ("holders", "obligors")
         if key in data
     }
-    file = cert.current_file
+    file = cert.sealed_file
     return {
         "id": cert.id,
         "kind": cert.kind,
@@ -133,7 +133,7 @@ def history(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
 
 def has_file(cert: Certificate) -> bool:
     """Whether the certificate has a file in some format, or a PDF to make on request."""
-    return cert.current_file is not None or cert.file_log("ofd") is not None or pending(cert)
+    return cert.sealed_file is not None or pending(cert)
 
 
 def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
@@ -148,6 +148,13 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
     if cert.current_file is None and not pending(cert):
         raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
     return current_pdf(ctx, cert)
+
+
+def formats_of(ctx: Context, cert: Certificate) -> list[str]:
+    """The formats in which ``cert`` can be downloaded: the PDF if it has one, the OFD
+    wherever OFD files are produced (made on first request if it has none yet)."""
+    found = ["pdf"] if cert.current_file is not None or pending(cert) else []
+    return found + (["ofd"] if "ofd" in ctx.runtime.settings.formats else [])
 
 
 def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:

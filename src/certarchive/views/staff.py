@@ -30,7 +30,6 @@ from certarchive.services import (
 )
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound, ServiceError
-from certarchive.services.pdf_files import pending
 from certarchive.validation.case import CO_OWNERSHIPS, ID_TYPES, PROVED_RIGHTS
 from certarchive.views.common import file_response, pdf_response
 from certarchive.views.security import resolve_identity
@@ -160,8 +159,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "paper": manage and cert.state != "draft",
         "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
-        "download": _can(request, "certificate.download_file")
-        and (cert.current_file is not None or pending(cert)),
+        "download": _can(request, "certificate.download_file") and certificates.has_file(cert),
     }
     return {
         "cert": certificates.metadata(ctx, cert),
@@ -170,6 +168,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "versions": versions,
         "diffs": diffs,
         "files": _files(cert),
+        "formats": certificates.formats_of(ctx, cert),
         "shares": sharing.shares_of(ctx, cert.agency, cert.id),
         "actions": actions,
         "text_fields": TEXT_FIELDS[cert.kind],

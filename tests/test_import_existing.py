@@ -481,3 +481,37 @@ def test_a_transfer_revokes_an_imported_certificate_and_passes_over_a_paper_one(
         assert runtime.run(check_registry, SYSTEM).ok
     finally:
         runtime.close()
+
+
+def test_on_demand_where_only_ofd_files_are_made(tmp_path: Path) -> None:
+    """certarchive.formats = ofd: an on-demand certificate is listed as having a file,
+    its OFD is made at the first request, a PDF is refused (404, not an error)."""
+    from certarchive.services.certificates import has_file
+    from certarchive.services.errors import NotFound
+    from tests.conftest import file_settings, write_ini
+
+    ini = write_ini(
+        tmp_path / "ofd.ini", file_settings(tmp_path / "var") | {"certarchive.formats": "ofd"}
+    )
+    assert cli(ini, "init").returncode == 0
+    lines = write_lines(tmp_path / "p.jsonl", [sample_existing_case(0)])
+    assert cli(ini, "import-existing", "--files", "on-demand", str(lines)).returncode == 0
+    serial = sample_existing_case(0)["certificates"][0]["serial"]
+    runtime = _open(ini)
+    try:
+
+        def read(ctx: Any, file_format: str) -> Any:
+            cert = certificate_services.find_certificate(ctx, serial)
+            try:
+                return has_file(cert), certificate_services.file_for_staff(ctx, cert, file_format)
+            except NotFound:
+                return has_file(cert), None
+
+        assert runtime.run(read, SYSTEM, "pdf") == (True, None)
+        listed, ofd = runtime.run(read, SYSTEM, "ofd")
+        assert listed and ofd.startswith(b"PK")
+        assert runtime.run(read, SYSTEM, "ofd")[1] == ofd  # made once
+        report = runtime.run(check_registry, SYSTEM)
+        assert report.ok and report.on_demand == 0
+    finally:
+        runtime.close()

@@ -62,9 +62,9 @@ class Certificate(Persistent):
     #: default so that certificates stored before OFD need no migration (created on first use).
     ofd_files: RecordLog | None = None
 
-    #: Issued without a PDF yet (import-existing --files on-demand): the PDF is made at its
-    #: first request (services/pdf_files.py).  A class default: older certificates need
-    #: no migration.
+    #: Issued without files (import-existing --files on-demand): each is made at its first
+    #: request (the PDF by services/pdf_files.py, the OFD by services/ofd_files.py).  A
+    #: class default: older certificates need no migration.
     file_on_demand: bool = False
 
     @property

@@ -21,7 +21,7 @@ from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import CHINA
 from certarchive.services.notifications import notify_issued
 from certarchive.services.ofd_files import current_ofd
-from certarchive.services.pdf_files import current_pdf, pending
+from certarchive.services.pdf_files import current_pdf, pdf_pending, pending
 from certarchive.services.transitions import (
     certificate_label,
     certificate_state_digest,
@@ -145,7 +145,7 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
         if "ofd" not in ctx.runtime.settings.formats:
             raise NotFound("本系统未启用OFD格式 / OFD files are not enabled (certarchive.formats)")
         return current_ofd(ctx, cert)
-    if cert.current_file is None and not pending(cert):
+    if cert.current_file is None and not pdf_pending(ctx, cert):
         raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
     return current_pdf(ctx, cert)
 
@@ -153,7 +153,7 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
 def formats_of(ctx: Context, cert: Certificate) -> list[str]:
     """The formats in which ``cert`` can be downloaded: the PDF if it has one, the OFD
     wherever OFD files are produced (made on first request if it has none yet)."""
-    found = ["pdf"] if cert.current_file is not None or pending(cert) else []
+    found = ["pdf"] if cert.current_file is not None or pdf_pending(ctx, cert) else []
     return found + (["ofd"] if "ofd" in ctx.runtime.settings.formats else [])
 
 

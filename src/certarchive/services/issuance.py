@@ -226,7 +226,7 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
     catalog.issue_date.add(issued_at.astimezone(CHINA).date().isoformat(), cert.id)
     formats = ctx.runtime.settings.formats
     if paper is not None and paper.on_demand:
-        cert.file_on_demand = "pdf" in formats  # the OFD is made on demand anyway
+        cert.file_on_demand = True
         return
     files = paper.files if paper is not None else None
     if files is None:

@@ -30,13 +30,24 @@ REASON = "generated on request / 按需生成"
 
 
 def pending(cert: Certificate) -> bool:
-    """Issued without its PDF yet, to be made at the first request."""
-    return cert.file_on_demand and cert.current_file is None and cert.state != "draft"
+    """Issued with no file made yet, its files to be made at their first request."""
+    return cert.file_on_demand and cert.sealed_file is None and cert.state != "draft"
+
+
+def pdf_pending(ctx: Context, cert: Certificate) -> bool:
+    """Its PDF is to be made at the first request (where PDFs are made at all: with
+    ``certarchive.formats = ofd`` only the OFD is, by :mod:`.ofd_files`)."""
+    return (
+        cert.file_on_demand
+        and cert.current_file is None
+        and cert.state != "draft"
+        and "pdf" in ctx.runtime.settings.formats
+    )
 
 
 def ensure_pdf(ctx: Context, cert: Certificate) -> None:
     """Make the pending certificate's PDF now (in the caller's transaction)."""
-    if not pending(cert):
+    if not pdf_pending(ctx, cert):
         return
     seal = signer(ctx, ctx.agency(cert.agency))
     doc = certificate_document(ctx, cert)

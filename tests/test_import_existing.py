@@ -515,3 +515,24 @@ def test_on_demand_where_only_ofd_files_are_made(tmp_path: Path) -> None:
         assert report.ok and report.on_demand == 0
     finally:
         runtime.close()
+
+
+def test_a_worker_whose_keyring_does_not_open_fails_the_rendering(tmp_path: Path) -> None:
+    """The error reaches the importing process at the first rendering (exit 2 there),
+    instead of failing the pool's initializer, which would restart workers forever."""
+    import signal as signals
+
+    from certarchive.crypto.keyring import KeyringError
+    from certarchive.importing import workers
+    from certarchive.services.existing import Line
+    from certarchive.validation.existing import validate_existing_case
+
+    before = signals.getsignal(signals.SIGINT)
+    try:
+        workers._start(workers.RenderSetup(tmp_path / "no-keys", {}, ("pdf",), None, "http://x"))
+        line = Line.of(1, validate_existing_case(sample_existing_case(0)))
+        with pytest.raises(KeyringError):
+            workers.render_line(line)
+    finally:
+        signals.signal(signals.SIGINT, before)
+        workers._setup = workers._keyring = None

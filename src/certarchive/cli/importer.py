@@ -18,6 +18,7 @@ import click
 
 from certarchive.cli.common import CliState, fail, opened_runtime
 from certarchive.cli.progress import Progress
+from certarchive.crypto.keyring import KeyringError
 from certarchive.importing.pipeline import (
     Importer,
     Options,
@@ -143,7 +144,10 @@ def import_existing(state: CliState, file: str, workers: int, files: str) -> Non
             progress.update,
             lambda number, words: progress.note(f"line {number}: {words}"),
         )
-        report = importer.run(read_lines(path))
+        try:
+            report = importer.run(read_lines(path))
+        except KeyringError as exc:  # a worker could not open the keyring
+            fail(f"密钥错误 / key error: {exc}", 2)
     progress.finish()
     click.echo(
         f"已导入 / imported {report.created} cases ({report.certificates} certificates), "

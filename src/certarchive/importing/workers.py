@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from certarchive.crypto.keyring import Keyring
+from certarchive.crypto.keyring import Keyring, KeyringError
 from certarchive.services.existing import AgencyImport, Line
 from certarchive.services.issuance import SignedFile, document_of, signed_files
 from certarchive.services.runtime import keyring_passphrase
@@ -37,21 +37,29 @@ class RenderSetup:
 
 
 _setup: RenderSetup | None = None
-_keyring: Keyring | None = None
+_keyring: Keyring | KeyringError | None = None
 
 
 def _start(setup: RenderSetup) -> None:
     """Each worker: the setup kept, its own keyring opened; Ctrl-C left to the importing
-    process, which stops the pool (committed lines stay, the rest waits for a rerun)."""
+    process, which stops the pool (committed lines stay, the rest waits for a rerun).
+    A keyring that does not open is kept as the error, raised by the first rendering in
+    the importing process: a failing initializer would make the pool start workers
+    forever."""
     global _setup, _keyring
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _setup = setup
-    _keyring = Keyring.open(setup.keys_dir, keyring_passphrase())
+    try:
+        _keyring = Keyring.open(setup.keys_dir, keyring_passphrase())
+    except KeyringError as error:
+        _keyring = error
 
 
 def render_line(line: Line) -> tuple[Mapping[str, SignedFile], ...]:
     """The files of every certificate of ``line``, signed now (in a worker)."""
     assert _setup is not None and _keyring is not None, "runs in a started worker"
+    if isinstance(_keyring, KeyringError):
+        raise _keyring
     return files_of(_setup, _keyring, line)
 
 

@@ -312,3 +312,12 @@ def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:
         for agency in ctx.visible_agencies()
         for cert_id in agency.catalog.holder.get(index_key)
     ]
+
+
+def by_unit_number(ctx: Context, unit_number: str) -> list[Certificate]:
+    """The certificates of a real-estate unit, in every agency the actor may see."""
+    return [
+        agency.certificates[cert_id]
+        for agency in ctx.visible_agencies()
+        for cert_id in agency.catalog.unit_number.get(unit_number.upper())
+    ]

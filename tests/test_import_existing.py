@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -311,6 +312,8 @@ def test_two_workers_give_what_one_gives(tmp_path: Path) -> None:
         done = cli(ini, "import-existing", "--workers", workers, str(lines))
         assert done.returncode == 0, done.stderr
         assert "imported 30 cases" in done.stdout
+        # not a terminal: plain progress lines on stderr, with rate and time left
+        assert re.search(r"30/30 lines 100% [0-9.]+/s 0:00:00 left\n", done.stderr)
         checked = cli(ini, "check", "--json")
         assert checked.returncode == 0, checked.stdout
         report = json.loads(checked.stdout)

@@ -539,3 +539,32 @@ def test_a_worker_whose_keyring_does_not_open_fails_the_rendering(tmp_path: Path
     finally:
         signals.signal(signals.SIGINT, before)
         workers._setup = workers._keyring = None
+
+
+@pytest.mark.parametrize("backend", ["zeo", "relstorage"])
+def test_two_processes_first_downloads_on_a_shared_server_make_one_file(
+    tmp_path: Path, backend: str
+) -> None:
+    """Two app processes on one ZEO server or one PostgreSQL (RelStorage) race the holder's
+    first downloads of a certificate imported on demand: one file made, one audit entry
+    for it, one collection (H-2.2)."""
+    from certarchive.services.existing import CREATED, Line, import_lines
+    from certarchive.validation.existing import validate_existing_case
+    from tests.test_concurrency import DOWNLOAD_SCRIPT, run_workers, shared_registry
+
+    with shared_registry(tmp_path, backend) as (runtime, raw):
+        line = Line.of(1, validate_existing_case(sample_existing_case(0)))
+        assert runtime.run(import_lines, UPSTREAM, [line], True) == {1: CREATED}
+        serial = line.papers[0][0]
+        run_workers(DOWNLOAD_SCRIPT, [[raw, serial]] * 2)
+
+        def made(ctx: Any) -> tuple[int, int, int]:
+            cert = certificate_services.get_certificate(ctx, serial)
+            entries = log_entries(ctx)
+            return (
+                len(cert.files),
+                sum(e["action"] == "certificate.file.generate" for e in entries),
+                sum(h["transition"] == "download" for h in cert.history),
+            )
+
+        assert runtime.run(made, SYSTEM) == (1, 1, 1)

@@ -13,6 +13,7 @@ from certarchive.services.certdata import (
     append_version,
     diff,
     read_data,
+    read_file,
     version_metadata,
 )
 from certarchive.services.context import Context

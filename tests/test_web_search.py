@@ -15,9 +15,13 @@ from urllib.parse import quote
 from certarchive.content.catalog import SetIndex
 from certarchive.content.evolve import LATEST
 from certarchive.services import search
+from certarchive.services.existing import CREATED, Line, import_lines
 from certarchive.services.issuance import CHINA
 from certarchive.services.search_index import address_words, keys_of, rebuild
 from certarchive.services.setup import initialise
+from certarchive.validation.existing import validate_existing_case
+from certarchive.validation.samples import sample_existing_case
+from tests.conftest import UPSTREAM
 from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
 
 
@@ -236,3 +240,15 @@ def test_init_brings_an_older_registry_its_search_indexes(site: Site) -> None:
     name = doc["certificates"][0]["holders"][0]["name"]
     assert serial in result_serials(web.get("/staff/search", {"q": name, "by": "name"}))
     assert serial in result_serials(web.get("/staff/search", {"q": serial[-8:-1]}))
+
+
+def test_an_imported_paper_serial_is_found_by_a_part_of_it(site: Site) -> None:
+    """import-existing keeps the paper serial (``ctx.paper_issues``): the number index
+    files it as issuance does."""
+    document = sample_existing_case(700017)
+    line = Line.of(1, validate_existing_case(document))
+    assert site.runtime.run(import_lines, UPSTREAM, [line], True) == {1: CREATED}
+    serial = document["certificates"][0]["serial"]
+    sequence = re.search(r"第(\d+)号", serial)[1]
+    web = staff(site)
+    assert serial in result_serials(web.get("/staff/search", {"q": f"第{sequence}号"}))

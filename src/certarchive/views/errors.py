@@ -32,8 +32,8 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from pyramid_retry import is_error_retryable, is_last_attempt
 from transaction.interfaces import TransientError
 
+from certarchive.i18n import request_translate
 from certarchive.services.errors import ServiceError
-from certarchive.views.i18n import pick
 from certarchive.views.security import ANONYMOUS, known_identity
 
 log = logging.getLogger(__name__)
@@ -104,11 +104,13 @@ def error_response(
     message: str,
     fields: dict[str, str] | None = None,
 ) -> Response:
-    """The refusal, as JSON or as an HTML page; also usable without raising (so that the
-    request's transaction commits what the refusal recorded)."""
+    """The refusal, as JSON or as an HTML page, in the request's language; also usable
+    without raising (so that the request's transaction commits what the refusal recorded)."""
+    message = request_translate(request, message)
+    fields = {name: request_translate(request, text) for name, text in (fields or {}).items()}
     if wants_json(request):
         response = Response(
-            json_body={"error": code, "message": message, "fields": fields or {}},
+            json_body={"error": code, "message": message, "fields": fields},
             status=status,
             charset="utf-8",
         )
@@ -119,7 +121,7 @@ def error_response(
                 "status": status,
                 "code": code,
                 "message": message,
-                "fields": fields or {},
+                "fields": fields,
                 "back": back_link(request),
             },
             request=request,
@@ -263,7 +265,3 @@ def internal_error(exc: Exception, request: Request) -> Response:
             where,
         )
     return error_response(request, 500, "internal", INTERNAL)
-
-
-def localized(request: Request, message: str) -> str:
-    return pick(message, request.locale_name)

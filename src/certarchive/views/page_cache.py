@@ -41,8 +41,8 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.response import Response
 
+from certarchive.i18n import locale_negotiator
 from certarchive.views.common import rate_decision
-from certarchive.views.i18n import locale_negotiator
 from certarchive.views.security import SESSION_COOKIE, request_id
 from certarchive.views.tweens import security_header_items
 

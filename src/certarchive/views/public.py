@@ -15,11 +15,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.i18n import LANGUAGES
 from certarchive.services import verification
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.views.common import limit_rate, safe_redirect
 from certarchive.views.errors import TooLarge, wants_json
-from certarchive.views.i18n import LANGUAGES
 from certarchive.views.security import PUBLIC, make_context
 
 

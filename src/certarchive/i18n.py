@@ -1,0 +1,148 @@
+"""Translations: Chinese in the code, English in a gettext catalog (Pyramid's i18n).
+
+Every text a person reads is written once, in Chinese, as ``_("中文")`` or, with values,
+``_("证书 ${serial} 不存在", mapping={"serial": serial})`` (``${name}`` placeholders,
+TranslationString style).  The Chinese text is the msgid; its English is the msgstr in
+``locale/en/LC_MESSAGES/certarchive.po``, kept by Babel (``make messages`` extracts from
+the Python sources and the jinja2 templates and updates the catalog; ``make`` compiles
+it into the ``.mo`` the application reads).
+
+:class:`Message` is a :class:`~translationstring.TranslationString` of the domain
+``certarchive`` whose text, used as a plain string, is already its Chinese with the
+values filled in: a message that reaches a log, a stored comment, a JSON file of the
+registry or ``str()`` reads correctly in the first language, and pickles as plain text
+(the database never depends on this class).  Where a reader is known, :func:`translate`
+gives it in the reader's language: the web through the request's localizer (the ``lang``
+cookie, else ``Accept-Language``, else Chinese: :func:`locale_negotiator`), the command
+line both languages (:func:`bilingual`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pyramid.i18n import Localizer, make_localizer
+from pyramid.request import Request
+from translationstring import TranslationString
+
+DOMAIN = "certarchive"
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LOCALE_DIR = Path(__file__).with_name("locale")
+#: Where Pyramid finds the compiled catalogs (``config.add_translation_dirs``).
+TRANSLATION_DIRS = "certarchive:locale"
+
+
+class Message(TranslationString):
+    """A msgid (Chinese, ``${name}`` placeholders) with its values, reading as Chinese."""
+
+    msgid: str
+
+    def __new__(cls, msgid: str, mapping: Mapping[str, Any] | None = None) -> Message:
+        values = dict(mapping) if mapping else None
+        chinese = TranslationString(msgid, domain=DOMAIN, mapping=values).interpolate()
+        self = str.__new__(cls, chinese)
+        self.msgid = str(msgid)
+        self.domain = DOMAIN
+        self.context = None
+        self.default = self.msgid
+        self.mapping = values
+        return self
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return str, (str(self),)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[type, tuple[str]]:
+        return self.__reduce__()
+
+    def translation_string(self, translate_value: Any) -> TranslationString:
+        """The msgid as Pyramid translates it, nested messages in the values translated."""
+        values = {key: translate_value(value) for key, value in (self.mapping or {}).items()}
+        return TranslationString(self.msgid, domain=DOMAIN, mapping=values or None)
+
+
+def _(msgid: str, mapping: Mapping[str, Any] | None = None) -> Message:
+    """Mark a Chinese text for translation (the extraction keyword)."""
+    return Message(msgid, mapping)
+
+
+def translate(value: Any, localizer: Localizer) -> str:
+    """``value`` in the localizer's language: a :class:`Message` by its msgid and values,
+    any other text (a stored comment, a label) looked up as a msgid, else shown as is."""
+    if value is None:
+        return ""
+    if isinstance(value, Message):
+        return localizer.translate(
+            value.translation_string(lambda item: translate_value(item, localizer))
+        )
+    if isinstance(value, TranslationString):
+        return localizer.translate(value)
+    text = str(value)
+    return localizer.translate(TranslationString(text, domain=DOMAIN)) if text else ""
+
+
+def translate_value(value: Any, localizer: Localizer) -> Any:
+    """A mapping value: messages translated, anything else left for interpolation."""
+    return translate(value, localizer) if isinstance(value, TranslationString) else value
+
+
+@cache
+def localizer_for(language: str) -> Localizer:
+    """A localizer outside a request (the command line, tests)."""
+    return make_localizer(language, [str(LOCALE_DIR)])
+
+
+def in_language(value: Any, language: str) -> str:
+    return translate(value, localizer_for(language))
+
+
+def bilingual(value: Any) -> str:
+    """The command line's form: ``中文 / English`` (one text when both read the same)."""
+    chinese, english = in_language(value, "zh"), in_language(value, "en")
+    return chinese if chinese == english else f"{chinese} / {english}"
+
+
+def locale_negotiator(request: Request) -> str:
+    """The reader's language: the ``lang`` cookie (set by ``/language/{code}``) wins,
+    then the browser's ``Accept-Language``, then Chinese."""
+    chosen = request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_language.lookup(
+        language_tags=list(LANGUAGES), default=DEFAULT_LANGUAGE
+    )
+
+
+def request_translate(request: Request, value: Any) -> str:
+    return translate(value, request.localizer)
+
+
+def localize_tree(value: Any, localizer: Localizer) -> Any:
+    """A JSON answer with every :class:`Message` in it translated (keys stay as they are)."""
+    if isinstance(value, Message):
+        return translate(value, localizer)
+    if isinstance(value, dict):
+        return {key: localize_tree(item, localizer) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [localize_tree(item, localizer) for item in value]
+    return value
+
+
+def localized_json(factory: Any) -> Any:
+    """Wrap Pyramid's JSON renderer factory: the answer's messages in the request's language."""
+
+    def renderer_factory(info: Any) -> Any:
+        render = factory(info)
+
+        def localized(value: Any, system: dict[str, Any]) -> Any:
+            request = system.get("request")
+            if request is not None:
+                value = localize_tree(value, request.localizer)
+            return render(value, system)
+
+        return localized
+
+    return renderer_factory

@@ -111,9 +111,7 @@ def locale_negotiator(request: Request) -> str:
     chosen = request.cookies.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_language.lookup(
-        language_tags=list(LANGUAGES), default=DEFAULT_LANGUAGE
-    )
+    return request.accept_language.lookup(language_tags=list(LANGUAGES), default=DEFAULT_LANGUAGE)
 
 
 def request_translate(request: Request, value: Any) -> str:

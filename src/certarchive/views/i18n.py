@@ -79,7 +79,11 @@ LABELS: dict[str, dict[Any, str]] = {
         "correction": _("更正登记"),
         "mortgage": _("抵押登记"),
     },
-    "delivery": {"electronic": _("电子证照"), "paper": _("纸质证书"), "both": _("电子证照和纸质证书")},
+    "delivery": {
+        "electronic": _("电子证照"),
+        "paper": _("纸质证书"),
+        "both": _("电子证照和纸质证书"),
+    },
     "field": {
         "holders": _("权利人"),
         "co_ownership": _("共有情况"),

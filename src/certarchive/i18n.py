@@ -74,6 +74,8 @@ def translate(value: Any, localizer: Localizer) -> str:
     any other text (a stored comment, a label) looked up as a msgid, else shown as is."""
     if value is None:
         return ""
+    if isinstance(value, BaseException) and value.args and isinstance(value.args[0], Message):
+        value = value.args[0]  # an exception raised with a message
     if isinstance(value, Message):
         return localizer.translate(
             value.translation_string(lambda item: translate_value(item, localizer))
@@ -85,8 +87,11 @@ def translate(value: Any, localizer: Localizer) -> str:
 
 
 def translate_value(value: Any, localizer: Localizer) -> Any:
-    """A mapping value: messages translated, anything else left for interpolation."""
-    return translate(value, localizer) if isinstance(value, TranslationString) else value
+    """A mapping value: messages (and exceptions raised with one) translated, anything else
+    left for interpolation."""
+    if isinstance(value, TranslationString | BaseException):
+        return translate(value, localizer)
+    return value
 
 
 @cache

@@ -9,6 +9,7 @@ import click
 
 from certarchive.audit.queue import LOG_NAMES
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
+from certarchive.i18n import _, bilingual
 from certarchive.services import audit as audit_services
 from certarchive.services.permissions import SYSTEM
 
@@ -51,11 +52,11 @@ def verify_command(
             f"{report.checkpoints} checkpoints, root {report.root}"
         )
         for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
+            click.echo(f"  ✗ {bilingual(problem)}")
     if not report.ok:
-        fail("日志校验失败 / log verification failed", 1)
+        fail(_("日志校验失败"), 1)
     if not as_json:
-        click.echo("日志完整 / log verified")
+        click.echo(bilingual(_("日志完整")))
 
 
 @audit.command("export")

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from certarchive.cli.common import CliState, fail, opened_runtime
+from certarchive.i18n import _, bilingual
 from certarchive.jsonread import JsonLimits, JsonRefused, read_json
 from certarchive.services.cases import record_case
 from certarchive.services.permissions import client_actor
@@ -47,7 +48,10 @@ def read_lines(path: Path) -> Iterator[tuple[int, Any]]:
                     number,
                     JsonRefused(
                         "too_large",
-                        f"行过长，上限{MAX_LINE_BYTES}字节 / longer than {MAX_LINE_BYTES} bytes",
+                        _(
+                            "行过长，上限${max_line_bytes}字节",
+                            mapping={"max_line_bytes": MAX_LINE_BYTES},
+                        ),
                     ),
                 )
             elif line.strip():
@@ -88,17 +92,24 @@ def import_cases(state: CliState, file: str) -> None:
     count, problems = problems_of(path)
     if problems:
         for problem in problems[:MAX_REPORTED]:
-            click.echo(problem, err=True)
+            click.echo(bilingual(problem), err=True)
         if len(problems) > MAX_REPORTED:
             click.echo(f"… and {len(problems) - MAX_REPORTED} more", err=True)
-        fail(f"{len(problems)} 行无效，未导入 / {len(problems)} bad lines: nothing imported", 1)
+        fail(_("${len_problems} 行无效，未导入", mapping={"len_problems": len(problems)}), 1)
     created = 0
     with (
         opened_runtime(state) as runtime,
         click.progressbar(
-            read_lines(path), length=count, label="导入 / importing", file=sys.stderr
+            read_lines(path), length=count, label=_("导入"), file=sys.stderr
         ) as documents,
     ):
         for _number, document in documents:
             created += runtime.run(record_case, IMPORTER, document)["created"]
-    click.echo(f"已导入 / recorded {created} new cases, {count - created} already present")
+    click.echo(
+        bilingual(
+            _(
+                "已导入（${created}，${count_created}）",
+                mapping={"created": created, "count_created": count - created},
+            )
+        )
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.principals import ROLES, User
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.identity import enroll_totp
@@ -29,7 +30,7 @@ def _user(ctx: Context, name: str) -> User:
     ctx.require("admin.users")
     user = ctx.registry.users.get(name) if isinstance(name, str) else None
     if user is None:
-        raise NotFound("用户不存在 / no such user")
+        raise NotFound(_("用户不存在"))
     return user
 
 
@@ -39,11 +40,13 @@ def _enabled_admins(ctx: Context) -> list[str]:
 
 def _guard_self_and_last_admin(ctx: Context, user: User, what: str) -> None:
     if user.name == ctx.actor.name:
-        raise Conflict(f"不能{what}自己的账户 / you cannot {_EN[what]} your own account")
+        raise Conflict(_("不能${what}自己的账户（${en}）", mapping={"what": what, "en": _EN[what]}))
     if user.role == "admin" and _enabled_admins(ctx) == [user.name]:
         raise Conflict(
-            f"这是唯一启用的管理员，不能{what} / the only enabled admin cannot be "
-            f"{_EN_PAST[what]}: add another admin first"
+            _(
+                "这是唯一启用的管理员，不能${what}（${en_past}）",
+                mapping={"what": what, "en_past": _EN_PAST[what]},
+            )
         )
 
 
@@ -63,7 +66,7 @@ def end_user_sessions(ctx: Context, name: str) -> int:
 def disable_user(ctx: Context, name: str, reason: str = "") -> None:
     user = _user(ctx, name)
     if is_disabled(user):
-        raise Conflict("账户已停用 / the account is disabled already")
+        raise Conflict(_("账户已停用"))
     _guard_self_and_last_admin(ctx, user, "停用")
     user.disabled = True
     ended = end_user_sessions(ctx, name)
@@ -77,7 +80,7 @@ def disable_user(ctx: Context, name: str, reason: str = "") -> None:
 def enable_user(ctx: Context, name: str) -> None:
     user = _user(ctx, name)
     if not is_disabled(user):
-        raise Conflict("账户未停用 / the account is not disabled")
+        raise Conflict(_("账户未停用"))
     user.disabled = False
     ctx.audit("admin.user.enable", f"user:{name}")
 
@@ -88,13 +91,13 @@ def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
     factor."""
     user = _user(ctx, name)
     if role not in ROLES:
-        raise Invalid("角色无效 / invalid role", {"role": "one of " + ", ".join(ROLES)})
+        raise Invalid(_("角色无效"), {"role": "one of " + ", ".join(ROLES)})
     if role == user.role:
-        raise Conflict(f"该用户已是此角色 / the user has the role {role} already")
+        raise Conflict(_("该用户已是此角色（${role}）", mapping={"role": role}))
     if user.role == "admin":
         _guard_self_and_last_admin(ctx, user, "更改角色")
     elif user.name == ctx.actor.name:
-        raise Conflict("不能更改自己的角色 / you cannot change your own role")
+        raise Conflict(_("不能更改自己的角色"))
     before, user.role = user.role, role
     ended = end_user_sessions(ctx, name)  # a session carries the role it signed in with
     ctx.audit(
@@ -110,13 +113,13 @@ def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
 def check_new_password(password: Any, confirmation: Any = None) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(
-            f"密码至少{MIN_PASSWORD}个字符 / the password needs at least {MIN_PASSWORD} characters",
+            _("密码至少${min_password}个字符", mapping={"min_password": MIN_PASSWORD}),
             {"password": f"at least {MIN_PASSWORD} characters"},
         )
     if confirmation is not None and confirmation != password:
         raise Invalid(
-            "两次输入的密码不一致 / the two passwords differ",
-            {"password_again": "须与密码相同 / must repeat the password"},
+            _("两次输入的密码不一致"),
+            {"password_again": _("须与密码相同")},
         )
     return password
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.schemas.bodies import Correction, PaperEvent, Reissue, Revocation, Rollback
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import (
@@ -37,10 +38,10 @@ REVOCATION_CAUSES = {
     "cancellation": "注销登记",
     "correction": "更正登记",
 }
-REVOCATION_INVALID = "注销请求无效 / the revocation is invalid"
-ROLLBACK_INVALID = "回退请求无效 / the rollback is invalid"
-REISSUE_INVALID = "重发请求无效 / the re-issue is invalid"
-CORRECTION_INVALID = "更正请求无效 / the correction is invalid"
+REVOCATION_INVALID = _("注销请求无效")
+ROLLBACK_INVALID = _("回退请求无效")
+REISSUE_INVALID = _("重发请求无效")
+CORRECTION_INVALID = _("更正请求无效")
 PAPER_EVENTS = {
     # event: (paper states it may follow, the new paper state)
     "issued": ((None,), "issued"),
@@ -58,7 +59,7 @@ def find_certificate(ctx: Context, key: str, missing_ok: bool = False) -> Certif
         if cert is not None:
             return cert
     if not missing_ok:
-        raise NotFound("证书不存在 / no such certificate")
+        raise NotFound(_("证书不存在"))
     return None
 
 
@@ -113,7 +114,7 @@ def metadata(ctx: Context, cert: Certificate) -> dict[str, Any]:
 def data_of(ctx: Context, cert: Certificate, number: int | None = None) -> dict[str, Any]:
     ctx.require("certificate.read_personal")
     if number is not None and not 1 <= number <= cert.version:
-        raise NotFound("版本不存在 / no such version")
+        raise NotFound(_("版本不存在"))
     return read_data(ctx, cert, number)
 
 
@@ -135,13 +136,13 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
     """The current file in ``file_format``: the stored PDF, or the OFD (made on first
     request for a certificate that has none yet, see :mod:`.ofd_files`)."""
     if cert.state == "draft":
-        raise NotFound("证书尚未生成文件 / the certificate has no file yet")
+        raise NotFound(_("证书尚未生成文件"))
     if file_format == "ofd":
         if "ofd" not in ctx.runtime.settings.formats:
-            raise NotFound("本系统未启用OFD格式 / OFD files are not enabled (certarchive.formats)")
+            raise NotFound(_("本系统未启用OFD格式"))
         return current_ofd(ctx, cert)
     if cert.current_file is None:
-        raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
+        raise NotFound(_("证书没有PDF文件"))
     return read_file(ctx, cert)
 
 
@@ -150,7 +151,7 @@ def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") ->
     not the holder's collection and sets no collection time (H-2.2)."""
     ctx.require("certificate.download_file")
     if cert.current_file is None and cert.file_log("ofd") is None and file_format == "pdf":
-        raise NotFound("证书尚未生成文件 / the certificate has no file yet")
+        raise NotFound(_("证书尚未生成文件"))
     data = current_file_bytes(ctx, cert, file_format)
     ctx.audit(
         "certificate.read_file",
@@ -168,11 +169,11 @@ def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf"
     retries the other, which then finds the certificate already downloaded.
     """
     if cert.state == "draft" or (cert.current_file is None and cert.file_log("ofd") is None):
-        raise NotFound("证书不存在 / no such certificate")
+        raise NotFound(_("证书不存在"))
     data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":
         cert.first_downloaded_at = ctx.now()
-        fire_certificate(ctx, cert, "download", "首次下载 / first download")
+        fire_certificate(ctx, cert, "download", _("首次下载"))
     return data
 
 
@@ -193,7 +194,7 @@ def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict
     body = validated(Correction, {"changes": changes, "comment": comment}, CORRECTION_INVALID)
     comment = body.comment
     if cert.state != "draft":
-        raise Conflict("只能更正草稿，请先回退 / only a draft can be corrected: roll back first")
+        raise Conflict(_("只能更正草稿，请先回退"))
     new_data = _corrected(ctx, cert, changes)
     before = certificate_state_digest(cert)
     append_version(ctx, cert, new_data, comment, sorted(changes))
@@ -204,7 +205,7 @@ def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict
 
 
 def issue_again(ctx: Context, cert: Certificate, comment: str = "") -> dict[str, Any]:
-    fire_certificate(ctx, cert, "issue", comment or "更正后重新签发 / issued again")
+    fire_certificate(ctx, cert, "issue", comment or _("更正后重新签发"))
     return metadata(ctx, cert)
 
 
@@ -229,14 +230,14 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
 
 def _corrected(ctx: Context, cert: Certificate, changes: Any) -> dict[str, Any]:
     if not isinstance(changes, dict):
-        raise Invalid("changes 应为对象 / changes must be an object", {"changes": "not an object"})
+        raise Invalid(_("changes 应为对象"), {"changes": "not an object"})
     delivery = ctx.agency(cert.agency).cases[cert.case_no].delivery
     try:
         return validate_certificate_changes(
             cert.kind, read_data(ctx, cert), changes, delivery=delivery
         )
     except CaseInvalid as invalid:
-        raise Invalid("更正内容无效 / the corrections are invalid", invalid.fields) from None
+        raise Invalid(_("更正内容无效"), invalid.fields) from None
 
 
 def revoke(
@@ -248,7 +249,7 @@ def revoke(
     )
     cause, reason, case_no = body.cause, body.reason, body.case_no
     if case_no is not None and case_no not in ctx.agency(cert.agency).cases:
-        raise Invalid("案卷不存在 / no such case", {"case_no": "案卷不存在 / no such case"})
+        raise Invalid(_("案卷不存在"), {"case_no": _("案卷不存在")})
     revoke_certificate(ctx, cert, cause, reason, case_no)
     return metadata(ctx, cert)
 
@@ -270,17 +271,20 @@ def revoke_certificate(
 def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
     """H-2.3/H-2.4 paper certificate handed over; H-4.2 handed back or lost and announced."""
     ctx.require("certificate.manage")
-    event = validated(PaperEvent, {"event": event}, "事件无效 / unknown event").event
+    event = validated(PaperEvent, {"event": event}, _("事件无效")).event
     allowed_from, new_status = PAPER_EVENTS[event]
     if cert.paper_status not in allowed_from or cert.state == "draft":
-        raise Conflict(f"纸质证书状态 {cert.paper_status} 不允许 {event} / not allowed now")
+        raise Conflict(
+            _(
+                "纸质证书状态 ${paper_status} 不允许 ${event}",
+                mapping={"paper_status": cert.paper_status, "event": event},
+            )
+        )
     holders = read_data(ctx, cert).get("holders", ())
     if event == "issued" and any(h["id_type"] == "credit_code" for h in holders):
-        raise Conflict(
-            "法人或其他组织仅发电子证书 / legal persons get electronic certificates only (Z-3)"
-        )
+        raise Conflict(_("法人或其他组织仅发电子证书"))
     if event != "issued" and cert.state != "revoked":
-        raise Conflict("证书未注销，无需交回 / only a revoked certificate's paper is handed back")
+        raise Conflict(_("证书未注销，无需交回"))
     before = certificate_state_digest(cert)
     cert.paper_status = new_status
     cert.paper_events.append({"at": ctx.now().isoformat(), "actor": ctx.actor.name, "event": event})

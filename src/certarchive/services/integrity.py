@@ -22,6 +22,7 @@ from certarchive.crypto.sm import DecryptionError, sm3_hex
 from certarchive.documents.metadata import certificate_metadata, compare_metadata
 from certarchive.documents.verify import EARLIER, Trust, verify_pdf
 from certarchive.findings import Findings
+from certarchive.i18n import _
 from certarchive.ofd.verify import verify_ofd
 from certarchive.services.case_documents import document_bytes
 from certarchive.services.certdata import data_digest, read_data, read_file
@@ -46,8 +47,8 @@ def _unreadable(exc: Exception) -> str:
     """A problem's words for a record that could not be read: the exception's type only
     (its text may quote stored data)."""
     if isinstance(exc, DecryptionError):
-        return "无法解密 / does not decrypt"
-    return f"无法读取 / cannot be read ({type(exc).__name__})"
+        return _("无法解密")
+    return _("无法读取（${name}）", mapping={"name": type(exc).__name__})
 
 
 def _each(report: IntegrityReport, label: str, records: Any) -> Iterator[tuple[str, Any]]:
@@ -65,7 +66,7 @@ def _each(report: IntegrityReport, label: str, records: Any) -> Iterator[tuple[s
 
 def _check_version(ctx: Context, cert: Certificate, record: Any) -> str | None:
     if data_digest(read_data(ctx, cert, record["number"])) != record["digest"]:
-        return "摘要不符 / digest differs"
+        return _("摘要不符")
     return None
 
 
@@ -79,7 +80,7 @@ def _check_file(
 ) -> list[str]:
     pdf = read_file(ctx, cert, record["number"], file_format)
     if sm3_hex(pdf) != record["digest"]:
-        return ["摘要不符 / digest differs"]
+        return [_("摘要不符")]
     log = cert.file_log(file_format)
     if log is None or record["number"] != len(log) or cert.state == "draft":
         return []
@@ -122,7 +123,7 @@ def _check_documents(ctx: Context, case: CaseFile, report: IntegrityReport) -> N
             report.problems.append(f"{place}: {_unreadable(exc)}")
             continue
         if differs:
-            report.problems.append(f"{place}: 摘要不符 / digest differs")
+            report.problems.append(_("${place}: 摘要不符", mapping={"place": place}))
 
 
 def _guarded(report: IntegrityReport, label: str, check: Callable[[], None]) -> None:

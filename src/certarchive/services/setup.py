@@ -19,6 +19,7 @@ from certarchive.content.evolve import evolve
 from certarchive.content.principals import ROLES, SCOPES, ApiClient, User
 from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.crypto.sm import SM2PrivateKey, sm3_hex
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid
 from certarchive.services.seals import ensure_seal_certificates, seal_aad
@@ -49,14 +50,14 @@ def add_agency(ctx: Context, config: AgencyConfig) -> list[str]:
     """A further county in a province-wide registry, with its own seal and serials."""
     registry = ctx.registry
     if config.name in registry.agencies:
-        raise Conflict("登记机构已存在 / the agency exists already")
+        raise Conflict(_("登记机构已存在"))
     clash = [
         name
         for name in registry.agencies
         if registry.agencies[name].settings["county_code"] == config.county_code
     ]
     if clash:
-        raise Conflict(f"行政区划代码已被 {clash[0]} 使用 / county code already used")
+        raise Conflict(_("行政区划代码已被 ${clash_0} 使用", mapping={"clash_0": clash[0]}))
     created = ensure_agency(ctx, config) + ensure_seal_certificates(ctx)
     for item in created:
         ctx.audit("admin.agency.add", item)
@@ -96,10 +97,10 @@ def add_user(ctx: Context, name: str, role: str, password: str, agency: str | No
     if len(password) < MIN_PASSWORD:
         problems["password"] = f"at least {MIN_PASSWORD} characters"
     if problems:
-        raise Invalid("用户信息无效 / the user is invalid", problems)
+        raise Invalid(_("用户信息无效"), problems)
     registry = ctx.registry
     if name in registry.users:
-        raise Conflict("用户已存在 / the user exists already")
+        raise Conflict(_("用户已存在"))
     if agency is not None:
         ctx.agency(agency)
     registry.users.add(name, User(name, role, PASSWORDS.hash(password), agency))
@@ -112,11 +113,9 @@ def add_client(
     """Create an API client; its key is returned once and stored only as a hash."""
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if not scopes or unknown:
-        raise Invalid(
-            "权限范围无效 / invalid scopes", {"scope": "one or more of " + ", ".join(SCOPES)}
-        )
+        raise Invalid(_("权限范围无效"), {"scope": "one or more of " + ", ".join(SCOPES)})
     if not 2 <= len(name) <= 64:
-        raise Invalid("名称无效 / invalid name", {"name": "2..64 characters"})
+        raise Invalid(_("名称无效"), {"name": "2..64 characters"})
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = f"{CLIENT_KEY_PREFIX}{key_id}.{secret}"

@@ -32,17 +32,17 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from pyramid_retry import is_error_retryable, is_last_attempt
 from transaction.interfaces import TransientError
 
-from certarchive.i18n import request_translate
+from certarchive.i18n import _, request_translate
 from certarchive.services.errors import ServiceError
 from certarchive.views.security import ANONYMOUS, known_identity
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "未找到 / not found"
-UNAUTHORIZED = "需要登录或有效的密钥 / authentication required"
-FORBIDDEN = "无权执行此操作 / you may not do this"
-INTERNAL = "服务器内部错误，请稍后再试 / internal error: please try again later"
-BUSY = "系统繁忙，请稍后重试 / busy: nothing was changed, send the request again"
+NOT_FOUND = _("未找到")
+UNAUTHORIZED = _("需要登录或有效的密钥")
+FORBIDDEN = _("无权执行此操作")
+INTERNAL = _("服务器内部错误，请稍后再试")
+BUSY = _("系统繁忙，请稍后重试")
 
 
 class BadRequest(ServiceError):
@@ -228,7 +228,7 @@ def not_found(exc: HTTPNotFound, request: Request) -> Response:
 
 @exception_view_config(URLDecodeError)
 def bad_url(exc: Exception, request: Request) -> Response:
-    return error_response(request, 400, "bad_request", "网址编码无效 / the URL is not valid UTF-8")
+    return error_response(request, 400, "bad_request", _("网址编码无效"))
 
 
 @exception_view_config(HTTPException)

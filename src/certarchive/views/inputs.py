@@ -21,12 +21,13 @@ from urllib.parse import unquote_to_bytes
 
 from pyramid.request import Request
 
+from certarchive.i18n import _
 from certarchive.views.errors import BadRequest
 from certarchive.views.security import request_id
 from certarchive.views.tweens import security_header_items
 
-BAD_URL = "网址编码无效 / the URL is not valid UTF-8"
-BAD_FORM = "表单内容无法解析 / the form body cannot be read"
+BAD_URL = _("网址编码无效")
+BAD_FORM = _("表单内容无法解析")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 

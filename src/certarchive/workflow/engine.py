@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from certarchive.i18n import _
 from certarchive.workflow.model import Transition, Workflow
 
 
@@ -72,8 +73,16 @@ class WorkflowEngine:
         if obj.state not in transition.sources:
             return TransitionRefused(
                 "invalid_state",
-                f"状态 {obj.state} 不允许 {transition.title or name} / "
-                f"cannot {name} a {workflow.name} in state {obj.state!r}",
+                _(
+                    "状态 ${state} 不允许 ${name_transition_title}（${name}，${name2}，${state2}）",
+                    mapping={
+                        "state": obj.state,
+                        "name_transition_title": transition.title or name,
+                        "name": name,
+                        "name2": workflow.name,
+                        "state2": repr(obj.state),
+                    },
+                ),
             )
         guard = transition.guard
         if guard.permission and guard.permission not in actor.permissions:

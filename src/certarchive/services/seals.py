@@ -99,9 +99,12 @@ def demo_authority(ctx: Context) -> tuple[SM2PrivateKey, x509.Certificate]:
         name = build_name(
             {
                 "country_name": "CN",
-                "organization_name": _("certarchive 演示证书机构"),
-                "organizational_unit_name": _("仅供演示，非正式CA"),
-                "common_name": _("certarchive 演示根证书"),
+                # i18n: keep (the certificate's own names, in both languages)
+                "organization_name": "certarchive 演示证书机构 / DEMO certificate authority",
+                # i18n: keep
+                "organizational_unit_name": "仅供演示，非正式CA / for demonstration only",
+                # i18n: keep
+                "common_name": "certarchive 演示根证书 / DEMO ROOT CA",
             }
         )
         now = ctx.now()
@@ -223,7 +226,7 @@ def import_chain(
         if public_key_of(leaf) != SM2PublicKey.from_bytes(agency.seal.public_key):
             raise CertificateError(_("证书的公钥不是本印章的公钥"))
     except CertificateError as error:
-        raise Invalid(str(error), {"certificate": str(error)}) from None
+        raise Invalid(error.args[0], {"certificate": error.args[0]}) from None
     roots = [cert for cert in intermediates if cert.self_signed != "no"]
     if not roots:
         problem = _("证书链缺少根证书")

@@ -69,6 +69,12 @@ def _(msgid: str, mapping: Mapping[str, Any] | None = None) -> Message:
     return Message(msgid, mapping)
 
 
+def N_(msgid: str) -> str:
+    """Mark a text for the catalog that must stay plain (a PDF's label): it is translated
+    where it is shown, looked up as a msgid."""
+    return msgid
+
+
 def translate(value: Any, localizer: Localizer) -> str:
     """``value`` in the localizer's language: a :class:`Message` by its msgid and values,
     any other text (a stored comment, a label) looked up as a msgid, else shown as is."""
@@ -87,9 +93,9 @@ def translate(value: Any, localizer: Localizer) -> str:
 
 
 def translate_value(value: Any, localizer: Localizer) -> Any:
-    """A mapping value: messages (and exceptions raised with one) translated, anything else
-    left for interpolation."""
-    if isinstance(value, TranslationString | BaseException):
+    """A mapping value: messages (and exceptions raised with one) translated, stored text
+    (a revocation's cause) looked up as a msgid, anything else left for interpolation."""
+    if isinstance(value, str | BaseException):
         return translate(value, localizer)
     return value
 

@@ -46,18 +46,19 @@ NAMESPACE = "urn:certarchive:xmp:ecert:1/"
 PREFIX = "ecert"
 
 #: key → Chinese name used in messages; the order is the order of comparison reports.
+MISSING = _("（缺失）")
 FIELD_NAMES = {
-    "licenceIdentifier": "证照标识",
-    "licenceNumber": "证照编号",
-    "licenceTypeName": "证照类型名称",
-    "certificateKind": "证照种类",
-    "issuingAuthority": "证照颁发机构",
-    "issueDate": "证照颁发日期",
-    "unitNumber": "不动产单元号",
-    "sealName": "电子印章名称",
-    "sealNumber": "电子印章编号",
-    "version": "版本",
-    "recordDigestSM3": "登记记录摘要",
+    "licenceIdentifier": _("证照标识"),
+    "licenceNumber": _("证照编号"),
+    "licenceTypeName": _("证照类型名称"),
+    "certificateKind": _("证照种类"),
+    "issuingAuthority": _("证照颁发机构"),
+    "issueDate": _("证照颁发日期"),
+    "unitNumber": _("不动产单元号"),
+    "sealName": _("电子印章名称"),
+    "sealNumber": _("电子印章编号"),
+    "version": _("版本"),
+    "recordDigestSM3": _("登记记录摘要"),
 }
 
 #: Limits for reading the metadata of an uploaded file.  Our packets are about 1.5 KB with
@@ -218,18 +219,13 @@ def compare_metadata(found: Mapping[str, str], expected: Mapping[str, str]) -> l
         in_file, in_registry = found.get(key), expected.get(key)
         if in_file == in_registry:
             continue
-        shown_file = "（缺失）" if in_file is None else repr(in_file)
-        shown_registry = "（缺失）" if in_registry is None else repr(in_registry)
         problems.append(
             _(
-                "${key_key_field_names_get}不一致：文件为${shown_file}，登记簿为${shown_registry}（${key}，${in_file}，${in_registry}）",
+                "${field}不一致：文件为${in_file}，登记簿为${in_registry}",
                 mapping={
-                    "key_key_field_names_get": FIELD_NAMES.get(key, key),
-                    "shown_file": shown_file,
-                    "shown_registry": shown_registry,
-                    "key": key,
-                    "in_file": repr(in_file),
-                    "in_registry": repr(in_registry),
+                    "field": FIELD_NAMES.get(key, key),
+                    "in_file": MISSING if in_file is None else repr(in_file),
+                    "in_registry": MISSING if in_registry is None else repr(in_registry),
                 },
             )
         )

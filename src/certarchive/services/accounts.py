@@ -40,18 +40,16 @@ def _enabled_admins(ctx: Context) -> list[str]:
 
 def _guard_self_and_last_admin(ctx: Context, user: User, what: str) -> None:
     if user.name == ctx.actor.name:
-        raise Conflict(_("不能${what}自己的账户（${en}）", mapping={"what": what, "en": _EN[what]}))
+        raise Conflict(_SELF[what])
     if user.role == "admin" and _enabled_admins(ctx) == [user.name]:
-        raise Conflict(
-            _(
-                "这是唯一启用的管理员，不能${what}（${en_past}）",
-                mapping={"what": what, "en_past": _EN_PAST[what]},
-            )
-        )
+        raise Conflict(_LAST_ADMIN[what])
 
 
-_EN = {"停用": "disable", "更改角色": "change the role of"}
-_EN_PAST = {"停用": "disabled", "更改角色": "demoted"}
+_SELF = {"停用": _("不能停用自己的账户"), "更改角色": _("不能更改自己的账户的角色")}
+_LAST_ADMIN = {
+    "停用": _("这是唯一启用的管理员，不能停用，请先添加另一名管理员"),
+    "更改角色": _("这是唯一启用的管理员，不能更改其角色，请先添加另一名管理员"),
+}
 
 
 def end_user_sessions(ctx: Context, name: str) -> int:

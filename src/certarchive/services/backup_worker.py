@@ -345,8 +345,8 @@ class BackupWorker:
 def _message(error: BaseException) -> str:
     if isinstance(error, OSError):
         return _(
-            "读写失败（${error_type_error_strerror_name}）",
-            mapping={"error_type_error_strerror_name": error.strerror or type(error).__name__},
+            "读写失败（${error}）",
+            mapping={"error": error.strerror or type(error).__name__},
         )
     if isinstance(error, RestoreFailed):
         return _(

@@ -360,10 +360,10 @@ def _summary(result: dict[str, Any]) -> list[str]:
             {
                 "valid": _("该证照现行有效。"),
                 "revoked": _(
-                    "该证照已于${cert_get_get}注销（${cert_get_get2}）。",
+                    "该证照已于${revoked_on}注销（${cause}）。",
                     mapping={
-                        "cert_get_get": (cert.get("revocation") or {}).get("revoked_on"),
-                        "cert_get_get2": (cert.get("revocation") or {}).get("cause_label"),
+                        "revoked_on": (cert.get("revocation") or {}).get("revoked_on"),
+                        "cause": (cert.get("revocation") or {}).get("cause_label"),
                     },
                 ),
                 "superseded": _("这是该证照的较早文件，已被更新的文件或新证照替代。"),

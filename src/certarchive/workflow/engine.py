@@ -74,13 +74,11 @@ class WorkflowEngine:
             return TransitionRefused(
                 "invalid_state",
                 _(
-                    "状态 ${state} 不允许 ${name_transition_title}（${name}，${name2}，${state2}）",
+                    "状态 ${state} 不允许${action}（${workflow}）",
                     mapping={
                         "state": obj.state,
-                        "name_transition_title": transition.title or name,
-                        "name": name,
-                        "name2": workflow.name,
-                        "state2": repr(obj.state),
+                        "action": transition.title or name,
+                        "workflow": workflow.name,
                     },
                 ),
             )

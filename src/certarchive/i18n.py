@@ -69,6 +69,13 @@ def _(msgid: str, mapping: Mapping[str, Any] | None = None) -> Message:
     return Message(msgid, mapping)
 
 
+def joined(template: str, **values: Any) -> Message:
+    """Values put together without words of their own, such as ``${place}: ${problem}``:
+    not a catalog entry (the template is its own English), but the values that are
+    messages are translated with it."""
+    return Message(template, values)
+
+
 def N_(msgid: str) -> str:
     """Mark a text for the catalog that must stay plain (a PDF's label): it is translated
     where it is shown, looked up as a msgid."""

@@ -69,12 +69,12 @@ def problems_of(path: Path) -> tuple[int, list[str]]:
         if isinstance(document, JsonRefused):
             label = "not JSON" if document.kind == "invalid" else "refused"
             where = f" at {document.path}" if document.path else ""
-            problems.append(f"line {number}: {label}{where} ({document.message})")
+            problems.append(f"line {number}: {label}{where} ({bilingual(document.message)})")
             continue
         try:
             case_no = validate_case(document).case_no
         except CaseInvalid as invalid:
-            fields = "; ".join(f"{k}: {v}" for k, v in invalid.fields.items())
+            fields = "; ".join(f"{k}: {bilingual(v)}" for k, v in invalid.fields.items())
             problems.append(f"line {number}: {fields}")
             continue
         if case_no in seen:
@@ -92,7 +92,7 @@ def import_cases(state: CliState, file: str) -> None:
     count, problems = problems_of(path)
     if problems:
         for problem in problems[:MAX_REPORTED]:
-            click.echo(bilingual(problem), err=True)
+            click.echo(problem, err=True)
         if len(problems) > MAX_REPORTED:
             click.echo(f"… and {len(problems) - MAX_REPORTED} more", err=True)
         fail(_("${len_problems} 行无效，未导入", mapping={"len_problems": len(problems)}), 1)

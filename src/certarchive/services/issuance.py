@@ -23,7 +23,6 @@ from certarchive.documents.model import AgencyStamp, CertificateDocument
 from certarchive.documents.render import certificate_pages, render_certificate
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.watermark import stamp_revoked
-from certarchive.i18n import _
 from certarchive.services.certdata import read_data, read_file, store_file
 from certarchive.services.context import Context
 from certarchive.services.ofd_files import issue_ofd, revocation_of, revoke_ofd
@@ -132,7 +131,8 @@ def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ct
     if "pdf" in formats:
         seal = signer(ctx, agency)
         pdf = render_certificate(doc, font_path=_font(ctx), pages=pages)
-        signed = sign_pdf(pdf, seal, _("签发"), signed_at=now)
+        # i18n: keep (the signature's /Reason, written into the signed file)
+        signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
         store_file(ctx, cert, signed, "issued", seal.summary)
     if "ofd" in formats:
         issue_ofd(ctx, cert, now, "issued", doc=doc, pages=pages)

@@ -137,7 +137,8 @@ def test_a_message_reads_as_chinese_and_translates_with_its_values() -> None:
     assert message == "证书 X-1 不存在" and str(message) == "证书 X-1 不存在"
     assert message.msgid == "证书 ${serial} 不存在" and message.domain == "certarchive"
     kept = pickle.loads(pickle.dumps(message))  # noqa: S301 - our own bytes
-    assert kept == "证书 X-1 不存在" and type(kept) is str  # the database keeps plain text
+    assert kept == "证书 X-1 不存在" and isinstance(kept, Message)  # a stored comment
+    assert in_language(kept, "en") == in_language(message, "en")
     assert in_language(_("未找到"), "en") == "Not found"
     assert in_language(_("未找到"), "zh") == "未找到"
     # a nested message in the values is translated too

@@ -9,10 +9,10 @@ it into the ``.mo`` the application reads).
 
 :class:`Message` is a :class:`~translationstring.TranslationString` of the domain
 ``certarchive`` whose text, used as a plain string, is already its Chinese with the
-values filled in: a message that reaches a log, a stored comment, a JSON file of the
-registry or ``str()`` reads correctly in the first language, and pickles as plain text
-(the database never depends on this class).  Where a reader is known, :func:`translate`
-gives it in the reader's language: the web through the request's localizer (the ``lang``
+values filled in: a message that reaches a log, a JSON file of the registry or ``str()``
+reads correctly in the first language.  Stored (a history comment, a backup job's error)
+it keeps its msgid and values, so that pages show it in the reader's language too.
+Where a reader is known, :func:`translate` gives it in the reader's language: the web through the request's localizer (the ``lang``
 cookie, else ``Accept-Language``, else Chinese: :func:`locale_negotiator`), the command
 line both languages (:func:`bilingual`).
 """
@@ -52,10 +52,17 @@ class Message(TranslationString):
         self.mapping = values
         return self
 
-    def __reduce__(self) -> tuple[type, tuple[str]]:
-        return str, (str(self),)
+    def __reduce__(self) -> tuple[type, tuple[str, dict[str, Any] | None]]:
+        """Kept (a history comment, a job's error) as msgid and values, so that it is still
+        shown in the reader's language; values that are not plain data are kept as text."""
+        plain = (str, int, float, bool, type(None))
+        values = {
+            key: value if isinstance(value, plain) else str(value)
+            for key, value in (self.mapping or {}).items()
+        }
+        return Message, (self.msgid, values or None)
 
-    def __reduce_ex__(self, protocol: Any) -> tuple[type, tuple[str]]:
+    def __reduce_ex__(self, protocol: Any) -> tuple[type, tuple[str, dict[str, Any] | None]]:
         return self.__reduce__()
 
     def translation_string(self, translate_value: Any) -> TranslationString:

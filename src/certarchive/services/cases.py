@@ -155,7 +155,9 @@ def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:
         if case.payment["receipt_no"] != details["receipt_no"]:
             raise Conflict(_("案卷已缴费"))
         return _payment_result(ctx, case)
-    fire_case(ctx, case, "pay", f"票据 {details['receipt_no']}")
+    fire_case(
+        ctx, case, "pay", _("票据 ${receipt_no}", mapping={"receipt_no": details["receipt_no"]})
+    )
     case.payment = details
     certificates = ctx.agency(case.agency).certificates
     for cert_id in case.certificate_ids:

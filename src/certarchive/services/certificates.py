@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.certificate import Certificate
-from certarchive.i18n import _
+from certarchive.i18n import _, joined
 from certarchive.schemas.bodies import Correction, PaperEvent, Reissue, Revocation, Rollback
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import (
@@ -33,10 +33,10 @@ from certarchive.validation.case import CaseInvalid, validate_certificate_change
 from certarchive.validation.identifiers import mask_id_number, mask_name, normalize
 
 REVOCATION_CAUSES = {
-    "transfer": "转移登记",
-    "change": "变更登记",
-    "cancellation": "注销登记",
-    "correction": "更正登记",
+    "transfer": _("转移登记"),
+    "change": _("变更登记"),
+    "cancellation": _("注销登记"),
+    "correction": _("更正登记"),
 }
 REVOCATION_INVALID = _("注销请求无效")
 ROLLBACK_INVALID = _("回退请求无效")
@@ -265,7 +265,12 @@ def revoke_certificate(
         "reason": reason,
         "case_no": case_no,
     }
-    fire_certificate(ctx, cert, "revoke", f"{REVOCATION_CAUSES[cause]}: {reason}")
+    fire_certificate(
+        ctx,
+        cert,
+        "revoke",
+        joined("${cause}: ${reason}", cause=REVOCATION_CAUSES[cause], reason=reason),
+    )
 
 
 def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:

@@ -12,9 +12,9 @@ it into the ``.mo`` the application reads).
 values filled in: a message that reaches a log, a JSON file of the registry or ``str()``
 reads correctly in the first language.  Stored (a history comment, a backup job's error)
 it keeps its msgid and values, so that pages show it in the reader's language too.
-Where a reader is known, :func:`translate` gives it in the reader's language: the web through the request's localizer (the ``lang``
-cookie, else ``Accept-Language``, else Chinese: :func:`locale_negotiator`), the command
-line both languages (:func:`bilingual`).
+Where a reader is known, :func:`translate` gives it in the reader's language: the web
+through the request's localizer (the ``lang`` cookie, else ``Accept-Language``, else
+Chinese: :func:`locale_negotiator`), the command line both languages (:func:`bilingual`).
 """
 
 from __future__ import annotations

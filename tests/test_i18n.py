@@ -32,6 +32,10 @@ HAN = re.compile(r"[\u3400-\u9fff]")
 #: The OpenAPI document is a developers' reference, kept in both languages on purpose.
 BILINGUAL_DOCUMENTS = {"views/openapi.py", "views/openapi_backups.py"}
 KEEP = "# i18n: keep"
+#: Chinese, " / " (or "/ " after a full-width character), English.
+BILINGUAL = re.compile(
+    r"[\u3400-\u9fff][^/]*(?: /|[\u3000-\u303f\uff00-\uffef]/) [\"'(\[]?[A-Za-z{$]"
+)
 
 
 def catalog() -> dict[str, tuple[str, bool]]:
@@ -103,7 +107,7 @@ def _bilingual_literals(path: Path) -> list[str]:
             text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
         else:
             continue
-        if re.search(r"[\u3400-\u9fff][^/]* / [\"'(\[]?[A-Za-z{$]", text):
+        if BILINGUAL.search(text):
             marked = lines[max(node.lineno - 2, 0) : node.end_lineno]
             if not any(KEEP in line for line in marked):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text[:50]!r}")

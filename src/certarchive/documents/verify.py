@@ -225,7 +225,9 @@ def _judge_standard(
     try:
         content = read_signed_data(der)
     except CmsError as error:
-        problems.append(f"第{number}个签名：{error}")
+        problems.append(
+            _("第${number}个签名：${problem}", mapping={"number": number, "problem": error})
+        )
         return _Judgement(False)
     summary = CertificateSummary.of(content.signer)
     if content.message_digest != sm3(signed_bytes) or not content.signature_verifies():
@@ -247,7 +249,10 @@ def _judge_standard(
             problems.append(_("第${number}个签名没有签名时间", mapping={"number": number}))
             return _Judgement(False, summary)
         chain_problems = check_path(content.signer, content.certificates, trust.roots, moment)
-        problems += [f"第{number}个签名：{problem}" for problem in chain_problems]
+        problems += [
+            _("第${number}个签名：${problem}", mapping={"number": number, "problem": problem})
+            for problem in chain_problems
+        ]
         return _Judgement(not chain_problems, summary)
     return _Judgement(True, summary)
 

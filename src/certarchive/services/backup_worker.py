@@ -294,8 +294,7 @@ class BackupWorker:
             copy = Repository(settings.backups.copy_to)
             if not copy.path.is_dir():  # never fill the mount point of an absent disk
                 raise JobFailed(
-                    f"副本目录不存在（磁盘未挂载？）/ the copy's folder {copy.path} does not "
-                    "exist (is the disk mounted?): create it once on that disk"
+                    _("副本目录 ${path} 不存在（磁盘未挂载？）", mapping={"path": copy.path})
                 )
             copied = mirror(repository, copy)
             outcome.steps.append(

@@ -99,7 +99,11 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     notify_recorded(ctx, case, case_data.get("certificates", ()), case_data.get("fee"))
     for cert in replaced:
         certificate_services.revoke_certificate(
-            ctx, cert, case.registration_type, f"案卷 {case.case_no} 登簿", case.case_no
+            ctx,
+            cert,
+            case.registration_type,
+            _("案卷 ${case_no} 登簿", mapping={"case_no": case.case_no}),
+            case.case_no,
         )
     return case_summary(ctx, case) | {"created": True}
 

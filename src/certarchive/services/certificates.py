@@ -220,7 +220,9 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
     agency = ctx.agency(cert.agency)
     case = agency.cases[cert.case_no]
     revoke_certificate(ctx, cert, "correction", reason, None)
-    new = create_certificate(ctx, case, new_data, f"重新签发，替代 {cert.serial}")
+    new = create_certificate(
+        ctx, case, new_data, _("重新签发，替代 ${serial}", mapping={"serial": cert.serial})
+    )
     new.replaces = cert.serial
     fire_certificate(ctx, new, "issue", reason)
     notify_issued(ctx, new, issue_code(ctx, new))  # its holders get a code, as on issuance

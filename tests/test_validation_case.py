@@ -515,7 +515,7 @@ def test_legal_person_holders_get_electronic_certificates_only(delivery: str) ->
     doc = sample_case(PROOF_N)
     doc["delivery"] = delivery
     assert errors(doc) == {"delivery": "法人或其他组织仅发电子证书 / legal persons receive "
-                                       "electronic certificates only"}
+                                       "electronic certificates only (Z-3)"}
 
 
 @pytest.mark.parametrize("delivery", ["paper", "both"])

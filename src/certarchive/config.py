@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from certarchive.audit.queue import QUEUE_PLACES
 from certarchive.backup.schedule import Schedule, ScheduleError, parse_keep, parse_schedule
 from certarchive.documents.model import STATEMENT_PROOF, STATEMENT_RIGHT
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.messaging.settings import (
     MessagingConfigError,
     MessagingSettings,
@@ -280,7 +280,7 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         messaging = messaging_settings(raw)
         load_templates(messaging.templates)  # a template that cannot be used stops start-up
     except (MessagingConfigError, TemplateError) as error:
-        raise ConfigError(str(error)) from None
+        raise ConfigError(message_of(error)) from None
     return Settings(
         messaging=messaging,
         databases={name: _database_uri(raw, name) for name in DATABASE_NAMES},

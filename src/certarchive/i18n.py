@@ -83,6 +83,13 @@ def joined(template: str, **values: Any) -> Message:
     return Message(template, values)
 
 
+def message_of(error: BaseException) -> Any:
+    """The message an exception was raised with (to pass it on translatable), else its
+    text."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, Message) else str(error)
+
+
 def N_(msgid: str) -> str:
     """Mark a text for the catalog that must stay plain (a PDF's label): it is translated
     where it is shown, looked up as a msgid."""

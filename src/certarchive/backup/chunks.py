@@ -26,7 +26,7 @@ from certarchive.backup.keys import BackupKey
 from certarchive.backup.manifest import FORMAT
 from certarchive.backup.repository import Repository
 from certarchive.crypto.sm import DecryptionError, new_sm3
-from certarchive.i18n import _
+from certarchive.i18n import _, joined
 
 CHUNK_SIZE = 4 << 20
 _DEPTH = 2
@@ -195,7 +195,7 @@ class ChunkFault(Exception):
     """One chunk is missing or damaged: which file, and what is wrong with it."""
 
     def __init__(self, index: int, path: Path, kind: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
+        super().__init__(joined("${path}: ${message}", path=str(path), message=message))
         self.index = index
         self.path = path
         self.kind = kind

@@ -47,7 +47,7 @@ from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.documents import sigdict, stampdict
 from certarchive.documents.metadata import MetadataError, read_metadata
 from certarchive.documents.stampdict import Revocation, ShareMark
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.signing.certificates import CertificateSummary, public_key_of
 from certarchive.signing.chain import check_path
 from certarchive.signing.cms import CmsError, read_signed_data
@@ -365,7 +365,7 @@ def verify_pdf(
     try:
         report.metadata = read_metadata(pdf) if metadata is None else metadata
     except MetadataError as error:
-        report.problems.append(str(error))
+        report.problems.append(message_of(error))
     else:
         if not report.metadata:
             report.problems.append(_("文件缺少证照元数据"))

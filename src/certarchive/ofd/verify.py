@@ -27,7 +27,7 @@ from certarchive.crypto.sm import sm3
 from certarchive.documents.metadata import FIELD_NAMES
 from certarchive.documents.stampdict import Revocation
 from certarchive.documents.verify import OFD, SignatureResult, Trust, VerificationReport
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.ofd.package import PackageError, parse_xml, read_zip
 from certarchive.ofd.sign import EMPTY_ANNOTATIONS, SIGNATURES, signatures_index
 from certarchive.ofd.writer import ANNOTATIONS, OFD_XML
@@ -109,7 +109,7 @@ def _signature(
     try:
         found = read_ses_signature(files[value_name])
     except SesError as error:
-        problems.append(str(error))
+        problems.append(message_of(error))
         return covered, {location, value_name}, None
     problems += found.problems
     if found.data_hash != sm3(files[location]):
@@ -213,6 +213,6 @@ def verify_ofd(data: bytes, trust: Trust) -> VerificationReport:
         files = read_zip(data)
         _check_package(files, trust, report)
     except PackageError as error:
-        report.problems.append(str(error))
+        report.problems.append(message_of(error))
     report.valid = not report.problems
     return report

@@ -27,7 +27,7 @@ from certarchive.documents.model import CertificateDocument
 from certarchive.documents.pagemodel import Page
 from certarchive.documents.seal_image import seal_png
 from certarchive.documents.stampdict import Revocation
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.ofd.revoke import revoke_package
 from certarchive.ofd.sign import OfdSeal, seal_package
 from certarchive.ofd.writer import write_ofd
@@ -186,7 +186,7 @@ def import_eseal(ctx: Context, agency_name: str | None, data: bytes) -> dict[str
         der = _der(data)
         parsed = read_seseal(der)
     except (SesError, ValueError) as error:
-        raise Invalid(str(error), {"eseal": str(error)}) from None
+        raise Invalid(message_of(error), {"eseal": message_of(error)}) from None
     leaf = current_chain(agency)[0]
     if leaf.dump() not in seal_certificates(parsed):
         problem = _("电子印章不属于本印章的证书（证书列表中没有当前印章证书）")

@@ -30,7 +30,7 @@ from certarchive.documents.metadata import (
     read_metadata,
 )
 from certarchive.documents.verify import EARLIER, FORMAT_TEXT, VerificationReport, verify_pdf
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.ofd.verify import is_ofd, verify_ofd
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import mask_party
@@ -223,7 +223,7 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
         try:
             metadata: dict[str, str] | None = read_metadata(pdf)
         except MetadataTooLarge as error:
-            raise Invalid(str(error), {"file": str(error)}) from None
+            raise Invalid(message_of(error), {"file": message_of(error)}) from None
         except MetadataError:
             metadata = None  # verify_pdf reports it; the file names no certificate
         cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))

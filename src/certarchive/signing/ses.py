@@ -38,7 +38,7 @@ from typing import ClassVar
 from asn1crypto import core, x509
 
 from certarchive.crypto.sm import SM2PrivateKey
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.signing import algorithms
 from certarchive.signing.certificates import public_key_of
 
@@ -219,7 +219,7 @@ def _loaded(spec: type[core.Sequence], der: bytes, what: str) -> core.Sequence:
 
 def read_seseal(der: bytes) -> SESeal:
     """An SESeal from outside: parsed, header and maker signature checked."""
-    seal = _loaded(SESeal, der, "电子印章 SESeal")
+    seal = _loaded(SESeal, der, _("电子印章 SESeal"))
     info = seal["eseal_info"]
     header = info["header"]
     if header["id"].native != HEADER_ID or header["version"].native != VERSION:
@@ -286,7 +286,7 @@ class ReadSignature:
 
 def read_ses_signature(der: bytes) -> ReadSignature:
     """Parse and check an SES_Signature; :class:`SesError` if it cannot be read at all."""
-    value = _loaded(SESSignature, der, "签章数据 SES_Signature")
+    value = _loaded(SESSignature, der, _("签章数据 SES_Signature"))
     to_sign = value["to_sign"]
     problems: list[str] = []
     try:
@@ -304,7 +304,7 @@ def read_ses_signature(der: bytes) -> ReadSignature:
     try:
         seal = read_seseal(to_sign["eseal"].dump())
     except SesError as error:
-        problems.append(str(error))
+        problems.append(message_of(error))
         seal = to_sign["eseal"]
     else:
         if value["cert"].native not in seal_certificates(seal):

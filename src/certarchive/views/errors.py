@@ -34,6 +34,7 @@ from transaction.interfaces import TransientError
 
 from certarchive.i18n import _, request_translate
 from certarchive.services.errors import ServiceError
+from certarchive.views.i18n import LABELS
 from certarchive.views.security import ANONYMOUS, known_identity
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,8 @@ def http_exception(exc: HTTPException, request: Request) -> Response:
     if exc.code < 400:
         return exc
     code = CODES.get(exc.code, "error")
-    return error_response(request, exc.code, code, f"{exc.title}")
+    # the status's name in the reader's language (Pyramid's own titles are English)
+    return error_response(request, exc.code, code, LABELS["status"].get(exc.code, exc.title))
 
 
 @exception_view_config(TransientError)

@@ -36,7 +36,7 @@ from certarchive.backup.repository import Repository
 from certarchive.backup.restore import RestoreFailed, RestoreRefused
 from certarchive.backup.retention import PruneRefused, prune
 from certarchive.backup.verify import VerifyReport, verify_repository
-from certarchive.i18n import _
+from certarchive.i18n import _, message_of
 from certarchive.services import backup_jobs
 from certarchive.services.context import utc_now
 from certarchive.services.permissions import SYSTEM
@@ -221,7 +221,7 @@ class BackupWorker:
         try:
             outcome = self._run(job, progress)
         except JobFailed as failure:
-            outcome = Outcome(False, error=str(failure))
+            outcome = Outcome(False, error=message_of(failure))
         except EXPECTED as error:
             outcome = Outcome(False, error=_message(error))
         except Exception as exc:
@@ -351,7 +351,7 @@ def _message(error: BaseException) -> str:
         return _(
             "快照无法恢复（${len_error_faults}）", mapping={"len_error_faults": len(error.faults)}
         )
-    return str(error)
+    return message_of(error)
 
 
 _WORKERS: dict[int, BackupWorker] = {}

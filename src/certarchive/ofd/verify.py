@@ -34,7 +34,7 @@ from certarchive.ofd.writer import ANNOTATIONS, OFD_XML
 from certarchive.ofd.xml import q
 from certarchive.signing.certificates import CertificateSummary, public_key_of
 from certarchive.signing.chain import check_path
-from certarchive.signing.ses import SesError, read_ses_signature
+from certarchive.signing.ses import SesError, maker_problems, read_ses_signature
 
 #: More signatures than a certificate package has (issue, revoke): stop early.
 MAX_SIGNATURES = 8
@@ -90,6 +90,10 @@ def _check_signer(found, trust: Trust, number: int, problems: list[str]) -> None
         problems.append(_("第${number}个签名不是受信任的电子印章所签", mapping={"number": number}))
     if trust.check_chain:
         problems += check_path(found.certificate, trust.intermediates, trust.roots, found.signed_at)
+        if not found.problems:  # the seal read and verified: whoever made it must be trusted
+            problems += maker_problems(
+                found.seal, trust.roots, trust.intermediates, found.signed_at
+            )
 
 
 def _signature(

@@ -88,7 +88,7 @@ def metadata(ctx: Context, cert: Certificate) -> dict[str, Any]:
         for key in ("holders", "obligors")
         if key in data
     }
-    file = cert.current_file
+    file = cert.sealed_file
     return {
         "id": cert.id,
         "kind": cert.kind,
@@ -146,11 +146,18 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
     return read_file(ctx, cert)
 
 
+def formats_of(ctx: Context, cert: Certificate) -> list[str]:
+    """The formats in which ``cert`` can be downloaded: the PDF if it has one, the OFD
+    wherever OFD files are produced (made on first request if it has none yet)."""
+    found = ["pdf"] if cert.current_file is not None else []
+    return found + (["ofd"] if "ofd" in ctx.runtime.settings.formats else [])
+
+
 def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
     """Staff and institutions with the download scope read the current file; this is
     not the holder's collection and sets no collection time (H-2.2)."""
     ctx.require("certificate.download_file")
-    if cert.current_file is None and cert.file_log("ofd") is None and file_format == "pdf":
+    if cert.sealed_file is None and file_format == "pdf":
         raise NotFound(_("证书尚未生成文件"))
     data = current_file_bytes(ctx, cert, file_format)
     ctx.audit(
@@ -168,7 +175,7 @@ def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf"
     Two racing first downloads both write the certificate, so ZODB lets one commit and
     retries the other, which then finds the certificate already downloaded.
     """
-    if cert.state == "draft" or (cert.current_file is None and cert.file_log("ofd") is None):
+    if cert.state == "draft" or cert.sealed_file is None:
         raise NotFound(_("证书不存在"))
     data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":
@@ -310,4 +317,13 @@ def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:
         agency.certificates[cert_id]
         for agency in ctx.visible_agencies()
         for cert_id in agency.catalog.holder.get(index_key)
+    ]
+
+
+def by_unit_number(ctx: Context, unit_number: str) -> list[Certificate]:
+    """The certificates of a real-estate unit, in every agency the actor may see."""
+    return [
+        agency.certificates[cert_id]
+        for agency in ctx.visible_agencies()
+        for cert_id in agency.catalog.unit_number.get(unit_number.upper())
     ]

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from certarchive.i18n import DEFAULT_LANGUAGE, _, request_translate
+from certarchive.i18n import DEFAULT_LANGUAGE, Message, _, request_translate
 from certarchive.services.corrections import RESOLUTIONS
 from certarchive.services.issuance import CHINA
 
@@ -27,17 +27,25 @@ def fmt_time(value: Any) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
+def page_translate(request: Any, value: Any, mapping: dict[str, Any] | None = None) -> str:
+    """A template's ``_("中文")``, or ``_("共 ${total} 条", mapping={...})`` with values."""
+    return request_translate(request, Message(value, mapping) if mapping else value)
+
+
 def renderer_globals(event: dict[str, Any]) -> None:
+    from certarchive.views.menu import SEARCH_PERMISSION, menu_for
     from certarchive.views.security import known_identity
 
     request = event.get("request")
     lang = request.locale_name if request is not None else DEFAULT_LANGUAGE
     identity = known_identity(request) if request is not None else None
-    event.setdefault("_", partial(request_translate, request))
+    event.setdefault("_", partial(page_translate, request))
     event.setdefault("lang", lang)
     event.setdefault("labels", LABELS)
     event.setdefault("fmt_time", fmt_time)
     event.setdefault("identity", identity)
+    event.setdefault("menu", menu_for(identity.actor) if identity else [])
+    event.setdefault("search_permission", SEARCH_PERMISSION)
     event.setdefault("csrf", identity.session.get("csrf", "") if identity else "")
     event.setdefault("here", request.path_qs if request is not None else "/")
     agency = request.registry.runtime.settings.agency.agency_name if request else ""
@@ -137,7 +145,9 @@ LABELS: dict[str, dict[Any, str]] = {
         "archivist": _("档案人员"),
         "backup_operator": _("备份操作员"),
         "auditor": _("审计人员"),
+        "institution": _("机构用户"),
     },
+    "log": {"audit": _("审计日志"), "sharing": _("共享日志")},
     "channel": {"counter": _("窗口"), "phone": _("电话"), "online": _("网上"), "other": _("其他")},
     "message_template": {
         "payment_notice": _("缴费通知"),

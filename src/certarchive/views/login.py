@@ -1,4 +1,4 @@
-"""Staff sign-in (password, then TOTP for admins), sign-out.
+"""Staff sign-in (password, then TOTP for admins and institutions' clerks), sign-out.
 
 A failed attempt is answered with the form again, not raised: the failure count and its
 audit entry must commit with the request.  Every answer to a failure reads the same,
@@ -32,7 +32,9 @@ from certarchive.views.security import (
 )
 
 LOGIN_FAILED = _("用户名或密码错误，或账户已被暂时锁定（连续失败5次锁定15分钟）")
-TOTP_MISSING = _("管理员须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名")
+TOTP_MISSING = _(
+    "管理员和机构用户须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名"
+)
 TOTP_FAILED = _("动态口令不正确")
 
 

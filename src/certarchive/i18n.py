@@ -90,6 +90,12 @@ def message_of(error: BaseException) -> Any:
     return first if isinstance(first, Message) else str(error)
 
 
+def listed(items: list[Any], separator: str = "；") -> Message:
+    """Messages in a row (``a；b``), each translated with the whole."""
+    template = separator.join("${item" + str(number) + "}" for number in range(len(items)))
+    return Message(template, {f"item{number}": item for number, item in enumerate(items)})
+
+
 def N_(msgid: str) -> str:
     """Mark a text for the catalog that must stay plain (a PDF's label): it is translated
     where it is shown, looked up as a msgid."""

@@ -82,7 +82,7 @@ def _verify_export(path: str, as_json: bool) -> None:
             f"{report.entries} entries verified ({report.masked} masked: path only)"
         )
         for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
+            click.echo(f"  ✗ {bilingual(problem)}")
     if not report.ok:
         fail(_("导出文件校验失败"), 1)
     if not as_json:

@@ -27,7 +27,7 @@ from certarchive.documents.model import CertificateDocument
 from certarchive.documents.pagemodel import Page
 from certarchive.documents.seal_image import seal_png
 from certarchive.documents.stampdict import Revocation
-from certarchive.i18n import _, message_of
+from certarchive.i18n import _, listed, message_of
 from certarchive.ofd.revoke import revoke_package
 from certarchive.ofd.sign import OfdSeal, seal_package
 from certarchive.ofd.writer import write_ofd
@@ -211,7 +211,7 @@ def import_eseal(ctx: Context, agency_name: str | None, data: bytes) -> dict[str
     trust = registry_trust(ctx)
     untrusted = maker_problems(parsed, trust.roots, trust.intermediates, now)
     if untrusted:
-        problem = "；".join(untrusted)
+        problem = listed(untrusted)
         raise Invalid(problem, {"eseal": problem})
     seal.eseal = der
     seal.eseal_source = SOURCE_IMPORTED

@@ -281,13 +281,9 @@ def _party_rules(loc: str, parties: tuple[Party | None, ...], shared: bool | Non
             problems.append(((loc, i, "id_number"), _("与前面的当事人重复")))
         seen.add((party.id_type, party.id_number))
         if shared and party.share is None:
-            problems.append(
-                ((loc, i, "share"), "按份共有须填写每人份额 / 按份共有 needs each holder's share")
-            )
+            problems.append(((loc, i, "share"), _("按份共有须填写每人份额")))
         elif shared is False and party.share is not None:
-            problems.append(
-                ((loc, i, "share"), _("仅按份共有填写份额"))
-            )
+            problems.append(((loc, i, "share"), _("仅按份共有填写份额")))
     return problems
 
 
@@ -295,7 +291,7 @@ def _co_ownership_rules(co_ownership: str, holders: tuple[Party | None, ...]) ->
     """Holder count fits 共有情况, and 按份共有 shares add up to exactly one."""
     loc = ("holders",)
     if co_ownership == SOLE and len(holders) != 1:
-        return [(loc, "单独所有须恰有一个权利人 / 单独所有 needs exactly one holder")]
+        return [(loc, _("单独所有须恰有一个权利人"))]
     if co_ownership != SOLE and len(holders) < 2:
         return [(loc, _("共有须至少两个权利人"))]
     if co_ownership == SHARED:

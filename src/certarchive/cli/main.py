@@ -20,7 +20,7 @@ from certarchive.cli.common import (
     fail,
     opened_runtime,
 )
-from certarchive.cli.importer import import_cases
+from certarchive.cli.importer import import_cases, import_existing
 from certarchive.cli.keys import keys
 from certarchive.cli.principals import client, user
 from certarchive.cli.seal import seal
@@ -156,6 +156,7 @@ cli.add_command(keys)
 cli.add_command(seal)
 cli.add_command(verify)
 cli.add_command(import_cases)
+cli.add_command(import_existing)
 
 
 @cli.command()
@@ -197,6 +198,15 @@ def check(state: CliState, as_json: bool) -> None:
                     _(
                         "${earlier_format} 份现行文件为早期签名格式",
                         mapping={"earlier_format": report.earlier_format},
+                    )
+                )
+            )
+        if report.on_demand:
+            click.echo(
+                bilingual(
+                    _(
+                        "${on_demand} 份证书的文件将在首次请求时生成",
+                        mapping={"on_demand": report.on_demand},
                     )
                 )
             )

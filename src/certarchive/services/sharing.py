@@ -24,12 +24,12 @@ from certarchive.documents.watermark import stamp_shared
 from certarchive.i18n import _
 from certarchive.schemas.bodies import ShareRequest
 from certarchive.schemas.errors import validated
-from certarchive.services.certdata import read_file
 from certarchive.services.context import Context
 from certarchive.services.download_codes import ALPHABET
 from certarchive.services.errors import Conflict, Gone, NotFound
 from certarchive.services.holders import find_own
 from certarchive.services.issuance import CHINA
+from certarchive.services.pdf_files import current_pdf
 from certarchive.services.seals import signer
 
 CODE_LENGTH = 10
@@ -58,7 +58,10 @@ def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, 
     once (only their keyed digests are kept)."""
     request = validated(ShareRequest, body, _("授权信息无效"))
     serial, institution, purpose, days = (
-        request.serial, request.institution, request.purpose, request.days
+        request.serial,
+        request.institution,
+        request.purpose,
+        request.days,
     )
     cert = find_own(ctx, session, serial)
     if cert.state == "revoked":
@@ -79,7 +82,7 @@ def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, 
     mark = ShareMark(share.id, institution, purpose, expires.astimezone(CHINA).date())
     font = ctx.runtime.settings.font_path
     copy = stamp_shared(
-        read_file(ctx, cert),
+        current_pdf(ctx, cert),
         signer(ctx, ctx.agency(cert.agency)),
         mark,
         font_path=str(font) if font else None,

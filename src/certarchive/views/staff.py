@@ -165,7 +165,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "paper": manage and cert.state != "draft",
         "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
-        "download": _can(request, "certificate.download_file") and cert.sealed_file is not None,
+        "download": _can(request, "certificate.download_file") and certificates.has_file(cert),
     }
     return {
         "cert": certificates.metadata(ctx, cert),

@@ -182,7 +182,11 @@ class Importer:
                 self._settle(line.number)
             else:
                 assert isinstance(outcome, ServiceError)
-                words = describe_fields(outcome.fields) if outcome.fields else bilingual(outcome.message)
+                words = (
+                    describe_fields(outcome.fields)
+                    if outcome.fields
+                    else bilingual(outcome.message)
+                )
                 self._settle(line.number, words)
 
 

@@ -157,6 +157,12 @@ def test_a_message_reads_as_chinese_and_translates_with_its_values() -> None:
     assert in_language("证书已签发。", "en") == "The certificate was issued."
     assert in_language("不在目录中的文字", "en") == "不在目录中的文字"
     assert bilingual(_("未找到")) == "未找到 / Not found"
+    # a comment stored before the catalogs ("中文 / English") shows the reader's half
+    stored = "缴费后自动签发 / issued on payment"
+    assert in_language(stored, "zh") == "缴费后自动签发"
+    assert in_language(stored, "en") == "issued on payment"
+    assert bilingual(stored) == stored
+    assert in_language("份额 1/2", "en") == "份额 1/2"
 
 
 def test_pages_follow_the_cookie_then_accept_language_then_chinese(site: Site) -> None:

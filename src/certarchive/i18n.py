@@ -19,6 +19,7 @@ Chinese: :func:`locale_negotiator`), the command line both languages (:func:`bil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -116,7 +117,22 @@ def translate(value: Any, localizer: Localizer) -> str:
     if isinstance(value, TranslationString):
         return localizer.translate(value)
     text = str(value)
-    return localizer.translate(TranslationString(text, domain=DOMAIN)) if text else ""
+    if not text:
+        return ""
+    translated = localizer.translate(TranslationString(text, domain=DOMAIN))
+    return _stored_half(text, localizer) if translated == text else translated
+
+
+#: Text stored before the catalogs as "中文 / English" (the comments of older records).
+_STORED_PAIR = re.compile(r"(?P<zh>[^/]*[\u3400-\u9fff][^/]*?) / (?P<en>[\"'(\[]?[A-Za-z].*)", re.S)
+
+
+def _stored_half(text: str, localizer: Localizer) -> str:
+    """The reader's half of a stored ``中文 / English`` text; any other text as it is."""
+    pair = _STORED_PAIR.fullmatch(text)
+    if pair is None:
+        return text
+    return pair["en"] if localizer.locale_name == "en" else pair["zh"]
 
 
 def translate_value(value: Any, localizer: Localizer) -> Any:

@@ -155,7 +155,7 @@ def test_bad_filters_are_named_beside_their_field_and_kept(site: Site) -> None:
     assert shown and not re.search(r"date_to|page|None|\.\.", str(shown))
     web.set_cookie("lang", "en")
     english = web.get("/staff/search", {"date_from": "yesterday"}, status=422)
-    assert "must be a date such as 2026-12-05" in english.text
+    assert "Must be a date such as 2026-12-05" in english.text
 
 
 def test_personal_searches_need_the_permission(site: Site) -> None:

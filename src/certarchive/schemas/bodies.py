@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from certarchive.i18n import _
 from certarchive.schemas.case import CaseDocument
 from certarchive.schemas.types import AwareTime, Text
 from certarchive.validation.identifiers import MOBILE_PHONE
@@ -162,7 +163,5 @@ class SearchQuery(_Body):
     def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
         first = info.data.get("date_from")
         if value and first and first > value:
-            raise PydanticCustomError(
-                "date_order", "截止日期早于起始日期 / the last date is before the first one"
-            )
+            raise PydanticCustomError("date_order", _("截止日期早于起始日期"))
         return value

@@ -14,6 +14,7 @@ from ZODB.blob import Blob
 
 from certarchive.content.casefile import CaseFile
 from certarchive.crypto.sm import sm3_hex
+from certarchive.i18n import _
 from certarchive.services.cases import get_case
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
@@ -24,8 +25,8 @@ SIGNATURES = {
     "image/png": b"\x89PNG\r\n\x1a\n",
 }
 IMAGES = ("image/jpeg", "image/png")
-NAME_RULE = "文件名须为1至100个字符，不含“/” / the name must be 1 to 100 characters, without '/'"
-TYPES_RULE = "只接受PDF、JPEG或PNG文件 / only PDF, JPEG or PNG files are accepted"
+NAME_RULE = _("文件名须为1至100个字符，不含“/”")
+TYPES_RULE = _("只接受PDF、JPEG或PNG文件")
 MAX_BYTES = 20 * 1024 * 1024
 NAME_MAX = 100
 
@@ -56,14 +57,13 @@ def add_document(
     if expected is None:
         problems["content_type"] = TYPES_RULE
     elif not data.startswith(expected):
-        problems["file"] = "内容与类型不符 / the content is not of the declared type"
+        problems["file"] = _("内容与类型不符")
     if not data:
-        problems["file"] = "文件为空 / the file is empty"
+        problems["file"] = _("文件为空")
     elif len(data) > MAX_BYTES:
-        limit = MAX_BYTES // 2**20
-        problems["file"] = f"文件超过{limit} MiB的上限 / the file is larger than {limit} MiB"
+        problems["file"] = _("文件超过${limit} MiB的上限", mapping={"limit": MAX_BYTES // 2**20})
     if problems:
-        raise Invalid("扫描件无效 / the document is refused", problems)
+        raise Invalid(_("扫描件无效"), problems)
     case = get_case(ctx, case_no)
     number = len(case.documents) + 1
     blob = Blob()
@@ -95,7 +95,7 @@ def read_document(ctx: Context, case_no: str, number: int) -> tuple[dict[str, An
     _require_either(ctx, "certificate.read_personal", "case.scan")
     case = get_case(ctx, case_no)
     if not 1 <= number <= len(case.documents):
-        raise NotFound("扫描件不存在 / no such document")
+        raise NotFound(_("扫描件不存在"))
     data = document_bytes(ctx, case, number)
     ctx.audit("case.document.read", f"case:{case.case_no}", detail={"number": number})
     return _metadata(case.documents[number]), data

@@ -21,6 +21,7 @@ from BTrees.OOBTree import OOTreeSet, intersection
 
 from certarchive.content.agency import Agency
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.schemas.bodies import SearchQuery
 from certarchive.schemas.errors import validated
 from certarchive.services.context import Context
@@ -49,10 +50,8 @@ NUMBER_PART = re.compile(r"[0-9A-Za-z()（）\-]*[0-9][0-9A-Za-z()（）\-]*")
 UNIT_NUMBER = re.compile(r"[0-9A-Za-z]{28}")
 SERIAL_HINT = re.compile(r"第\s*\d+\s*号")
 SERIAL_PART = re.compile(r"第\s*\d|不动产(权|证明)|[(（]\d{4}[)）]")
-QUERY_INVALID = "查询条件有误 / the search is not valid"
-SHORT_NUMBER = (
-    "按编号查找请至少输入连续3位数字或字母 / give at least 3 digits or letters of the number"
-)
+QUERY_INVALID = _("查询条件有误")
+SHORT_NUMBER = _("按编号查找请至少输入连续3位数字或字母")
 #: Pseudo-state: drafts that keep a serial, i.e. rolled back and waiting to be issued again.
 ROLLED_BACK = "rolled_back"
 

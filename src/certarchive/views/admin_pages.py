@@ -22,14 +22,15 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.principals import ROLES, SCOPES
+from certarchive.i18n import _
 from certarchive.services import accounts, identity, setup
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.views.confirm import confirm_or_run
 
 USER_ACTIONS = ("unlock", "disable", "enable", "role", "password", "totp")
-CONFIRM = "请勾选确认框后再提交 / tick the confirmation box to go ahead"
-DISABLE = ("停用用户", "该用户将无法登录，已登录的会话立即结束。")
-REVOKE = ("吊销接口客户端", "使用该密钥的调用将立即被拒绝，且无法恢复。")
+CONFIRM = _("请勾选确认框后再提交")
+DISABLE = (_("停用用户"), _("该用户将无法登录，已登录的会话立即结束。"))
+REVOKE = (_("吊销接口客户端"), _("使用该密钥的调用将立即被拒绝，且无法恢复。"))
 
 
 def _text(request: Request, name: str, limit: int = 500) -> str:
@@ -39,7 +40,7 @@ def _text(request: Request, name: str, limit: int = 500) -> str:
 
 def _confirmed(request: Request) -> None:
     if request.POST.get("confirm") != "yes":
-        raise Invalid(CONFIRM, {"confirm": "须勾选 / must be ticked"})
+        raise Invalid(CONFIRM, {"confirm": _("须勾选")})
 
 
 def _agency(request: Request) -> str | None:
@@ -102,7 +103,7 @@ def user_action(request: Request) -> Response:
     ctx = request.ctx
     name, action = request.matchdict["name"], request.matchdict["action"]
     if action not in USER_ACTIONS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     if action == "unlock":
         identity.unlock_user(ctx, name)
         return _done(request, "unlocked", name)
@@ -147,8 +148,8 @@ def revoke_client(request: Request) -> Any:
         reason = _text(request, "reason")
         if not reason:
             raise Invalid(
-                "请填写吊销原因 / give the reason for the revocation",
-                {"reason": "必填 / required"},
+                _("请填写吊销原因"),
+                {"reason": _("必填")},
             )
         revoked = identity.revoke_client(request.ctx, key_id, reason)
         return _done(request, "revoked", revoked["name"])

@@ -12,6 +12,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.i18n import _
 from certarchive.services import case_documents
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.views.confirm import posted
@@ -27,7 +28,7 @@ def add_scan(request: Request) -> Any:
     upload = request.POST.get("file")
     try:
         if upload is None or not hasattr(upload, "file"):
-            raise Invalid("请选择文件 / choose a file", {"file": "请选择文件 / choose a file"})
+            raise Invalid(_("请选择文件"), {"file": _("请选择文件")})
         data = upload.file.read(limit + 1)
         name = posted(request, "name") or upload.filename
         case_documents.add_document(request.ctx, case_no, name, upload.type, data)
@@ -48,7 +49,7 @@ def open_scan(request: Request) -> Response:
     audited by the service."""
     text = request.matchdict["number"]
     if not text.isascii() or not text.isdigit() or len(text) > 6:
-        raise NotFound("扫描件不存在 / no such document")
+        raise NotFound(_("扫描件不存在"))
     record, data = case_documents.read_document(
         request.ctx, request.matchdict["case_no"], int(text)
     )

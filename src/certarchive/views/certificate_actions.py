@@ -12,6 +12,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.services import certificates, notifications
 from certarchive.services.certificates import get_certificate
 from certarchive.services.errors import Invalid, NotFound
@@ -50,12 +51,12 @@ def _holder_number(request: Request) -> int:
     registrar confirmed checking the holder's ID in person."""
     if posted(request, "checked") != "yes":
         raise Invalid(
-            "请先当面核验权利人身份证件 / check the holder's ID in person first",
-            {"checked": "required"},
+            _("请先当面核验权利人身份证件"),
+            {"checked": _("必填")},
         )
     text = posted(request, "holder")
     if not text.isdigit():
-        raise Invalid("请选择权利人 / choose the holder", {"holder": "required"})
+        raise Invalid(_("请选择权利人"), {"holder": _("请选择")})
     return int(text)
 
 
@@ -72,39 +73,44 @@ ACTION_PERMISSIONS = {
 #: action: (title, what will happen, the fields the confirmation page asks for, danger)
 CONFIRMS: dict[str, tuple[str, str, tuple[str, ...], bool]] = {
     "rollback": (
-        "回退证书",
-        "证书回到草稿状态并保留编号，已签发的文件作废；更正后须重新签发（H-4.3）。",
+        _("回退证书"),
+        _("证书回到草稿状态并保留编号，已签发的文件作废；更正后须重新签发（H-4.3）。"),
         ("reason",),
         True,
     ),
-    "correct": ("保存更正", "按下列内容保存为草稿的新版本，原版本保留。", ("comment",), False),
+    "correct": (
+        _("保存更正"),
+        _("按下列内容保存为草稿的新版本，原版本保留。"),
+        ("comment",),
+        False,
+    ),
     "issue": (
-        "签发证书",
-        "按当前版本生成并签章证照文件，证书生效，权利人将收到下载码。",
+        _("签发证书"),
+        _("按当前版本生成并签章证照文件，证书生效，权利人将收到下载码。"),
         ("comment",),
         False,
     ),
     "reissue": (
-        "注销并更正重发",
-        "原证书注销并加注“已注销”，不可恢复；按下列内容签发一份新编号的证书（H-4.3、Z-5）。",
+        _("注销并更正重发"),
+        _("原证书注销并加注“已注销”，不可恢复；按下列内容签发一份新编号的证书（H-4.3、Z-5）。"),
         ("reason",),
         True,
     ),
     "revoke": (
-        "注销证书",
-        "证书注销，证照文件加注“已注销”水印，不可恢复（H-4.2）。",
+        _("注销证书"),
+        _("证书注销，证照文件加注“已注销”水印，不可恢复（H-4.2）。"),
         ("cause", "reason", "case_no"),
         True,
     ),
     "paper": (
-        "登记纸质证书事项",
-        "纸质证书事项记入登记簿，登记后不能撤销。",
+        _("登记纸质证书事项"),
+        _("纸质证书事项记入登记簿，登记后不能撤销。"),
         ("event", "comment"),
         False,
     ),
     "code": (
-        "重新发送下载码",
-        "新下载码发送至登记簿中该权利人的手机号，原下载码随即失效。",
+        _("重新发送下载码"),
+        _("新下载码发送至登记簿中该权利人的手机号，原下载码随即失效。"),
         ("holder", "checked"),
         True,
     ),
@@ -118,7 +124,7 @@ def certificate_action(request: Request) -> Any:
     """Every certificate action: the confirmation page first, then the change."""
     action = request.matchdict["action"]
     if action not in ACTIONS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     ctx = request.ctx
     cert = get_certificate(ctx, request.matchdict["serial"])
     ctx.require(ACTION_PERMISSIONS[action])  # no confirmation page for who may not act

@@ -19,10 +19,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config
 
+from certarchive.i18n import _
 from certarchive.services.errors import Invalid, ServiceError
 from certarchive.views.errors import audit_refusal
 
-REQUIRED = "必填 / required"
+REQUIRED = _("必填")
 #: Refusals that are about the request's object or the actor, not about the form: they
 #: answer with the ordinary error page.
 NOT_FORM_PROBLEMS = (401, 403, 404)
@@ -46,7 +47,7 @@ def require(request: Request, *names: str) -> None:
     """The page's own rule: these fields must be filled (the reason the registry keeps)."""
     missing = {name: REQUIRED for name in names if not posted(request, name)}
     if missing:
-        raise Invalid("请填写必填项 / fill in the required fields", missing)
+        raise Invalid(_("请填写必填项"), missing)
 
 
 def confirm_or_run(request: Request, values: dict[str, Any], run: Callable[[], Response]) -> Any:

@@ -20,6 +20,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.schemas.bodies import SearchQuery
 from certarchive.services import (
     backup_jobs,
@@ -156,8 +157,8 @@ def case_page(request: Request, errors: dict[str, str] | None = None) -> dict[st
 
 
 FILE_CONFIRM = {
-    "title": "归档案卷",
-    "what": "案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。",
+    "title": _("归档案卷"),
+    "what": _("案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。"),
     "fields": ("comment",),
     "danger": False,
 }
@@ -291,7 +292,7 @@ def certificate_file(request: Request) -> Response:
     cert = get_certificate(ctx, request.matchdict["serial"])
     file_format, number = request.matchdict["format"], request.matchdict["number"]
     if file_format not in ("pdf", "ofd") or not number.isdigit() or len(number) > 6:
-        raise NotFound("文件不存在 / no such file")
+        raise NotFound(_("文件不存在"))
     data = certificates.stored_file(ctx, cert, file_format, int(number))
     response = file_response(cert, data, file_format)
     name = download_name(cert, file_format).replace(".", f"-{number}.", 1)
@@ -327,12 +328,10 @@ def file_in_bulk(request: Request) -> Any:
         if isinstance(case_no, str) and 0 < len(case_no) <= 40
     ]
     if not ticked:
-        raise Invalid(
-            "请勾选要归档的案卷 / tick the cases to file", {"case_no": "请勾选 / tick one"}
-        )
+        raise Invalid(_("请勾选要归档的案卷"), {"case_no": _("请勾选")})
     values = {
         **FILE_CONFIRM,
-        "what": "以下案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。",
+        "what": _("以下案卷归档，其中已签发或已下载的证书转为已归档，归档后不能撤销（H-2.5）。"),
         "subject": None,
         "cases": ticked,
         "back": request.route_path("staff.filing"),
@@ -370,9 +369,7 @@ def _file_each(request: Request, ticked: list[str]) -> Response:
     renderer="corrections.jinja2",
     permission="desk.read",
 )
-def corrections_page(
-    request: Request, errors: dict[str, str] | None = None
-) -> dict[str, Any]:
+def corrections_page(request: Request, errors: dict[str, str] | None = None) -> dict[str, Any]:
     ctx = request.ctx
     every = corrections.list_requests(ctx, None)
     return {
@@ -424,8 +421,10 @@ def close_correction(request: Request) -> Any:
         )
 
     values = {
-        "title": "办结更正申请",
-        "what": "更正申请按所选结果办结，办结后不能重新打开；答复是否及时按当前时间记录（Z-5）。",
+        "title": _("办结更正申请"),
+        "what": _(
+            "更正申请按所选结果办结，办结后不能重新打开；答复是否及时按当前时间记录（Z-5）。"
+        ),
         "fields": ("resolution",),
         "danger": False,
         "subject": request_id,

@@ -66,6 +66,13 @@ def _share_book(conn: Connection) -> None:
         registry.shares = ShareBook()
 
 
+def _library_reports(conn: Connection) -> None:
+    """The message outbox's indexes of reports to the e-licence library."""
+    outbox = conn.root()[ROOT_KEY].messages
+    if getattr(outbox, "reports_due", None) is None:
+        outbox.add_reports()
+
+
 #: Each step takes the ``main`` connection (the other databases are reached through it).
 STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("web-state-trees", _web_state_trees),
@@ -73,6 +80,7 @@ STEPS: tuple[tuple[str, Callable[[Connection], None]], ...] = (
     ("log-outbox", _log_outbox),
     ("message-outbox", _message_outbox),
     ("share-book", _share_book),
+    ("library-reports", _library_reports),
 )
 LATEST = len(STEPS)
 

@@ -14,6 +14,7 @@ import secrets
 import threading
 from datetime import timedelta, timezone
 from functools import cache
+from typing import Any
 
 from ZODB.POSException import ConflictError
 
@@ -59,6 +60,18 @@ def verify_url(ctx: Context, token: str) -> str:
     return f"{ctx.runtime.settings.public_base_url}/v/{token}"
 
 
+def licence_identifier(settings: Any, kind: str, serial: str, version: int) -> str:
+    """The GB/T 36904 identifier of a certificate's ``version``, printed on it and
+    reported to the e-licence library."""
+    parts = parse_serial(serial)
+    return build_licence_identifier(
+        settings[f"licence_type_{kind}"],
+        settings["credit_code"],
+        f"{settings['county_code']}{parts.year}{parts.seq:0{parts.width}d}",
+        min(version, 999),
+    )
+
+
 def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument:
     agency = ctx.agency(cert.agency)
     assert cert.serial is not None and cert.token is not None and cert.issued_at is not None
@@ -67,12 +80,7 @@ def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument
     return CertificateDocument(
         kind=cert.kind,
         serial=cert.serial,
-        licence_id=build_licence_identifier(
-            settings[f"licence_type_{cert.kind}"],
-            settings["credit_code"],
-            f"{settings['county_code']}{parts.year}{parts.seq:0{parts.width}d}",
-            min(cert.version, 999),
-        ),
+        licence_id=licence_identifier(settings, cert.kind, cert.serial, cert.version),
         print_number=f"{settings['county_code']}{parts.year % 100:02d}{parts.seq:0{parts.width}d}",
         issued_at=cert.issued_at,
         data=read_data(ctx, cert),

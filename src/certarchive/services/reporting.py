@@ -27,6 +27,9 @@ from certarchive.messaging.outbox import (
     refusal_of,
     send_again,
 )
+from certarchive.messaging.outbox import (
+    of_case as messages_of_case,
+)
 from certarchive.reporting.catalogue import reference
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, NotFound
@@ -131,12 +134,13 @@ def overview(ctx: Context) -> dict[str, Any]:
     }
 
 
-def of_certificate(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
-    """The certificate's reports, oldest first, for its page."""
-    outbox = _outbox(ctx)
+def of_case(ctx: Context, case_no: str) -> list[dict[str, Any]]:
+    """The case's reports, oldest first, for its page: a refused one shows there with
+    what the library (or the check before sending) said."""
     return [
-        _row(ctx, outbox.messages[message_id])
-        for message_id in outbox.by_licence.get(licence_key(cert), ())
+        _row(ctx, message)
+        for message in messages_of_case(_outbox(ctx), case_no)
+        if message.channel == LIBRARY
     ]
 
 

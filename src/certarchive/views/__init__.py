@@ -99,6 +99,8 @@ ROUTES = (
     ("staff.admin.users", "/staff/admin/users"),
     ("staff.admin.user.action", "/staff/admin/users/{name}/{action}"),
     ("staff.backups", "/staff/backups"),
+    ("staff.reports", "/staff/reports"),
+    ("staff.report.resend", "/staff/reports/{report_id}/resend"),
     ("staff.backups.start", "/staff/backups/{kind}"),
     # holder pages
     ("holder", "/holder"),

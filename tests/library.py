@@ -5,7 +5,8 @@ e-licence library (CONTRACT.md "Reporting to the e-licence library").
 
 It takes ``POST`` of a report with ``Authorization: Bearer KEY`` (``FOLDER/key``), writes
 each request it receives as one JSON line to ``FOLDER/received`` and answers as
-``FOLDER/mode`` says at that moment:
+``FOLDER/mode`` says at that moment (each line also holds the size and SM3 of the body as
+it arrived, to match against certarchive's sharing log):
 
 - ``ok``: accept (201);
 - ``refuse``: 422 with a JSON answer naming what it refuses (as a library checks a
@@ -25,6 +26,8 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from certarchive.crypto.sm import sm3_hex
 
 MAX_BODY = 64 * 2**20
 
@@ -47,12 +50,12 @@ def make_handler(folder: Path) -> type[BaseHTTPRequestHandler]:
             if length > MAX_BODY:
                 self._answer(413, {"error": "too large"})
                 return
-            body = json.loads(self.rfile.read(length) or b"{}")
+            raw = self.rfile.read(length)
+            body = json.loads(raw or b"{}")
             mode = (folder / "mode").read_text().strip()
             authorization = self.headers.get("Authorization")
             record = {"path": self.path, "authorization": authorization, "body": body}
-            record["mode"] = mode
-            record["at"] = time.time()
+            record |= {"mode": mode, "at": time.time(), "size": len(raw), "sm3": sm3_hex(raw)}
             with (folder / "received").open("a", encoding="utf-8") as log:
                 log.write(json.dumps(record, ensure_ascii=False) + "\n")
             if authorization != f"Bearer {(folder / 'key').read_text().strip()}":

@@ -68,7 +68,7 @@ class CatalogueEntry(_Strict):
         None, **_item("GB/T 36902 注销日期", "time of revocation, when revoked")
     )
     revocation_cause: Text(200) | None = Field(  # type: ignore[valid-type]
-        None, **_item("GB/T 36902 注销原因", "transfer, change, cancellation, correction")
+        None, **_item("GB/T 36902 注销原因", "转移登记, 变更登记, 注销登记 or 更正登记")
     )
     replaces: Text(40) | None = Field(  # type: ignore[valid-type]
         None, **_item("GB/T 36902 关联证照标识", "serial this certificate re-issues")

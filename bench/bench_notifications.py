@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import PAYMENT, UPSTREAM, open_registry
+from bench.common import PAYMENT, UPSTREAM, open_registry, timed
 
 from certarchive.services import cases, reporting
 from certarchive.validation.samples import sample_case
@@ -60,6 +60,29 @@ def pay(runtime, document) -> None:
     runtime.run(cases.confirm_payment, UPSTREAM, document["case_no"], PAYMENT)
 
 
+def _report_alone(runtime, case_no: str, repeat: int = 300) -> tuple[float, float]:
+    """What a report adds to a transaction, free of the issuance's own variance: median
+    seconds of transactions that only touch the outbox, and of transactions that queue
+    one report of an issued certificate, alternating."""
+
+    def certificate(ctx):
+        case = ctx.agency().cases[case_no]
+        return ctx.agency().certificates[case.certificate_ids[0]]
+
+    def touch(ctx) -> None:
+        certificate(ctx)
+        ctx.registry.messages._p_changed = True  # a commit that writes one object
+
+    def queue(ctx) -> None:
+        reporting.queue_report(ctx, certificate(ctx), "issued")
+
+    plain, queued = [], []
+    for _ in range(repeat):
+        plain += timed(lambda: runtime.run(touch, UPSTREAM), 1)
+        queued += timed(lambda: runtime.run(queue, UPSTREAM), 1)
+    return statistics.median(plain), statistics.median(queued)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         runtimes = {
@@ -87,6 +110,7 @@ def main() -> None:
                     for name in runtimes:
                         times[step][name].append(measured[step][name])
         reports = runtimes["SMS+library"].run(reporting.counts, UPSTREAM)
+        alone = _report_alone(runtimes["SMS+library"], docs["SMS+library"][0]["case_no"])
         for runtime in runtimes.values():
             runtime.close()
     print(f"median of {ROUNDS} rounds; reports queued in the library registry: {reports}")
@@ -98,6 +122,14 @@ def main() -> None:
     for label, _, _ in RATIOS:
         values = [statistics.median(ratios[(step, label)]) for step in steps]
         print(f"{label:24} " + " ".join(f"{v:8.3f}" for v in values))
+    issue_ms = statistics.median(times["issue"]["SMS+library"]) * 1000
+    plain_ms, queued_ms = alone[0] * 1000, alone[1] * 1000
+    added = queued_ms - plain_ms
+    print(
+        f"a transaction writing one object {plain_ms:.2f} ms, queueing one report "
+        f"{queued_ms:.2f} ms: a report adds {added:.2f} ms = {added / issue_ms:.1%} of an "
+        f"issuance ({issue_ms:.2f} ms)"
+    )
 
 
 if __name__ == "__main__":

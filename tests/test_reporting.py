@@ -306,6 +306,28 @@ def test_no_answer_is_retried_and_a_slow_library_is_waited_for(tmp_path: Path) -
     assert row["attempts"] == 3 and row["last_answer"] == "201"
 
 
+def test_in_an_outage_a_round_stops_at_the_first_report_not_taken(tmp_path: Path) -> None:
+    """A library that answers nothing costs one timeout per round, not one per report."""
+    folder = tmp_path / "library"
+    clock = Clock()
+    with library(folder, mode="fail") as url:
+        runtime = open_registry(tmp_path / "var", **library_settings(url))
+        serials = [s for n in (3, 6) for s in issue(runtime, n)[1]]
+        assert len(serials) >= 2
+        courier = Courier(runtime, runtime.settings.messaging, clock)
+        assert courier.deliver_due()["retry"] == len(serials)
+        assert len(received(folder)) == 1  # the rest were not tried
+        (folder / "mode").write_text("ok")
+        clock.forward(minutes=1)
+        assert courier.deliver_due()["sent"] == len(serials)
+        sequence_logs(runtime)
+        sharing = runtime.run(log_entries, SYSTEM, "sharing")
+        runtime.close()
+    assert len(received(folder)) == 1 + len(serials)
+    left = [e for e in sharing if e["action"] == "report.leave"]
+    assert len(left) == len(received(folder))  # the sharing log: only what left
+
+
 def test_a_reissue_reports_the_revocation_and_the_new_certificate_linked(tmp_path: Path) -> None:
     folder = tmp_path / "library"
     with library(folder) as url:

@@ -51,6 +51,7 @@ BATCH = 50  # messages claimed in one round: one short transaction
 #: Reports claimed in one round: a library that answers nothing holds a round up for at
 #: most this many timeouts; a backfill drains at this many per round.
 REPORT_BATCH = 20
+NOT_TRIED = "not tried: the library did not take the previous report"
 
 
 def channels_of(settings: MessagingSettings) -> dict[str, Channel]:
@@ -111,22 +112,26 @@ class Courier:
     def deliver_due(self) -> dict[str, int]:
         """One round: claim what is due, send it, record the answers; the counts."""
         claimed = self.runtime.run(self._claim, SYSTEM, self.clock())
-        answers = {item.message_id: self._send(item) for item in claimed}
+        answers: dict[str, Answer] = {}
+        sizes: dict[str, dict[str, Any]] = {}  # what left, per report, for the sharing log
+        library_down = False
+        for item in claimed:
+            if item.report is None:
+                channel = self.channels[item.channel]
+                template = self.templates[item.template]
+                answers[item.message_id] = channel.send(
+                    item.message_id, item.to, template, item.params
+                )
+            elif library_down:  # one timeout per round, not one per report, in an outage
+                answers[item.message_id] = Answer(False, NOT_TRIED)
+            else:
+                assert self.library is not None
+                answer = answers[item.message_id] = self.library.report(item.report)
+                sizes[item.message_id] = {"size": len(item.report), "sm3": sm3_hex(item.report)}
+                library_down = not answer.accepted and not answer.final
         if not answers:
             return {}
-        sizes = {
-            item.message_id: {"size": len(item.report), "sm3": sm3_hex(item.report)}
-            for item in claimed
-            if item.report is not None
-        }
         return self.runtime.run(self._record, SYSTEM, answers, self.clock(), sizes)
-
-    def _send(self, item: _Claimed) -> Answer:
-        if item.report is not None:
-            assert self.library is not None
-            return self.library.report(item.report)
-        channel = self.channels[item.channel]
-        return channel.send(item.message_id, item.to, self.templates[item.template], item.params)
 
     def _claim(self, ctx: Context, now: datetime) -> list[_Claimed]:
         outbox = outbox_of(ctx)
@@ -228,6 +233,8 @@ class Courier:
         result = "ok" if outcome == "sent" else "refused"
         detail = {"event": message.template, "answer": answer.status}
         ctx.audit(f"report.{outcome}", f"report:{message.id}", result=result, detail=detail)
+        if message.id not in sizes:
+            return outcome  # not sent this round: nothing left
         ctx.audit(
             "report.leave",
             f"report:{message.id}",

@@ -487,3 +487,31 @@ def test_no_report_is_lost_when_the_server_is_killed_and_personal_data_leaves_on
     for value in [*personal, KEY]:
         assert value not in logged
         assert value.encode() not in stored
+
+
+def test_the_page_is_for_registrars_and_refuses_bad_resends(tmp_path: Path) -> None:
+    from tests.test_web_support import make_site
+
+    site = make_site(tmp_path / "var", **library_settings("http://127.0.0.1:9/events"))
+    try:
+        document, paid = site.issued()
+        archivist = site.web()
+        site.login(archivist, "archivist")
+        archivist.get("/staff/reports", status=403)
+        web = site.web()
+        token = site.login(web, "registrar")
+        page = web.get("/staff/reports")
+        assert paid["certificates"][0]["serial"] in page.text  # pending, not yet sent
+        assert "被拒收" in page.text and "1" in page.html.select_one(".stat-number").text
+        (pending,) = site.run(reporting.of_case, document["case_no"])
+        web.post(f"/staff/reports/{pending['id']}/resend", status=403)  # no CSRF token
+        answer = web.post(
+            f"/staff/reports/{pending['id']}/resend", {"csrf_token": token}, status=409
+        )
+        assert "未被拒收" in answer.text
+        web.post("/staff/reports/%3Cscript%3E/resend", {"csrf_token": token}, status=404)
+        web.post(f"/staff/reports/{'0' * 32}/resend", {"csrf_token": token}, status=404)
+        assert "证照库上报" in web.get(f"/staff/cases/{document['case_no']}").text
+        assert site.run(reporting.counts) == {"pending": 1, "sent": 0, "refused": 0}
+    finally:
+        site.runtime.close()

@@ -106,7 +106,7 @@ class Outbox(Persistent):
         self.reports_due = OOTreeSet()  # (next attempt ISO time, id) of due reports
         self.by_licence = OOBTree()  # licence -> tuple of its reports' ids, in order
         self.refused = OOTreeSet()  # ids of refused reports
-        self.reports_sent_at = OOTreeSet()  # (sent ISO time, id): the latest sent, listed
+        self.reports_sent_at = OOTreeSet()  # (-sent POSIX time, id): the latest first
         self.reports_sent = Length()  # counts for the dashboard, without a scan
         self.reports_total = Length()
 
@@ -231,7 +231,7 @@ def answered(
         message.sent_at = now
         if message.licence is not None:
             outbox.reports_sent.change(1)
-            outbox.reports_sent_at.add((now.isoformat(), message.id))
+            outbox.reports_sent_at.add((-now.timestamp(), message.id))
             _release_next(outbox, message.licence, now)
     elif give_up is not None and now - message.created_at >= give_up:
         outbox.due.remove((message.next_attempt_at.isoformat(), message.id))

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from certarchive.messaging.settings import MessagingConfigError, _get, _needs, _positive, _url
+from certarchive.messaging.settings import (
+    MessagingConfigError,
+    needs_settings,
+    positive_setting,
+    setting,
+    url_setting,
+)
 
 
 @dataclass(frozen=True)
@@ -22,16 +28,16 @@ class ReportingSettings:
 
 def reporting_settings(raw: Mapping[str, str]) -> ReportingSettings:
     """The library's settings; :class:`MessagingConfigError` names a bad one."""
-    _needs(raw, "licence_library_url", "licence_library_key")
-    _needs(raw, "licence_library_key", "licence_library_url")
-    key = _get(raw, "licence_library_key")
+    needs_settings(raw, "licence_library_url", "licence_library_key")
+    needs_settings(raw, "licence_library_key", "licence_library_url")
+    key = setting(raw, "licence_library_key")
     if key is not None and (len(key) < 16 or not key.isprintable() or " " in key):
         raise MessagingConfigError(
             "setting certarchive.licence_library_key must be at least 16 printable characters "
             "without spaces"
         )
     return ReportingSettings(
-        url=_url(raw, "licence_library_url"),
+        url=url_setting(raw, "licence_library_url"),
         key=key,
-        timeout=float(_positive(raw, "licence_library_timeout", 30.0, float)),
+        timeout=float(positive_setting(raw, "licence_library_timeout", 30.0, float)),
     )

@@ -128,9 +128,7 @@ def overview(ctx: Context) -> dict[str, Any]:
         "counts": counts(ctx),
         "refused": _listed(ctx, iter(outbox.refused)),
         "pending": _listed(ctx, (message_id for _, message_id in outbox.reports_due)),
-        "sent": _listed(
-            ctx, (message_id for _, message_id in reversed(list(outbox.reports_sent_at)))
-        ),
+        "sent": _listed(ctx, (message_id for _, message_id in outbox.reports_sent_at)),
     }
 
 

@@ -140,6 +140,26 @@ def test_the_catalogue_entry_carries_the_registry_and_the_sealed_file(tmp_path: 
         assert entry["file_sm3"] == digest == sm3_hex(data)  # SM3 against the stored file
 
 
+def test_where_no_ofd_was_produced_the_pdf_is_sent(tmp_path: Path) -> None:
+    folder = tmp_path / "library"
+    with library(folder) as url:
+        settings = {**library_settings(url), "certarchive.formats": "pdf"}
+        runtime = open_registry(tmp_path / "var", **settings)
+        _, (serial,) = issue(runtime, 3)
+        Courier(runtime, runtime.settings.messaging, Clock()).deliver_due()
+
+        def current_pdf(ctx: Any) -> tuple[bytes, str]:
+            cert = certificates.get_certificate(ctx, serial)
+            return read_file(ctx, cert), cert.current_file["digest"]
+
+        data, digest = runtime.run(current_pdf, SYSTEM)
+        runtime.close()
+    (record,) = received(folder)
+    entry = record["body"]["licence"]
+    assert entry["file_format"] == "pdf" and data.startswith(b"%PDF")
+    assert base64.b64decode(entry["file"]) == data and entry["file_sm3"] == digest
+
+
 def test_docs_map_every_json_name_to_its_standard_item() -> None:
     """The mapping is declared once, on the schema; docs/reporting.md lists all of it."""
     text = (ROOT / "docs/reporting.md").read_text(encoding="utf-8")

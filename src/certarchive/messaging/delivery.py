@@ -19,6 +19,7 @@ copied into the log).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ BATCH = 50  # messages claimed in one round: one short transaction
 #: Reports claimed in one round: a library that answers nothing holds a round up for at
 #: most this many timeouts; a backfill drains at this many per round.
 REPORT_BATCH = 20
+DRAIN_SECONDS = 10.0  # at most this long in rounds of :meth:`Courier.deliver` at a time
 NOT_TRIED = "not tried: the library did not take the previous report"
 
 
@@ -108,6 +110,19 @@ class Courier:
         self.templates: dict[str, MessageTemplate] = load_templates(settings.templates)
         self.per_recipient = RateLimiter(settings.per_phone_per_hour, 3600)
         self.overall = RateLimiter(settings.per_minute, 60)
+
+    def deliver(self, budget: float = DRAIN_SECONDS) -> dict[str, int]:
+        """Rounds while the last one was full and the budget (seconds) lasts: a backfill
+        of many reports drains at the library's pace, not one batch per interval, and the
+        serving loop gets its turn again (the logs' sequencing) within the budget."""
+        deadline = time.monotonic() + budget
+        total: dict[str, int] = {}
+        while True:
+            counts = self.deliver_due()
+            for outcome, count in counts.items():
+                total[outcome] = total.get(outcome, 0) + count
+            if counts.get("sent", 0) < REPORT_BATCH or time.monotonic() >= deadline:
+                return total
 
     def deliver_due(self) -> dict[str, int]:
         """One round: claim what is due, send it, record the answers; the counts."""

@@ -71,7 +71,7 @@ def start_sequencer(
         while not stop.wait(interval):
             _run(runtime, "log sequencing", sequence_logs)
             if courier is not None:
-                _run(runtime, "message delivery", lambda _runtime: courier.deliver_due())
+                _run(runtime, "message delivery", lambda _runtime: courier.deliver())
             if time.monotonic() >= next_sweep:
                 purged = _run(
                     runtime, "purging expired records", lambda rt: rt.run(purge_expired, SYSTEM)

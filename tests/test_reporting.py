@@ -21,7 +21,7 @@ import pytest
 
 from certarchive.config import ConfigError, load_settings
 from certarchive.crypto.sm import sm3_hex
-from certarchive.messaging.delivery import Courier
+from certarchive.messaging.delivery import REPORT_BATCH, Courier
 from certarchive.schemas.reporting import CatalogueEntry, LibraryHolder, LibraryReport
 from certarchive.services import cases, certificates, reporting
 from certarchive.services.audit import sequence_logs
@@ -346,6 +346,21 @@ def test_in_an_outage_a_round_stops_at_the_first_report_not_taken(tmp_path: Path
     assert len(received(folder)) == 1 + len(serials)
     left = [e for e in sharing if e["action"] == "report.leave"]
     assert len(left) == len(received(folder))  # the sharing log: only what left
+
+
+def test_full_rounds_are_drained_within_one_delivery(tmp_path: Path) -> None:
+    """More reports than one round takes go out in one ``deliver`` (a backfill drains at
+    the library's pace, not a batch per interval)."""
+    folder = tmp_path / "library"
+    with library(folder) as url:
+        runtime = open_registry(tmp_path / "var", **library_settings(url))
+        for n in range(0, 3 * (REPORT_BATCH + 3), 3):
+            issue(runtime, n)
+        courier = Courier(runtime, runtime.settings.messaging, Clock())
+        assert courier.deliver()["sent"] == REPORT_BATCH + 3
+        assert courier.deliver() == {}
+        runtime.close()
+    assert len(received(folder)) == REPORT_BATCH + 3
 
 
 def test_a_reissue_reports_the_revocation_and_the_new_certificate_linked(tmp_path: Path) -> None:

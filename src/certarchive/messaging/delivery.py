@@ -246,7 +246,7 @@ class Courier:
             answered(outbox, message, answer.accepted, answer.status, now, None)
         outcome = {SENT: "sent", REFUSED: "refused"}.get(message.state, "retry")
         result = "ok" if outcome == "sent" else "refused"
-        detail = {"event": message.template, "answer": answer.status}
+        detail = {"event": message.template, "licence": message.licence, "answer": answer.status}
         ctx.audit(f"report.{outcome}", f"report:{message.id}", result=result, detail=detail)
         if message.id not in sizes:
             return outcome  # not sent this round: nothing left

@@ -68,9 +68,13 @@ def library_settings(url: str, timeout: str = "2") -> dict[str, str]:
 def issue(runtime: Any, n: int) -> tuple[dict[str, Any], list[str]]:
     """Record and pay sample case ``n``; (its document, the serials issued)."""
     document = sample_case(n)
+    return document, issue_document(runtime, document)
+
+
+def issue_document(runtime: Any, document: dict[str, Any]) -> list[str]:
     runtime.run(cases.record_case, SYSTEM, document)
     paid = runtime.run(cases.confirm_payment, SYSTEM, document["case_no"], PAYMENT)
-    return document, [c["serial"] for c in paid["certificates"]]
+    return [c["serial"] for c in paid["certificates"]]
 
 
 def revoke(runtime: Any, serial: str) -> None:
@@ -550,3 +554,31 @@ def test_the_page_is_for_registrars_and_refuses_bad_resends(tmp_path: Path) -> N
         assert site.run(reporting.counts) == {"pending": 1, "sent": 0, "refused": 0}
     finally:
         site.runtime.close()
+
+
+def test_registrars_see_the_reports_of_their_own_agency_only(tmp_path: Path) -> None:
+    from tests.test_agencies import GUANGSHAN, guangshan_case
+
+    var = tmp_path / "var"
+    settings = library_settings("http://127.0.0.1:9/events")
+    open_registry(var, **settings).close()
+    ini = write_ini(tmp_path / "certarchive.ini", file_settings(var, **settings))
+    added = run_cli(ini, "agency", "add", *GUANGSHAN)
+    assert added.returncode == 0, added.stderr
+    runtime = open_registry(var, **settings)
+    (guangshan,) = issue_document(runtime, guangshan_case(0))
+    (huangchuan,) = issue_document(runtime, sample_case(3))
+    local = staff_actor("li", "registrar", "guangshan")
+    other = staff_actor("wang", "registrar", "huangchuan")
+    try:
+        for actor, serial in ((local, guangshan), (other, huangchuan)):
+            page = runtime.run(reporting.overview, actor)
+            assert page["counts"] == {"pending": 1, "sent": 0, "refused": 0}
+            assert [row["serial"] for row in page["pending"]] == [serial]
+        assert runtime.run(reporting.counts, SYSTEM)["pending"] == 2
+        (row,) = runtime.run(reporting.overview, local)["pending"]
+        with pytest.raises(NotFound):  # another agency's report does not exist for them
+            runtime.run(reporting.resend, other, row["id"])
+    finally:
+        runtime.close()
+

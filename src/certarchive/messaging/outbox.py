@@ -107,8 +107,22 @@ class Outbox(Persistent):
         self.by_licence = OOBTree()  # licence -> tuple of its reports' ids, in order
         self.refused = OOTreeSet()  # ids of refused reports
         self.reports_sent_at = OOTreeSet()  # (-sent POSIX time, id): the latest first
-        self.reports_sent = Length()  # counts for the dashboard, without a scan
-        self.reports_total = Length()
+        self.report_counts = OOBTree()  # (agency, "queued" | "sent") -> Length: no scans
+
+
+def _count(outbox: Outbox, licence: str, kind: str) -> None:
+    """One more report queued or sent for the licence's agency (a ``Length``, whose
+    conflict resolution lets concurrent issuances count without retrying)."""
+    key = (licence.split(":", 1)[0], kind)
+    counter = outbox.report_counts.get(key)
+    if counter is None:
+        counter = outbox.report_counts[key] = Length()
+    counter.change(1)
+
+
+def report_count(outbox: Outbox, agency: str, kind: str) -> int:
+    counter = outbox.report_counts.get((agency, kind))
+    return counter() if counter is not None else 0
 
 
 def _aad(message_id: str, part: str) -> bytes:
@@ -150,7 +164,7 @@ def enqueue(
         message.licence = licence
         earlier = outbox.by_licence.get(licence, ())
         outbox.by_licence[licence] = (*earlier, message_id)
-        outbox.reports_total.change(1)
+        _count(outbox, licence, "queued")
         if any(outbox.messages[other].state != SENT for other in earlier):
             message.state = WAITING
     if message.state == PENDING:
@@ -230,7 +244,7 @@ def answered(
         message.state = SENT
         message.sent_at = now
         if message.licence is not None:
-            outbox.reports_sent.change(1)
+            _count(outbox, message.licence, "sent")
             outbox.reports_sent_at.add((-now.timestamp(), message.id))
             _release_next(outbox, message.licence, now)
     elif give_up is not None and now - message.created_at >= give_up:

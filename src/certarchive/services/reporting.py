@@ -25,6 +25,7 @@ from certarchive.messaging.outbox import (
     Outbox,
     enqueue,
     refusal_of,
+    report_count,
     send_again,
 )
 from certarchive.messaging.outbox import (
@@ -111,11 +112,18 @@ def _listed(ctx: Context, ids: Iterator[str]) -> list[dict[str, Any]]:
 
 
 def counts(ctx: Context) -> dict[str, int]:
-    """Reports pending (due or waiting behind an earlier one), sent and refused."""
+    """Reports pending (due or waiting behind an earlier one), sent and refused, of the
+    agencies the actor may see."""
     outbox = _outbox(ctx)
-    refused = len(outbox.refused)
-    sent = outbox.reports_sent()
-    return {"pending": outbox.reports_total() - sent - refused, "sent": sent, "refused": refused}
+    visible = _visible(ctx)
+    queued = sum(report_count(outbox, agency, "queued") for agency in visible)
+    sent = sum(report_count(outbox, agency, "sent") for agency in visible)
+    refused = sum(
+        1
+        for message_id in outbox.refused
+        if (outbox.messages[message_id].licence or "").split(":", 1)[0] in visible
+    )
+    return {"pending": queued - sent - refused, "sent": sent, "refused": refused}
 
 
 def overview(ctx: Context) -> dict[str, Any]:

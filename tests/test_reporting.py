@@ -21,6 +21,7 @@ import pytest
 
 from certarchive.config import ConfigError, load_settings
 from certarchive.crypto.sm import sm3_hex
+from certarchive.messaging.channels import Answer
 from certarchive.messaging.delivery import REPORT_BATCH, Courier
 from certarchive.schemas.reporting import CatalogueEntry, LibraryHolder, LibraryReport
 from certarchive.services import cases, certificates, reporting
@@ -224,6 +225,38 @@ def test_order_per_licence_and_retries_under_one_id_through_an_outage_of_days(
     assert [e["detail"]["sm3"] for e in left] == [r["sm3"] for r in records]
     assert [e["detail"]["size"] for e in left] == [r["size"] for r in records]
     assert {e["detail"]["to"] for e in left} == {"licence_library"}
+
+
+def test_a_revocation_queued_while_its_issuance_is_recorded_accepted_is_not_stranded(
+    tmp_path: Path,
+) -> None:
+    """The race of two transactions: the courier records the issuance's report accepted
+    and commits while a revocation of the same certificate is being queued.  Whether the
+    revocation waits is decided when it is claimed, so it goes next round."""
+    folder = tmp_path / "library"
+    clock = Clock()
+    with library(folder) as url:
+        runtime = open_registry(tmp_path / "var", **library_settings(url))
+        _, (serial,) = issue(runtime, 3)
+        courier = Courier(runtime, runtime.settings.messaging, clock)
+        (claimed,) = runtime.run(courier._claim, SYSTEM, clock())  # sent, not yet recorded
+
+        recorded = []
+
+        def revoke_meanwhile(ctx: Any) -> None:
+            cert = certificates.get_certificate(ctx, serial)
+            certificates.revoke(ctx, cert, "cancellation", "注销 / cancelled")
+            if not recorded:  # (once: this transaction may be retried after a conflict)
+                accepted = {claimed.message_id: Answer(True, "201")}
+                recorded.append(runtime.run(courier._record, SYSTEM, accepted, clock()))
+
+        runtime.run(revoke_meanwhile, SYSTEM)
+        assert courier.deliver_due()["sent"] == 1
+        rows = runtime.run(reporting.overview, REGISTRAR)["sent"]
+        runtime.close()
+    assert recorded == [{"sent": 1, "retry": 0, "undeliverable": 0}]
+    assert sorted(r["event"] for r in rows) == ["issued", "revoked"]
+    assert [r["body"]["event"] for r in received(folder)] == ["revoked"]
 
 
 def test_a_refused_report_is_shown_with_the_answer_and_sent_again_after_correction(

@@ -28,12 +28,15 @@ from typing import Any
 from certarchive.crypto.sm import sm3_hex
 from certarchive.messaging.channels import Answer, Channel, Mailer, SmsGateway, WeChat
 from certarchive.messaging.outbox import (
+    BACK_OFF,
     LIBRARY,
+    PENDING,
     REFUSED,
     SENT,
     UNDELIVERABLE,
     Message,
     Outbox,
+    ahead_of,
     answered,
     claim,
     defer,
@@ -52,6 +55,9 @@ BATCH = 50  # messages claimed in one round: one short transaction
 #: Reports claimed in one round: a library that answers nothing holds a round up for at
 #: most this many timeouts; a backfill drains at this many per round.
 REPORT_BATCH = 20
+#: How long a report behind a refused one waits before it looks again (sending the
+#: refused one again, once accepted, makes it due at once).
+WAIT = BACK_OFF[-1]
 DRAIN_SECONDS = 10.0  # at most this long in rounds of :meth:`Courier.deliver` at a time
 NOT_TRIED = "not tried: the library did not take the previous report"
 
@@ -180,6 +186,11 @@ class Courier:
         claimed = []
         for message_id in due_ids(outbox, now, REPORT_BATCH, reports=True):
             message = outbox.messages[message_id]
+            earlier = ahead_of(outbox, message)
+            if earlier is not None:  # in order per licence: after the earlier one
+                later = earlier.next_attempt_at if earlier.state == PENDING else now + WAIT
+                defer(outbox, message, max(later, now) + timedelta(seconds=1))
+                continue
             _, reference = opened(message, ctx.keyring)
             try:
                 body = build_report(ctx, message_id, reference)

@@ -8,8 +8,9 @@ parameters (which may hold a download code), each bound to the message id.
 
 Reports to the e-licence library (:mod:`certarchive.reporting`) are messages of the
 ``library`` channel in the same outbox, with three differences the library's contract
-asks for: each belongs to a *licence* and waits (``waiting``) until the licence's earlier
-reports are sent, so that a revocation never overtakes its issuance; a report is never
+asks for: each belongs to a *licence* and is not claimed while an earlier report of the
+licence is unsent (:func:`ahead_of`; it is *waiting*), so that a revocation never
+overtakes its issuance; a report is never
 given up on (a library down for days gets it when it is back); and a report the library
 refuses (4xx) is ``refused``, kept with the library's answer (encrypted: it may quote the
 entry) until a registrar sends it again.  Their due times have their own index, so that a
@@ -31,7 +32,7 @@ from persistent import Persistent
 PENDING = "pending"
 SENT = "sent"
 UNDELIVERABLE = "undeliverable"
-WAITING = "waiting"  # a report behind an earlier report of its licence
+WAITING = "waiting"  # shown for a pending report behind an earlier one of its licence
 REFUSED = "refused"  # a report the library refused: shown to registrars, sent again by them
 LIBRARY = "library"
 CHANNELS = ("sms", "email", "wechat", LIBRARY)
@@ -142,7 +143,7 @@ def enqueue(
     licence: str | None = None,
 ) -> Message:
     """Queue a message in the caller's transaction; its id is random and never reused.
-    A report (``licence`` given) waits behind its licence's reports not yet sent."""
+    A report (``licence`` given) is appended to its licence's order."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     message_id = secrets.token_hex(16)
@@ -162,13 +163,9 @@ def enqueue(
     outbox.messages[message_id] = message
     if licence is not None:
         message.licence = licence
-        earlier = outbox.by_licence.get(licence, ())
-        outbox.by_licence[licence] = (*earlier, message_id)
+        outbox.by_licence[licence] = (*outbox.by_licence.get(licence, ()), message_id)
         _count(outbox, licence, "queued")
-        if any(outbox.messages[other].state != SENT for other in earlier):
-            message.state = WAITING
-    if message.state == PENDING:
-        _due_of(outbox, message).add((now.isoformat(), message_id))
+    _due_of(outbox, message).add((now.isoformat(), message_id))
     if case_no is not None:
         outbox.by_case[case_no] = (*outbox.by_case.get(case_no, ()), message_id)
     return message
@@ -253,14 +250,29 @@ def answered(
         outbox.undeliverable.add(message.id)
 
 
+def ahead_of(outbox: Outbox, message: Message) -> Message | None:
+    """The licence's first report before ``message`` not yet sent, if any.
+
+    Decided when a report is claimed, from what is committed then, rather than stored
+    when it is queued: an issuance committing while the courier records its licence's
+    previous report accepted cannot then leave the new report waiting for ever."""
+    for other_id in outbox.by_licence.get(message.licence, ()):
+        if other_id == message.id:
+            return None
+        other = outbox.messages[other_id]
+        if other.state != SENT:
+            return other
+    return None
+
+
 def _release_next(outbox: Outbox, licence: str, now: datetime) -> None:
-    """The licence's first report not yet sent, if it waits, becomes due now."""
+    """The licence's next report, deferred behind the one just sent, is due now."""
     for other_id in outbox.by_licence.get(licence, ()):
         other = outbox.messages[other_id]
-        if other.state == WAITING:
-            other.state = PENDING
-            other.next_attempt_at = now
-            outbox.reports_due.add((now.isoformat(), other_id))
+        if other.state == PENDING:
+            if other.next_attempt_at > now:
+                _reschedule(outbox, other, now)
+            return
         if other.state != SENT:
             return
 

@@ -20,9 +20,12 @@ from typing import Any
 from certarchive.content.certificate import Certificate
 from certarchive.messaging.outbox import (
     LIBRARY,
+    PENDING,
     REFUSED,
+    WAITING,
     Message,
     Outbox,
+    ahead_of,
     enqueue,
     refusal_of,
     report_count,
@@ -90,7 +93,9 @@ def _visible(ctx: Context) -> set[str]:
 def _row(ctx: Context, message: Message) -> dict[str, Any]:
     agency_name, cert_id = (message.licence or ":").split(":", 1)
     cert = ctx.agency(agency_name).certificates.get(cert_id)
+    waiting = message.state == PENDING and ahead_of(_outbox(ctx), message) is not None
     return message.summary() | {
+        "state": WAITING if waiting else message.state,
         "event": message.template,
         "agency": agency_name,
         "serial": cert.serial if cert is not None else None,

@@ -24,6 +24,8 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
+from certarchive.ofd.revoke import revoke_package
+from tests.ofd_support import ofd_seal
 from tests.test_browser_staff import CHROMIUM, CHROMIUM_ARGS, tools_present
 from tests.test_documents_fixtures import (
     DOCS,
@@ -33,6 +35,7 @@ from tests.test_documents_fixtures import (
     rendered,
     squeeze,
 )
+from tests.test_ofd_revocation import REVOCATION, REVOKED_AT
 from tests.test_ofd_signature import sealed
 
 __all__ = ["tools_present"]  # a missing chromium, poppler or zbar fails, naming it
@@ -87,8 +90,16 @@ _RENDER = """(data) => new Promise((resolve) => {
 
 
 @functools.cache
-def rendered_ofd(kind: str) -> tuple[dict, tuple[bytes, ...], tuple[str, ...]]:
-    """(ofd.js's result, a PNG screenshot per page, the browser's console) for ``kind``."""
+def rendered_ofd(
+    kind: str, revoked: bool = False
+) -> tuple[dict, tuple[bytes, ...], tuple[str, ...]]:
+    """(ofd.js's result, a PNG screenshot per page, the browser's console) for ``kind``,
+    issued or (``revoked``) stamped 已注销."""
+    package = (
+        revoke_package(sealed(kind), ofd_seal(), REVOCATION, REVOKED_AT)
+        if revoked
+        else sealed(kind)
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -98,7 +109,7 @@ def rendered_ofd(kind: str) -> tuple[dict, tuple[bytes, ...], tuple[str, ...]]:
         page.on("console", lambda message: console.append(message.text))
         page.set_content('<html><body style="margin:0"><div id="out"></div></body></html>')
         page.add_script_tag(path=str(ofd_js()))
-        result = page.evaluate(_RENDER, base64.b64encode(sealed(kind)).decode())
+        result = page.evaluate(_RENDER, base64.b64encode(package).decode())
         page.wait_for_timeout(500)  # the seal image decodes asynchronously
         shots = tuple(page.locator(f"#page{i}").screenshot() for i in range(result.get("pages", 0)))
         browser.close()
@@ -182,3 +193,23 @@ def test_the_seal_is_drawn_where_the_pdf_stamps_it() -> None:
         inside = reds(image, square)
         assert inside > 150, inside
         assert reds(image, (0, 0, 210, 297)) - inside < inside // 10
+
+
+def test_ofd_js_shows_the_revocation_watermark_on_every_page() -> None:
+    """A revoked package (H-1.7): ofd.js verifies both signatures, still draws the seal,
+    and shows the 已注销 watermark annotation in seal red across the middle of each page,
+    where the issued package has none."""
+    result, shots, console = rendered_ofd(KIND_RIGHT, revoked=True)
+    assert "error" not in result, result
+    assert sum("verifyRet: true" in line for line in console) == 2, console
+    _, issued, _ = rendered_ofd(KIND_RIGHT)
+    middle = (40, 110, 170, 190)  # mm: where the watermark's band crosses the page
+
+    def reds(png: bytes) -> int:
+        image = _image(png).resize((210, 297)).crop(middle)
+        return sum(1 for pixel in image.get_flattened_data() if _is_seal_red(pixel))
+
+    for page in (0, 1):
+        assert reds(shots[page]) > 10 * max(reds(issued[page]), 40), page
+    text = squeeze(" ".join(result["text"]))
+    assert DOCS[KIND_RIGHT].serial in text

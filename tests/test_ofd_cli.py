@@ -16,8 +16,9 @@ from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.documents.seal_image import seal_png
 from certarchive.services.ofd_files import current_ofd, eseal
 from certarchive.services.permissions import SYSTEM
+from certarchive.services.seals import demo_authority
 from certarchive.signing.certificates import (
-    CA_PROFILE,
+    SEAL_PROFILE,
     build_name,
     issue_certificate,
     load_certificates,
@@ -69,23 +70,28 @@ def test_verify_reads_an_ofd_with_the_registry_and_offline(
     assert demo("verify", str(package)).exit_code == 1
 
 
-def _maker() -> tuple[SM2PrivateKey, Any]:
+def _maker(runtime_of: Any, *, trusted: bool = True) -> tuple[SM2PrivateKey, Any]:
+    """An e-seal system's key and certificate: issued by the registry's CA (trusted), or
+    self-signed by a maker nobody configured (not trusted)."""
     key = SM2PrivateKey.generate()
+    issuer_key, issuer = _run(runtime_of, demo_authority) if trusted else (key, None)
     now = datetime.datetime.now(datetime.UTC)
     cert = issue_certificate(
         subject=MAKER_NAME,
         subject_key=key.public_key,
-        issuer=MAKER_NAME,
-        issuer_key=key,
+        issuer=issuer.subject if trusted else MAKER_NAME,
+        issuer_key=issuer_key,
         serial_number=7,
         not_before=now - datetime.timedelta(days=1),
         not_after=now + datetime.timedelta(days=3650),
-        profile=CA_PROFILE,
+        profile=SEAL_PROFILE,
     )
     return key, cert
 
 
-def _seseal(seal_cert: Any, number: str, maker: tuple[SM2PrivateKey, Any]) -> bytes:
+def _seseal(
+    seal_cert: Any, number: str, maker: tuple[SM2PrivateKey, Any], *, days: int = 3650
+) -> bytes:
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     description = SealDescription(
         number=number,
@@ -95,7 +101,7 @@ def _seseal(seal_cert: Any, number: str, maker: tuple[SM2PrivateKey, Any]) -> by
         height_mm=42,
         created=now,
         valid_from=now - datetime.timedelta(days=1),
-        valid_to=now + datetime.timedelta(days=3650),
+        valid_to=now + datetime.timedelta(days=days),
     )
     return make_seseal(description, [seal_cert], *maker)
 
@@ -106,7 +112,7 @@ def test_an_eseal_from_an_e_seal_system_is_imported_and_carried(
     demo("seal", "certificate", "--out", str(tmp_path / "chain.pem"))
     leaf = load_certificates((tmp_path / "chain.pem").read_bytes())[0]
     number = json.loads(demo("seal", "show", "--json").output)["number"]
-    maker = _maker()
+    maker = _maker(runtime_of)
     der = _seseal(leaf, number, maker)
     (tmp_path / "seal.eseal").write_bytes(der)
     imported = demo("seal", "import", "--eseal", str(tmp_path / "seal.eseal"))
@@ -131,7 +137,7 @@ def test_an_eseal_that_is_not_this_seals_is_refused_in_words(
     demo("seal", "certificate", "--out", str(tmp_path / "chain.pem"))
     leaf, root = load_certificates((tmp_path / "chain.pem").read_bytes())
     number = json.loads(demo("seal", "show", "--json").output)["number"]
-    maker = _maker()
+    maker = _maker(runtime_of)
     good = _seseal(leaf, number, maker)
     tampered = bytearray(good)
     tampered[-5] ^= 0x01  # inside the maker's signature
@@ -140,6 +146,10 @@ def test_an_eseal_that_is_not_this_seals_is_refused_in_words(
         "seal's number": _seseal(leaf, "9999999999999", maker),
         "does not verify": bytes(tampered),
         "cannot be parsed": b"\x30\x03\x02\x01\x04",
+        "is not valid today": _seseal(leaf, number, maker, days=-1),
+        "seal maker's certificate is not trusted": _seseal(
+            leaf, number, _maker(runtime_of, trusted=False)
+        ),
     }
     before = _run(runtime_of, lambda ctx: eseal(ctx, ctx.agency()))
     for words, data in cases.items():
@@ -151,9 +161,7 @@ def test_an_eseal_that_is_not_this_seals_is_refused_in_words(
     assert demo("seal", "import").exit_code == 2
 
 
-def test_check_verifies_the_ofd_files_and_names_a_falsified_one(
-    demo: Any, runtime_of: Any
-) -> None:
+def test_check_verifies_the_ofd_files_and_names_a_falsified_one(demo: Any, runtime_of: Any) -> None:
     """``check`` reads every OFD file like the PDFs: digest, seal and metadata (H-5.2.6)."""
     report = json.loads(demo("check", "--json").output)
     assert report["ok"] and report["files"] >= 4  # a PDF and an OFD per certificate

@@ -16,17 +16,19 @@ from lxml import etree
 
 from certarchive.documents.metadata import certificate_metadata
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
-from certarchive.documents.verify import OFD
+from certarchive.documents.verify import OFD, Trust
 from certarchive.ofd.package import to_zip
-from certarchive.ofd.sign import seal_package
+from certarchive.ofd.sign import OfdSeal, seal_package
 from certarchive.ofd.verify import verify_ofd
 from certarchive.ofd.writer import write_ofd
-from tests.ofd_support import NS, ofd_seal, rezip, schema_problems, unzip
+from certarchive.signing.ses import make_seseal
+from tests.ofd_support import NS, ofd_seal, rezip, schema_problems, seal_description, unzip
 from tests.test_documents_fixtures import (
     DOCS,
     SIGNED_AT,
     other_pki,
     pki,
+    signer,
     trust,
 )
 
@@ -223,6 +225,22 @@ def test_a_seal_that_does_not_list_the_signing_certificate_is_refused() -> None:
     report = verify_ofd(seal_package(draft.files, draft.stamps, seal, SIGNED_AT), trust())
     assert not report.valid
     assert any("may be used with" in problem for problem in report.problems)
+
+
+def test_a_seal_made_by_an_untrusted_maker_is_refused() -> None:
+    """The SESeal lists our seal certificate and its maker's signature verifies, but the
+    maker (another CA's key) is nobody the relying party trusts: not a seal (H-5.1.1)."""
+    stranger = other_pki()
+    seseal = make_seseal(seal_description(), [pki().leaf], stranger.ca_key, stranger.root)
+    draft = write_ofd(DOCS[KIND_RIGHT])
+    package = seal_package(draft.files, draft.stamps, OfdSeal(signer(), seseal), SIGNED_AT)
+    report = verify_ofd(package, trust())
+    assert not report.valid
+    assert any("seal maker's certificate is not trusted" in p for p in report.problems)
+    assert any("trusted root" in p for p in report.problems)
+    # the same package for a relying party that also trusts that maker's root
+    both = Trust(seal_keys=trust().seal_keys, roots=(pki().root, stranger.root))
+    assert verify_ofd(package, both).valid
 
 
 def test_a_seal_expired_at_signing_time_is_refused() -> None:

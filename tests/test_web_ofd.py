@@ -213,3 +213,43 @@ def test_a_corrected_and_reissued_certificate_gets_a_new_ofd(site: Site) -> None
     assert new_location.encode() in text
     assert _upload(site, after)["result"] == "valid"
     assert _upload(site, before)["result"] == "superseded"
+
+
+@pytest.fixture(scope="module")
+def ofd_only(tmp_path_factory: pytest.TempPathFactory):
+    built = make_site(tmp_path_factory.mktemp("ofd-only") / "var", **{"certarchive.formats": "ofd"})
+    yield built
+    built.runtime.close()
+
+
+def test_with_ofd_only_every_listing_reads_the_ofd(ofd_only: Site) -> None:
+    """``certarchive.formats = ofd``: no PDF is made; staff metadata, the holder's list and
+    page, the verification page and the collection time (H-2.2) all go by the OFD."""
+    from tests.test_web_support import csrf_of
+
+    site = ofd_only
+    doc, paid, serial = _issued_serial(site)
+    bank = site.headers("bank")
+    body = site.web().get(path(serial, "/ofd"), headers=bank).body
+    assert verify_ofd(body, site.run(registry_trust)).valid
+    refused = site.web().get(path(serial, "/pdf"), headers=bank, status=404)
+    assert "PDF" in refused.json["message"]
+    assert site.web().get(path(serial), headers=bank).json["sm3"] == sm3_hex(body)
+    token = paid["certificates"][0]["verify_url"].rsplit("/", 1)[1]
+    assert site.web().get(f"/v/{token}.json").json["sm3"] == sm3_hex(body)
+
+    holder = {"Authorization": f"Bearer {site.holder_token(doc, paid)}"}
+    (listed,) = site.web().get("/api/v1/holder/certificates", headers=holder).json["certificates"]
+    assert listed["formats"] == ["ofd"] and listed["pdf"] is None
+    assert listed["sm3"] == sm3_hex(body)
+    web = site.web()
+    form = web.get("/holder").forms[0]
+    form["id_number"] = doc["certificates"][0]["holders"][0]["id_number"]
+    form["download_code"] = paid["certificates"][0]["download_code"]
+    page = form.submit().follow()
+    assert "下载OFD" in page.text and "下载PDF" not in page.text
+    url = f"/holder/certificates/{quote(serial)}/download"
+    got = web.post(url, {"csrf_token": csrf_of(page), "format": "ofd"})
+    assert got.content_type == "application/ofd"
+    after = site.web().get(path(serial), headers=bank).json
+    assert after["state"] == "downloaded" and after["first_downloaded_at"]

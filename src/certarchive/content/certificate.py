@@ -66,6 +66,14 @@ class Certificate(Persistent):
     def current_file(self) -> dict[str, Any] | None:
         return self.files.latest()
 
+    @property
+    def sealed_file(self) -> dict[str, Any] | None:
+        """The latest sealed file in the format summaries show: the PDF, or the OFD where
+        only OFD files are produced (``certarchive.formats = ofd``)."""
+        if self.files.latest() is not None:
+            return self.files.latest()
+        return self.ofd_files.latest() if self.ofd_files is not None else None
+
     def file_log(self, file_format: str, *, create: bool = False) -> RecordLog | None:
         """The log of files in ``file_format`` ("pdf" or "ofd")."""
         if file_format == "pdf":

@@ -33,7 +33,7 @@ from certarchive.ofd.writer import ANNOTATIONS, OFD_XML
 from certarchive.ofd.xml import q
 from certarchive.signing.certificates import CertificateSummary, public_key_of
 from certarchive.signing.chain import check_path
-from certarchive.signing.ses import SesError, read_ses_signature
+from certarchive.signing.ses import SesError, maker_problems, read_ses_signature
 
 #: More signatures than a certificate package has (issue, revoke): stop early.
 MAX_SIGNATURES = 8
@@ -94,6 +94,10 @@ def _check_signer(found, trust: Trust, number: int, problems: list[str]) -> None
         )
     if trust.check_chain:
         problems += check_path(found.certificate, trust.intermediates, trust.roots, found.signed_at)
+        if not found.problems:  # the seal read and verified: whoever made it must be trusted
+            problems += maker_problems(
+                found.seal, trust.roots, trust.intermediates, found.signed_at
+            )
 
 
 def _signature(

@@ -222,9 +222,16 @@ class HolderCertificate(Answer):
     first_downloaded_at: str | None
     revoked: bool
     replaced_by: str | None
-    sm3: str | None
-    pdf: str = Field(description="where to download it as PDF")
-    ofd: str = Field(description="where to download it as OFD (GB/T 33190)")
+    sm3: str | None = Field(
+        description="SM3 of the latest file: the PDF, or the OFD where only OFD is produced"
+    )
+    formats: list[Literal["pdf", "ofd"]] = Field(
+        description="the formats it can be downloaded in (certarchive.formats)"
+    )
+    pdf: str | None = Field(description="where to download it as PDF (null: not produced)")
+    ofd: str | None = Field(
+        description="where to download it as OFD, GB/T 33190 (null: not produced)"
+    )
 
 
 class HolderCertificates(Answer):

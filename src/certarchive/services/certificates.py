@@ -87,7 +87,7 @@ def metadata(ctx: Context, cert: Certificate) -> dict[str, Any]:
         for key in ("holders", "obligors")
         if key in data
     }
-    file = cert.current_file
+    file = cert.sealed_file
     return {
         "id": cert.id,
         "kind": cert.kind,
@@ -145,11 +145,18 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
     return read_file(ctx, cert)
 
 
+def formats_of(ctx: Context, cert: Certificate) -> list[str]:
+    """The formats in which ``cert`` can be downloaded: the PDF if it has one, the OFD
+    wherever OFD files are produced (made on first request if it has none yet)."""
+    found = ["pdf"] if cert.current_file is not None else []
+    return found + (["ofd"] if "ofd" in ctx.runtime.settings.formats else [])
+
+
 def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
     """Staff and institutions with the download scope read the current file; this is
     not the holder's collection and sets no collection time (H-2.2)."""
     ctx.require("certificate.download_file")
-    if cert.current_file is None and cert.file_log("ofd") is None and file_format == "pdf":
+    if cert.sealed_file is None and file_format == "pdf":
         raise NotFound("证书尚未生成文件 / the certificate has no file yet")
     data = current_file_bytes(ctx, cert, file_format)
     ctx.audit(
@@ -167,7 +174,7 @@ def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf"
     Two racing first downloads both write the certificate, so ZODB lets one commit and
     retries the other, which then finds the certificate already downloaded.
     """
-    if cert.state == "draft" or (cert.current_file is None and cert.file_log("ofd") is None):
+    if cert.state == "draft" or cert.sealed_file is None:
         raise NotFound("证书不存在 / no such certificate")
     data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":

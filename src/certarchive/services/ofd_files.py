@@ -33,13 +33,15 @@ from certarchive.ofd.writer import write_ofd
 from certarchive.services.certdata import read_file, store_file
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid
-from certarchive.services.seals import current_chain, demo_authority, signer
+from certarchive.services.seals import current_chain, demo_authority, registry_trust, signer
 from certarchive.signing.ses import (
     SealDescription,
     SesError,
     make_seseal,
+    maker_problems,
     read_seseal,
     seal_certificates,
+    seal_validity,
 )
 
 OFD = "ofd"
@@ -174,7 +176,8 @@ def _der(data: bytes) -> bytes:
 def import_eseal(ctx: Context, agency_name: str | None, data: bytes) -> dict[str, Any]:
     """Take the SESeal an e-seal system issued for this seal, after checking it: it reads
     as a version 4 SESeal, its maker's signature verifies, its number is the seal's and
-    it lists the seal's current certificate."""
+    it lists the seal's current certificate, it is valid today, and whoever made it is
+    trusted (its certificate chains to a root the registry trusts, H-5.1.1)."""
     agency = ctx.agency(agency_name)
     seal = agency.seal
     assert seal is not None
@@ -198,6 +201,19 @@ def import_eseal(ctx: Context, agency_name: str | None, data: bytes) -> dict[str
             f"电子印章编号与印章编号{seal.number}不符 / the SESeal's number is not the "
             f"seal's number {seal.number}"
         )
+        raise Invalid(problem, {"eseal": problem})
+    now = ctx.now()
+    valid_from, valid_to = seal_validity(parsed)
+    if not valid_from <= now <= valid_to:
+        problem = (
+            f"电子印章不在有效期内（{valid_from:%Y-%m-%d} 至 {valid_to:%Y-%m-%d}） / the SESeal "
+            f"is not valid today (valid {valid_from:%Y-%m-%d} to {valid_to:%Y-%m-%d})"
+        )
+        raise Invalid(problem, {"eseal": problem})
+    trust = registry_trust(ctx)
+    untrusted = maker_problems(parsed, trust.roots, trust.intermediates, now)
+    if untrusted:
+        problem = "；".join(untrusted)
         raise Invalid(problem, {"eseal": problem})
     seal.eseal = der
     seal.eseal_source = SOURCE_IMPORTED

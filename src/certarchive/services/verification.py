@@ -125,7 +125,7 @@ def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
     data = read_data(ctx, cert)
     checked_at = ctx.now().astimezone(CHINA).replace(microsecond=0)
     agency = ctx.agency(cert.agency)
-    file = cert.current_file
+    file = cert.sealed_file
     status = status_of(cert)
     view: dict[str, Any] = {
         "status": status,

@@ -32,6 +32,7 @@ Problems come back in words, Chinese first, never as exceptions.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -40,6 +41,7 @@ from asn1crypto import core, x509
 from certarchive.crypto.sm import SM2PrivateKey
 from certarchive.signing import algorithms
 from certarchive.signing.certificates import public_key_of
+from certarchive.signing.chain import check_path
 
 VERSION = 4
 HEADER_ID = "ES"
@@ -241,6 +243,47 @@ def read_seseal(der: bytes) -> SESeal:
     return seal
 
 
+def seal_maker(seal: SESeal) -> x509.Certificate:
+    """The certificate of whoever made (signed) the seal: an e-seal system, or the
+    demonstration CA for a seal certarchive made itself."""
+    return x509.Certificate.load(seal["cert"].native)
+
+
+def seal_validity(seal: SESeal) -> tuple[datetime.datetime, datetime.datetime]:
+    """(valid_start, valid_end) of the seal itself, apart from any certificate's."""
+    prop = seal["eseal_info"]["property"]
+    return prop["valid_start"].native, prop["valid_end"].native
+
+
+def maker_problems(
+    seal: SESeal,
+    roots: Sequence[x509.Certificate],
+    intermediates: Sequence[x509.Certificate],
+    at: datetime.datetime,
+) -> list[str]:
+    """Problems with the seal maker's certificate at ``at`` (empty: fine).
+
+    A seal counts only if whoever made it is trusted: its certificate is one of the roots
+    (the demonstration CA makes the seals of a registry that has no e-seal system) or
+    chains to one, valid at ``at`` like any certificate on a path.
+    """
+    maker = seal_maker(seal)
+    if any(maker.dump() == root.dump() for root in roots):
+        problems = (
+            []
+            if maker.not_valid_before <= at <= maker.not_valid_after
+            else ["证书在签名时不在有效期内 / a certificate was not valid at the signing time"]
+        )
+    else:
+        problems = check_path(maker, intermediates, roots, at)
+    if not problems:
+        return []
+    return [
+        "电子印章的制章人证书不受信任 / the seal maker's certificate is not trusted",
+        *problems,
+    ]
+
+
 def seal_certificates(seal: SESeal) -> list[bytes]:
     """The DER of the certificates the seal may be used with (certListType 1)."""
     prop = seal["eseal_info"]["property"]
@@ -319,8 +362,8 @@ def read_ses_signature(der: bytes) -> ReadSignature:
                 "签章者证书不在电子印章的证书列表中 / "
                 "the signer's certificate is not one the seal may be used with"
             )
-        prop = seal["eseal_info"]["property"]
-        if not prop["valid_start"].native <= signed_at <= prop["valid_end"].native:
+        valid_from, valid_to = seal_validity(seal)
+        if not valid_from <= signed_at <= valid_to:
             problems.append(
                 "签章时电子印章不在有效期内 / the seal was not valid at the signing time"
             )

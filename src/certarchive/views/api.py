@@ -375,8 +375,13 @@ def holder_certificates(request: Request) -> dict[str, Any]:
     identity = resolve_identity(request)
     listed = holders.list_certificates(request.ctx, identity.session)
     for item in listed:
-        item["pdf"] = request.route_path("api.holder.certificate.pdf", serial=item["serial"])
-        item["ofd"] = request.route_path("api.holder.certificate.ofd", serial=item["serial"])
+        for name in ("pdf", "ofd"):
+            route = f"api.holder.certificate.{name}"
+            item[name] = (
+                request.route_path(route, serial=item["serial"])
+                if name in item["formats"]
+                else None
+            )
     return {"certificates": listed}
 
 

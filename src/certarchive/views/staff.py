@@ -164,7 +164,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "paper": manage and cert.state != "draft",
         "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
-        "download": _can(request, "certificate.download_file") and cert.current_file is not None,
+        "download": _can(request, "certificate.download_file") and cert.sealed_file is not None,
     }
     return {
         "cert": certificates.metadata(ctx, cert),
@@ -173,6 +173,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "versions": versions,
         "diffs": diffs,
         "files": _files(cert),
+        "formats": certificates.formats_of(ctx, cert),
         "shares": sharing.shares_of(ctx, cert.agency, cert.id),
         "actions": actions,
         "text_fields": TEXT_FIELDS[cert.kind],

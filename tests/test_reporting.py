@@ -282,6 +282,9 @@ def test_a_refused_report_is_shown_with_the_answer_and_sent_again_after_correcti
             ("revoked", "waiting"),
         ]
         assert on_case[0]["library_said"] == refused["library_said"]
+        archivist = staff_actor("wang", "archivist")  # reads cases, not personal data
+        (shown, _) = runtime.run(reporting.of_case, archivist, document["case_no"])
+        assert shown["state"] == "refused" and shown["library_said"] is None
         with pytest.raises(Conflict):
             runtime.run(reporting.resend, REGISTRAR, on_case[1]["id"])
         with pytest.raises(NotFound):

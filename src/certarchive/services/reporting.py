@@ -91,6 +91,8 @@ def _visible(ctx: Context) -> set[str]:
 
 
 def _row(ctx: Context, message: Message) -> dict[str, Any]:
+    """A report as the pages show it.  What the library said may quote the entry (names,
+    ID numbers), so only those who may read personal data see it."""
     agency_name, cert_id = (message.licence or ":").split(":", 1)
     cert = ctx.agency(agency_name).certificates.get(cert_id)
     waiting = message.state == PENDING and ahead_of(_outbox(ctx), message) is not None
@@ -100,7 +102,9 @@ def _row(ctx: Context, message: Message) -> dict[str, Any]:
         "agency": agency_name,
         "serial": cert.serial if cert is not None else None,
         "next_attempt_at": message.next_attempt_at.isoformat(),
-        "library_said": refusal_of(message, ctx.keyring) if message.state == REFUSED else None,
+        "library_said": refusal_of(message, ctx.keyring)
+        if message.state == REFUSED and "certificate.read_personal" in ctx.actor.permissions
+        else None,
     }
 
 

@@ -119,37 +119,45 @@ def paired(times: list[float], bare: list[float]) -> float:
     return statistics.median(a / b for a, b in zip(times, bare, strict=True))
 
 
-def long_log(entries: int) -> None:
+def build_log(path: Path, entries: int, actions: tuple[str, ...] = ("certificate.issue",)) -> float:
+    """A log of ``entries`` entries in a FileStorage at ``path``, queued and integrated in
+    batches of 10,000 as the server does; returns the seconds it took.  Entry ``n`` has
+    action ``actions[n % len(actions)]``."""
     key = SM2PrivateKey.generate()
-    with tempfile.TemporaryDirectory() as folder:
-        db = DB(FileStorage(str(Path(folder) / "Audit.fs")))
-        conn = db.open()
-        root = conn.root()
-        root["log"] = log = AppendOnlyLog("audit", key.public_key.to_bytes(), b"")
+    db = DB(FileStorage(str(path)))
+    conn = db.open()
+    root = conn.root()
+    root["log"] = log = AppendOnlyLog("audit", key.public_key.to_bytes(), b"")
+    transaction.commit()
+    start = time.perf_counter()
+    batch = 10_000
+    for first in range(0, entries, batch):
+        for n in range(first, min(first + batch, entries)):
+            enqueue(
+                log.pending,
+                make_entry(
+                    time=datetime.now(UTC).isoformat(),
+                    actor="client:upstream",
+                    role="client",
+                    action=actions[n % len(actions)],
+                    object=f"certificate:{n}",
+                    before=sm3(b"before %d" % n).hex(),  # unique, as real digests are
+                    after=sm3(b"after %d" % n).hex(),
+                    result="ok",
+                ),
+            )
+        log.integrate(key, datetime.now(UTC))
         transaction.commit()
-        start = time.perf_counter()
-        batch = 10_000
-        for first in range(0, entries, batch):
-            for n in range(first, min(first + batch, entries)):
-                enqueue(
-                    log.pending,
-                    make_entry(
-                        time=datetime.now(UTC).isoformat(),
-                        actor="client:upstream",
-                        role="client",
-                        action="certificate.issue",
-                        object=f"certificate:{n}",
-                        before=sm3(b"before %d" % n).hex(),  # unique, as real digests are
-                        after=sm3(b"after %d" % n).hex(),
-                        result="ok",
-                    ),
-                )
-            log.integrate(key, datetime.now(UTC))
-            transaction.commit()
-            conn.cacheMinimize()
-        built = time.perf_counter() - start
-        conn.close()
-        db.close()
+        conn.cacheMinimize()
+    built = time.perf_counter() - start
+    conn.close()
+    db.close()
+    return built
+
+
+def long_log(entries: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        built = build_log(Path(folder) / "Audit.fs", entries)
         size = (Path(folder) / "Audit.fs").stat().st_size
         db = DB(FileStorage(str(Path(folder) / "Audit.fs"), read_only=True))
         conn = db.open()

@@ -25,8 +25,10 @@ from certarchive.documents.fonts import cjk_font, truetype_flavoured
 from certarchive.documents.layout import PAGE_WIDTH
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
 from certarchive.documents.render import render_certificate
-from certarchive.documents.seal_image import draw_seal, seal_image, split_seal_name
+from certarchive.documents.seal_image import draw_seal
+from certarchive.documents.seal_layout import split_seal_name
 from certarchive.documents.seal_page import draw_seal_page
+from certarchive.documents.seal_vector import seal_form
 from tests.test_documents_fixtures import (
     AGENCY,
     DOCS,
@@ -284,9 +286,10 @@ def test_seal_name_splits_into_arc_and_purpose() -> None:
     assert split_seal_name("某某专用章", "潢川县自然资源局") == ("某某专用章", "")
 
 
-def test_seal_image_is_built_once_per_process() -> None:
-    first = seal_image(AGENCY.seal_name, AGENCY.agency_name, AGENCY.seal_number, WQY)
-    assert seal_image(AGENCY.seal_name, AGENCY.agency_name, AGENCY.seal_number, WQY) is first
+def test_seal_paths_are_built_and_compressed_once_per_process() -> None:
+    first = seal_form(AGENCY.seal_name, AGENCY.agency_name, AGENCY.seal_number, WQY)
+    again = seal_form(AGENCY.seal_name, AGENCY.agency_name, AGENCY.seal_number, WQY)
+    assert again is first
 
 
 def test_seal_drawing_is_red_ink_on_transparency() -> None:

@@ -13,13 +13,16 @@ from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
 from pyhanko.sign.validation.pdf_embedded import SignatureCoverageLevel
 from pypdf import PdfReader, PdfWriter
 
+from certarchive.documents import render
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.stampdict import Revocation
 from certarchive.documents.verify import verify_pdf
+from certarchive.documents.watermark import stamp_revoked
 from tests.test_documents_fixtures import (
     AGENCY,
     CAUSE,
+    DOCS,
     REVOKED_ON,
     cms_signature,
     openssl_verify,
@@ -114,15 +117,33 @@ def test_every_page_says_revoked_in_extractable_text(kind: str) -> None:
         assert "已注销" not in pdftotext(signed(kind), "-f", str(page), "-l", str(page))
 
 
-def test_watermark_glyphs_are_embedded_in_a_subset_of_their_own() -> None:
-    result = run_tool(["pdffonts", "{pdf}"], revoked(KIND_RIGHT))
-    rows = result.stdout.splitlines()[2:]
-    assert len(rows) == 2  # the certificate's subset and the watermark's subset
-    names = {row.split()[0] for row in rows}
-    assert len(names) == 2  # two subsets, two subset names
+def _font_rows(pdf: bytes) -> list[str]:
+    rows = run_tool(["pdffonts", "{pdf}"], pdf).stdout.splitlines()[2:]
     for row in rows:
         assert re.match(r"[A-Z]{6}\+WenQuanYi", row)
-        assert row.split()[-5:-2] == ["yes", "yes", "yes"]
+        assert row.split()[-5:-2] == ["yes", "yes", "yes"]  # embedded, subset, ToUnicode
+    return rows
+
+
+def test_watermark_draws_with_the_page_font_subset() -> None:
+    """Issue #18: the issued file's subset holds the stamp's characters, so the stamp
+    embeds no second subset."""
+    assert len(_font_rows(revoked(KIND_RIGHT))) == 1
+    assert len(revoked(KIND_RIGHT)) - len(signed(KIND_RIGHT)) < 10_000
+
+
+def test_a_file_without_the_stamp_characters_gets_a_subset_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file issued before issue #18 (no characters reserved): the stamp embeds its own
+    subset, under a subset name of its own (issue #12)."""
+    monkeypatch.setattr(render, "reserve", lambda *_args: None)
+    earlier = sign_pdf(render.render_certificate(DOCS[KIND_RIGHT]), signer(), "颁发")
+    stamped = stamp_revoked(earlier, signer(), REVOKED_ON, CAUSE)
+    assert verify_pdf(stamped, trust()).valid
+    rows = _font_rows(stamped)
+    assert len(rows) == 2 and len({row.split()[0] for row in rows}) == 2
+    assert "已注销" in pdftotext(stamped)
 
 
 def _reddish(image) -> int:

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.pdf_embedded import SignatureCoverageLevel
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ContentStream, NameObject
+from pypdf.generic import ByteStringObject, ContentStream, NameObject, TextStringObject
 
 from certarchive.crypto.sm import sm3
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
+from certarchive.documents.pagefont import page_font
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.verify import STANDARD, Trust, verify_pdf
 from certarchive.signing.certificates import CertificateError, to_pem
@@ -343,15 +344,30 @@ def test_same_length_edit_of_the_embedded_serial_is_detected() -> None:
     assert ALTERED in _problems(edited)
 
 
+def _swapped(operand: object, before: bytes, after: bytes) -> object:
+    """A string operand with ``before`` replaced by ``after``; anything else unchanged."""
+    if isinstance(operand, TextStringObject):
+        return ByteStringObject(operand.get_original_bytes().replace(before, after))
+    if isinstance(operand, ByteStringObject):
+        return ByteStringObject(bytes(operand).replace(before, after))
+    return operand
+
+
 def test_replaced_text_run_is_detected() -> None:
     """An editor replaces the serial on the data page in an (unsigned) incremental update."""
 
     def replace_text(writer: PdfWriter) -> None:
         page = writer.pages[1]
-        data = page.get_contents().get_data()
-        assert b"0000123" in data
-        content = ContentStream(None, writer)
-        content.set_data(data.replace(b"0000123", b"0000999"))
+        _reference, codes = page_font(PdfReader(io.BytesIO(signed(KIND_RIGHT))), "0123")
+        before = bytes(codes[char] for char in "0000123")  # the page subset's own codes
+        after = bytes(codes[char] for char in "0000321")
+        content = ContentStream(page.get_contents(), writer)
+        operations = [
+            ([_swapped(operand, before, after) for operand in operands], operator)
+            for operands, operator in content.operations
+        ]
+        assert operations != content.operations
+        content.operations = operations
         page.replace_contents(content)
 
     tampered = _incremental(signed(KIND_RIGHT), replace_text)

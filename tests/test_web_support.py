@@ -95,7 +95,7 @@ class Site:
             form = response.follow().forms[0]
             response = self.submit_totp(form)
         assert response.status_int == 302, response.text[:500]
-        return csrf_of(web.get("/staff"))
+        return csrf_of(web.get("/staff").maybe_follow())
 
     def submit_totp(self, form: Any, code: str | None = None) -> Any:
         """Submit the TOTP form with a code of a time step never used before: each step is

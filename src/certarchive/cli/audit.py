@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from certarchive.audit.proof import LINE_LIMITS, is_export, verify_export
 from certarchive.audit.queue import LOG_NAMES
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.services import audit as audit_services
@@ -39,7 +40,13 @@ def checkpoint(state: CliState, log_name: str) -> None:
 def verify_command(
     state: CliState, log_name: str, checkpoint_file: str | None, as_json: bool
 ) -> None:
-    """Replay the log: every entry, Merkle root and checkpoint signature; exit 1 on a fault."""
+    """Replay the log: every entry, Merkle root and checkpoint signature; exit 1 on a fault.
+
+    Given a range exported from the auditors' page as the checkpoint file, check that
+    file alone, offline: its checkpoint's signature and each entry's inclusion proof."""
+    if checkpoint_file and _is_export(checkpoint_file):
+        _verify_export(checkpoint_file, as_json)
+        return
     external = Path(checkpoint_file).read_text(encoding="utf-8") if checkpoint_file else None
     with opened_runtime(state) as runtime:
         report = runtime.run(audit_services.verify, SYSTEM, log_name, external)
@@ -56,6 +63,29 @@ def verify_command(
         fail("日志校验失败 / log verification failed", 1)
     if not as_json:
         click.echo("日志完整 / log verified")
+
+
+def _is_export(path: str) -> bool:
+    with open(path, "rb") as source:
+        return is_export(source.readline(LINE_LIMITS.max_bytes + 1))
+
+
+def _verify_export(path: str, as_json: bool) -> None:
+    with open(path, "rb") as source:
+        report = verify_export(source)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(
+            f"{report.log}: checkpoint of {report.size} entries, key {report.key}; "
+            f"{report.entries} entries verified ({report.masked} masked: path only)"
+        )
+        for problem in report.problems:
+            click.echo(f"  ✗ {problem}")
+    if not report.ok:
+        fail("导出文件校验失败 / the exported range does not verify", 1)
+    if not as_json:
+        click.echo("导出文件完整 / exported range verified: compare the key with the one you keep")
 
 
 @audit.command("export")

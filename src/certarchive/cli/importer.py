@@ -1,4 +1,5 @@
-"""``certarchive import FILE.jsonl``: bulk case import with the API's validation.
+"""``certarchive import FILE.jsonl``: bulk case import with the API's validation, and
+``certarchive import-existing FILE.jsonl``: certificates issued on paper (Z-2).
 
 Two passes: first every line is parsed and validated, and if any is bad the command
 names each (line number and fields) and imports nothing; then each case is recorded in
@@ -16,6 +17,15 @@ from typing import Any
 import click
 
 from certarchive.cli.common import CliState, fail, opened_runtime
+from certarchive.cli.progress import Progress
+from certarchive.crypto.keyring import KeyringError
+from certarchive.importing.pipeline import (
+    Importer,
+    Options,
+    count_lines,
+    describe_fields,
+    describe_refused,
+)
 from certarchive.jsonread import JsonLimits, JsonRefused, read_json
 from certarchive.services.cases import record_case
 from certarchive.services.permissions import client_actor
@@ -23,6 +33,7 @@ from certarchive.validation.case import CaseInvalid, validate_case
 
 pass_state = click.make_pass_decorator(CliState)
 IMPORTER = client_actor("import", ("cases:write",))
+EXISTING_IMPORTER = client_actor("import-existing", ("cases:write",))
 MAX_REPORTED = 50
 
 
@@ -63,15 +74,12 @@ def problems_of(path: Path) -> tuple[int, list[str]]:
     for number, document in read_lines(path):
         count += 1
         if isinstance(document, JsonRefused):
-            label = "not JSON" if document.kind == "invalid" else "refused"
-            where = f" at {document.path}" if document.path else ""
-            problems.append(f"line {number}: {label}{where} ({document.message})")
+            problems.append(f"line {number}: {describe_refused(document)}")
             continue
         try:
             case_no = validate_case(document).case_no
         except CaseInvalid as invalid:
-            fields = "; ".join(f"{k}: {v}" for k, v in invalid.fields.items())
-            problems.append(f"line {number}: {fields}")
+            problems.append(f"line {number}: {describe_fields(invalid.fields)}")
             continue
         if case_no in seen:
             problems.append(f"line {number}: case_no repeats an earlier line")
@@ -102,3 +110,48 @@ def import_cases(state: CliState, file: str) -> None:
         for _number, document in documents:
             created += runtime.run(record_case, IMPORTER, document)["created"]
     click.echo(f"已导入 / recorded {created} new cases, {count - created} already present")
+
+
+@click.command("import-existing")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="processes that render and sign (the importing process commits)",
+)
+@click.option(
+    "--files",
+    "files",
+    type=click.Choice(["now", "on-demand"]),
+    default="now",
+    show_default=True,
+    help="make each file now, or at its first request",
+)
+@pass_state
+def import_existing(state: CliState, file: str, workers: int, files: str) -> None:
+    """Import certificates issued on paper (存量证照): one case document a line whose
+    certificates carry "serial" and "issued_at".  A second run skips what is imported;
+    bad lines are named by number and nothing of them is imported (exit 1 at the end)."""
+    path = Path(file)
+    progress = Progress(count_lines(path), "导入 / importing")
+    with opened_runtime(state) as runtime:
+        importer = Importer(
+            runtime,
+            EXISTING_IMPORTER,
+            Options(workers=workers, on_demand=files == "on-demand"),
+            progress.update,
+            lambda number, words: progress.note(f"line {number}: {words}"),
+        )
+        try:
+            report = importer.run(read_lines(path))
+        except KeyringError as exc:  # a worker could not open the keyring
+            fail(f"密钥错误 / key error: {exc}", 2)
+    progress.finish()
+    click.echo(
+        f"已导入 / imported {report.created} cases ({report.certificates} certificates), "
+        f"{report.present} already present, {len(report.bad)} bad lines"
+    )
+    if report.bad:
+        fail(f"{len(report.bad)} 行无效，未导入 / {len(report.bad)} bad lines not imported", 1)

@@ -20,7 +20,7 @@ from certarchive.cli.common import (
     fail,
     opened_runtime,
 )
-from certarchive.cli.importer import import_cases
+from certarchive.cli.importer import import_cases, import_existing
 from certarchive.cli.keys import keys
 from certarchive.cli.principals import client, user
 from certarchive.cli.report import report
@@ -151,6 +151,7 @@ cli.add_command(seal)
 cli.add_command(verify)
 cli.add_command(import_cases)
 cli.add_command(report)
+cli.add_command(import_existing)
 
 
 @cli.command()
@@ -190,6 +191,11 @@ def check(state: CliState, as_json: bool) -> None:
             click.echo(
                 f"  {report.earlier_format} 份现行文件为早期签名格式 / current files in the "
                 "earlier signature format (valid; re-issuing them is not needed)"
+            )
+        if report.on_demand:
+            click.echo(
+                f"  {report.on_demand} 份证书的文件将在首次请求时生成 / certificates whose "
+                "file is made at its first request (import-existing --files on-demand)"
             )
         for problem in report.problems:
             click.echo(f"  ✗ {problem}")

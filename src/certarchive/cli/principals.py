@@ -7,9 +7,10 @@ import sys
 import click
 
 from certarchive.cli.common import CliState, emit_json, opened_runtime
-from certarchive.content.principals import ROLES, SCOPES
+from certarchive.content.principals import ALL_ROLES, ROLES, SCOPES
 from certarchive.services.accounts import change_role, disable_user, enable_user, reset_password
 from certarchive.services.identity import (
+    TOTP_ROLES,
     enroll_totp,
     list_clients,
     list_users,
@@ -30,21 +31,36 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice(ALL_ROLES), required=True)
 @click.option("--agency", default=None, help="limit the user to one agency")
+@click.option(
+    "--institution",
+    default=None,
+    help="role institution: the API client (key id or name) whose clerk this is",
+)
+@click.option(
+    "--institution-admin", is_flag=True, help="the clerk adds and disables its institution's clerks"
+)
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @pass_state
 def user_add(
-    state: CliState, name: str, role: str, agency: str | None, password_stdin: bool
+    state: CliState,
+    name: str,
+    role: str,
+    agency: str | None,
+    institution: str | None,
+    institution_admin: bool,
+    password_stdin: bool,
 ) -> None:
-    """Add a staff user; an admin also gets a TOTP secret, printed once."""
+    """Add a staff user or an institution's clerk; admins and clerks also get a TOTP
+    secret, printed once."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     with opened_runtime(state) as runtime:
-        runtime.run(add_user, SYSTEM, name, role, password, agency)
-        totp = runtime.run(enroll_totp, SYSTEM, name) if role == "admin" else None
+        runtime.run(add_user, SYSTEM, name, role, password, agency, institution, institution_admin)
+        totp = runtime.run(enroll_totp, SYSTEM, name) if role in TOTP_ROLES else None
     click.echo(f"用户已添加 / user added: {name} ({role})")
     if totp:
         click.echo(f"TOTP (shown once, add it to the authenticator app): {totp['uri']}")

@@ -16,6 +16,7 @@ from datetime import datetime
 import click
 
 from certarchive.cli.common import CliState, fail, opened_runtime
+from certarchive.cli.progress import Progress
 from certarchive.services import reporting
 from certarchive.services.permissions import SYSTEM
 
@@ -52,19 +53,17 @@ def report(state: CliState, everything: bool, since: datetime | None, batch: int
     totals = {"queued": 0, "skipped": 0, "scanned": 0}
     with opened_runtime(state) as runtime:
         total = runtime.run(reporting.certificates_to_scan, SYSTEM)
+        progress = Progress(total, "上报 / reporting", unit="certificates")
         position = None
         while True:
             done = runtime.run(reporting.backfill, SYSTEM, day, position, batch)
             for key in totals:
                 totals[key] += done[key]
-            click.echo(
-                f"{totals['scanned']}/{total} 已查看 / looked at, {totals['queued']} 已排队 / "
-                f"queued, {totals['skipped']} 已有上报 / already reported",
-                err=True,
-            )
+            progress.update(totals["scanned"])
             position = done["next"]
             if position is None:
                 break
+        progress.finish()
     click.echo(
         f"完成 / done: {totals['queued']} 个上报已排队 / reports queued, "
         f"{totals['skipped']} 个已有上报 / already had one"

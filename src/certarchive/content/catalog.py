@@ -40,6 +40,11 @@ class SetIndex(Persistent):
 
 
 class Catalog(Persistent):
+    #: Indexes whose entries, once written, are never replaced or removed (a serial and
+    #: a token are given once, at issuance): a reader depends on the certificate an entry
+    #: names, not on the index's buckets (see :mod:`certarchive.views.page_cache`).
+    APPEND_ONLY = ("serial", "token")
+
     def __init__(self) -> None:
         self.serial = OOBTree()  # serial -> certificate id
         self.token = OOBTree()  # verification token -> certificate id

@@ -62,6 +62,11 @@ class Certificate(Persistent):
     #: default so that certificates stored before OFD need no migration (created on first use).
     ofd_files: RecordLog | None = None
 
+    #: Issued without files (import-existing --files on-demand): each is made at its first
+    #: request (the PDF by services/pdf_files.py, the OFD by services/ofd_files.py).  A
+    #: class default: older certificates need no migration.
+    file_on_demand: bool = False
+
     @property
     def current_file(self) -> dict[str, Any] | None:
         return self.files.latest()

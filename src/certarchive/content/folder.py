@@ -15,6 +15,11 @@ from persistent import Persistent
 
 
 class Folder(Persistent):
+    #: ``add`` never overwrites and nothing removes: an entry, once written, names the same
+    #: object for good, so a reader depends on that object, not on the folder's buckets
+    #: (see :mod:`certarchive.views.page_cache`).
+    APPEND_ONLY = ("_items",)
+
     def __init__(self) -> None:
         self._items = OOBTree()
         self._count = Length()

@@ -7,6 +7,10 @@ from datetime import datetime
 from persistent import Persistent
 
 ROLES = ("admin", "registrar", "archivist", "backup_operator", "auditor")
+#: A clerk of a bank or another institution (因特网从业端, H-N2): not a staff role (an
+#: admin cannot give it or take it away), bound to one API client.
+INSTITUTION_ROLE = "institution"
+ALL_ROLES = (*ROLES, INSTITUTION_ROLE)
 SCOPES = (
     "cases:write",
     "certificates:read",
@@ -19,8 +23,13 @@ SCOPES = (
 
 
 class User(Persistent):
+    #: An institution's clerk: the key id of the API client it is bound to (its scopes and
+    #: agency are the clerk's), and whether the clerk administers the institution's clerks.
+    institution: str | None = None
+    institution_admin: bool = False
+
     def __init__(self, name: str, role: str, password_hash: str, agency: str | None) -> None:
-        if role not in ROLES:
+        if role not in ALL_ROLES:
             raise ValueError(f"unknown role {role!r}")
         self.name = name
         self.role = role

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from persistent import Persistent
 
-from certarchive.validation.identifiers import format_serial
+from certarchive.validation.identifiers import Serial, format_serial
 
 if TYPE_CHECKING:
     from certarchive.content.agency import Agency
@@ -27,11 +27,24 @@ class SerialCounter(Persistent):
         return self.last
 
 
-def next_serial(agency: Agency, kind: str, year: int) -> str:
+def _counter(agency: Agency, kind: str, year: int) -> SerialCounter:
     key = f"{kind}:{year}"
     counter = agency.serial_counters.get(key)
     if counter is None:
         counter = agency.serial_counters[key] = SerialCounter()
+    return counter
+
+
+def continue_after(agency: Agency, serial: Serial) -> None:
+    """A certificate issued on paper under ``serial`` (import-existing): its year's
+    sequence goes on after the highest such number (H-1.6), never reusing one."""
+    counter = _counter(agency, serial.kind, serial.year)
+    if serial.seq > counter.last:
+        counter.last = serial.seq
+
+
+def next_serial(agency: Agency, kind: str, year: int) -> str:
+    counter = _counter(agency, kind, year)
     settings = agency.settings
     return format_serial(
         settings["province"],

@@ -22,6 +22,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 
+from certarchive.documents.sfnt import unhinted
+
 log = logging.getLogger(__name__)
 
 #: reportlab is not thread-safe: a TrueType font object keeps its read position while it
@@ -80,12 +82,23 @@ def truetype_flavoured(path: str | Path) -> bool:
         return False
 
 
+def _embed_unhinted(font: TTFont) -> None:
+    """Make the subsets reportlab embeds from ``font`` leave out the glyphs' hinting
+    (:func:`certarchive.documents.sfnt.unhinted`: a sixth of every subset, unused by PDF
+    viewers).  reportlab builds a document's subsets in ``face.makeSubset``; the face
+    belongs to this font object alone, so wrapping it there changes nothing else."""
+    make_subset = font.face.makeSubset
+    font.face.makeSubset = lambda subset: unhinted(make_subset(subset))
+
+
 @functools.cache
 def _register_truetype(path: str) -> str | None:
     """Load and register one TrueType file (once per process); its font name, or None."""
     name = f"CertCJK-{Path(path).stem}"
     try:
-        pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+        font = TTFont(name, path, subfontIndex=0, asciiReadable=0)
+        _embed_unhinted(font)
+        pdfmetrics.registerFont(font)
     except Exception as exc:  # a corrupt file must not stop issuing certificates
         log.warning("cannot load CJK font %s: %s", path, exc)
         return None

@@ -83,7 +83,7 @@ class QRMark:
 class SealMark:
     """Where the agency's seal is stamped: a square of side ``size`` at (``x``, ``y``).
 
-    The names say which seal drawing goes there (:mod:`.seal_image`).
+    The names say which seal is drawn there (:mod:`.seal_layout`).
     """
 
     x: float

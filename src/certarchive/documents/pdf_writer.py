@@ -22,7 +22,7 @@ from certarchive.documents.pagemodel import (
     TextRun,
 )
 from certarchive.documents.qr import QRCode
-from certarchive.documents.seal_image import seal_image
+from certarchive.documents.seal_vector import draw_seal
 
 
 def _colour(colour: Colour) -> Color:
@@ -71,8 +71,8 @@ def _item(canvas: Canvas, item: Item, font: CJKFont) -> None:
     elif isinstance(item, QRMark):
         QRCode(item.data, item.size).drawOn(canvas, item.x, item.y)
     elif isinstance(item, SealMark):
-        drawing = seal_image(item.seal_name, item.agency_name, item.seal_number, font.path)
-        drawing.draw(canvas, item.x, item.y, item.size, item.size)
+        seal = (item.seal_name, item.agency_name, item.seal_number)
+        draw_seal(canvas, item.x, item.y, item.size, seal, font.path)
     else:  # pragma: no cover - the Item union is closed
         raise TypeError(f"unknown page item {item!r}")
 

@@ -19,10 +19,12 @@ from certarchive.documents.fonts import REPORTLAB_LOCK, cjk_font
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH
 from certarchive.documents.metadata import certificate_metadata, xmp_packet
 from certarchive.documents.model import CertificateDocument
+from certarchive.documents.pagefont import reserve
 from certarchive.documents.pagemodel import Page
 from certarchive.documents.pdf_writer import draw_page
 from certarchive.documents.seal_page import seal_page
 from certarchive.documents.sigdict import pdf_date_text
+from certarchive.documents.watermark import STAMP_CHARACTERS
 
 PRODUCER = "certarchive"
 
@@ -78,6 +80,7 @@ def render_certificate(
             pageCompression=1,
         )
         _attach_metadata(canvas, doc)
+        reserve(canvas, font, STAMP_CHARACTERS)  # first, into the first subset
         for page in pages:
             draw_page(canvas, page, font)
             canvas.showPage()

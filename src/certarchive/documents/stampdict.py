@@ -31,6 +31,15 @@ _MARKER = re.compile(
 _STRUCTURAL = re.compile(rb"/Type\s*/(?:Catalog|Pages|Sig|Annot)(?![A-Za-z0-9_.])")
 
 
+#: The causes of a revocation and the label a stamp prints for each (H-4.2).
+REVOCATION_CAUSES = {
+    "transfer": "转移登记",
+    "change": "变更登记",
+    "cancellation": "注销登记",
+    "correction": "更正登记",
+}
+
+
 @dataclass(frozen=True)
 class Revocation:
     """The revocation a stamp records."""

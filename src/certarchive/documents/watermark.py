@@ -8,7 +8,10 @@ The stamp is therefore appended, never merged into the existing content:
    with the date and cause), which subsets and embeds exactly the CJK glyphs it uses.
    Text extractors (poppler) break diagonal text into single characters, so the same
    words are also written once horizontally in invisible text at the page foot, where
-   ``pdftotext`` and screen readers find "已注销" whole;
+   ``pdftotext`` and screen readers find "已注销" whole.  Its text is then re-encoded to
+   draw with the certificate page's own font subset, which holds these characters from
+   issuance on (:mod:`.pagefont`), so no second subset is embedded; a file without them
+   gets the stamp's own subset, as before;
 2. that page becomes one form XObject, pointing at the revocation marker
    (:mod:`.stampdict`), and the appearance of a new signature field's widget covering
    the first page (printed, and shown on screen), signed by the agency in the same
@@ -49,6 +52,7 @@ from certarchive.documents.incremental import IncrementalUpdate
 from certarchive.documents.layout import PAGE_HEIGHT, PAGE_WIDTH, paragraph, text_style
 from certarchive.documents.model import CHINA_TIME
 from certarchive.documents.objcopy import ObjectImporter, flate_stream
+from certarchive.documents.pagefont import reencoded_stamp
 from certarchive.documents.seal_page import chinese_date
 from certarchive.documents.signature import (
     Widget,
@@ -56,7 +60,13 @@ from certarchive.documents.signature import (
     reserve_signature,
     write_signed,
 )
-from certarchive.documents.stampdict import Revocation, ShareMark, marker, share_marker
+from certarchive.documents.stampdict import (
+    REVOCATION_CAUSES,
+    Revocation,
+    ShareMark,
+    marker,
+    share_marker,
+)
 from certarchive.signing.signer import Signer
 
 REVOKED = "已注销"
@@ -68,6 +78,13 @@ SHARE_SUBSET_TAG = "CASHAR"
 #: Subset tag of the watermark's font (the page's subset has reportlab's own).
 SUBSET_TAG = "CAREVK"
 DETAIL_WIDTH = 380.0
+#: Every character a revocation stamp can print (its words, a date, a cause's label):
+#: issued files reserve their glyphs in the page's font subset, so that the stamp draws
+#: with that subset and embeds no second one (:mod:`.pagefont`).
+_STAMP_WORDS = f"{REVOKED} 注销日期：注销原因：0123456789年月日" + "".join(
+    REVOCATION_CAUSES.values()
+)
+STAMP_CHARACTERS = "".join(sorted(set(_STAMP_WORDS)))
 
 
 def draw_watermark(revocation: Revocation, font_path: str | None) -> bytes:
@@ -116,25 +133,48 @@ def _content_streams(page: PageObject) -> list[PdfObject]:
     return list(resolved) if isinstance(resolved, ArrayObject) else [raw]
 
 
+def _stamp_content(
+    update: IncrementalUpdate, drawn: bytes, subset_tag: str
+) -> tuple[bytes, PdfObject]:
+    """The drawn stamp's content and resources for ``update``: drawing with the page's
+    own font subset where it has the stamp's characters (:mod:`.pagefont`), else with
+    the stamp's own subset copied in under ``subset_tag``."""
+    importer = ObjectImporter(update, subset_tag)
+    reused = reencoded_stamp(drawn, update.reader)
+    if reused is not None:
+        content, resources, font = reused
+        copied = DictionaryObject(
+            {
+                NameObject(key): importer.copy(resources.raw_get(key))
+                for key in resources
+                if key != "/Font"
+            }
+        )
+        names = resources["/Font"].get_object()
+        copied[NameObject("/Font")] = DictionaryObject({NameObject(n): font for n in names})
+        return content, copied
+    page = PdfReader(io.BytesIO(drawn)).pages[0]
+    content = b"\n".join(ref.get_object().get_data() for ref in _content_streams(page))
+    return content, importer.copy(page.raw_get("/Resources"))
+
+
 def _watermark_form(
     update: IncrementalUpdate, drawn: bytes, marker_body: bytes, subset_tag: str
 ) -> IndirectObject:
     """The one page of ``drawn`` as a form XObject in ``update``, pointing at the marker
     that says what the stamp means (read by :mod:`.verify`)."""
     page = PdfReader(io.BytesIO(drawn)).pages[0]
-    data = b"\n".join(ref.get_object().get_data() for ref in _content_streams(page))
+    content, resources = _stamp_content(update, drawn, subset_tag)
     entries = DictionaryObject(
         {
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): ArrayObject(FloatObject(v) for v in page.mediabox),
-            NameObject("/Resources"): ObjectImporter(update, subset_tag).copy(
-                page.raw_get("/Resources")
-            ),
+            NameObject("/Resources"): resources,
             NameObject("/CertarchiveStamp"): update.add(marker_body),
         }
     )
-    return update.add(flate_stream(entries, data))
+    return update.add(flate_stream(entries, content))
 
 
 def _stamp_every_page(

@@ -19,6 +19,8 @@ import functools
 import struct
 from dataclasses import dataclass
 
+from certarchive.documents.sfnt import write_sfnt
+
 #: Tables copied unchanged (hinting programs, metrics headers, names); the rest
 #: (layout, vertical metrics, vendor tables) are dropped.
 _COPIED = (b"OS/2", b"cvt ", b"fpgm", b"gasp", b"name", b"prep")
@@ -154,11 +156,6 @@ def _components(outline: bytes) -> list[tuple[int, int]]:
             return found
 
 
-def _checksum(data: bytes) -> int:
-    padded = data + b"\x00" * (-len(data) % 4)
-    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
-
-
 def _cmap_table(mapping: dict[int, int]) -> bytes:
     """A format 4 subtable (BMP) and a format 12 subtable (all), one entry per character."""
     bmp = sorted(code for code in mapping if code < 0xFFFF)
@@ -178,30 +175,6 @@ def _cmap_table(mapping: dict[int, int]) -> bytes:
     format12 += b"".join(struct.pack(">III", code, code, glyph) for code, glyph in groups)
     header = struct.pack(">HHHHIHHI", 0, 2, 3, 1, 20, 3, 10, 20 + len(format4))
     return header + format4 + format12
-
-
-def _sfnt(tables: dict[bytes, bytes]) -> bytes:
-    tags = sorted(tables)
-    count = len(tags)
-    search = 2 ** (count.bit_length() - 1)
-    header = struct.pack(
-        ">IHHHH", 0x00010000, count, 16 * search, search.bit_length() - 1, 16 * (count - search)
-    )
-    offset = 12 + 16 * count
-    records, bodies = b"", b""
-    for tag in tags:
-        body = tables[tag]
-        records += struct.pack(">4sIII", tag, _checksum(body), offset, len(body))
-        padded = body + b"\x00" * (-len(body) % 4)
-        bodies += padded
-        offset += len(padded)
-    font = bytearray(header + records + bodies)
-    head_at = font.find(b"head", 12, 12 + 16 * count)
-    (head_offset,) = struct.unpack_from(">I", font, head_at + 8)
-    struct.pack_into(
-        ">I", font, head_offset + 8, (0xB1B0AFBA - _checksum(bytes(font))) & 0xFFFFFFFF
-    )
-    return bytes(font)
 
 
 def subset_font(path: str, text: str) -> tuple[bytes, dict[str, int]]:
@@ -255,4 +228,4 @@ def subset_font(path: str, text: str) -> tuple[bytes, dict[str, int]]:
         b"post": bytes(post),
     }
     tables.update({tag: font.table(tag) for tag in _COPIED if tag in font.tables})
-    return _sfnt(tables), {chr(code): glyph for code, glyph in mapping.items()}
+    return write_sfnt(tables), {chr(code): glyph for code, glyph in mapping.items()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from certarchive.content.principals import ROLES, User
+from certarchive.content.principals import INSTITUTION_ROLE, ROLES, User
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.identity import enroll_totp
@@ -62,24 +62,32 @@ def end_user_sessions(ctx: Context, name: str) -> int:
 
 def disable_user(ctx: Context, name: str, reason: str = "") -> None:
     user = _user(ctx, name)
+    _guard_self_and_last_admin(ctx, user, "停用")
+    disable_account(ctx, user, reason)
+
+
+def disable_account(ctx: Context, user: User, reason: str = "") -> None:
+    """Disable ``user`` (whom the caller may manage), ending its sessions, audited."""
     if is_disabled(user):
         raise Conflict("账户已停用 / the account is disabled already")
-    _guard_self_and_last_admin(ctx, user, "停用")
     user.disabled = True
-    ended = end_user_sessions(ctx, name)
+    ended = end_user_sessions(ctx, user.name)
     ctx.audit(
         "admin.user.disable",
-        f"user:{name}",
+        f"user:{user.name}",
         detail={"reason": reason[:500] or None, "sessions_ended": ended},
     )
 
 
 def enable_user(ctx: Context, name: str) -> None:
-    user = _user(ctx, name)
+    enable_account(ctx, _user(ctx, name))
+
+
+def enable_account(ctx: Context, user: User) -> None:
     if not is_disabled(user):
         raise Conflict("账户未停用 / the account is not disabled")
     user.disabled = False
-    ctx.audit("admin.user.enable", f"user:{name}")
+    ctx.audit("admin.user.enable", f"user:{user.name}")
 
 
 def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
@@ -91,6 +99,8 @@ def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
         raise Invalid("角色无效 / invalid role", {"role": "one of " + ", ".join(ROLES)})
     if role == user.role:
         raise Conflict(f"该用户已是此角色 / the user has the role {role} already")
+    if user.role == INSTITUTION_ROLE:
+        raise Conflict("机构用户不能改为工作人员角色 / a clerk cannot take a staff role")
     if user.role == "admin":
         _guard_self_and_last_admin(ctx, user, "更改角色")
     elif user.name == ctx.actor.name:

@@ -124,14 +124,16 @@ def entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> list[d
     first = wanted["start"]
     last = min(first + wanted["limit"] - 1, MAX_SEQ)
     personal = "certificate.read_personal" in ctx.actor.permissions
-    found = []
-    for seq, record in log.entries.items(first, last):
-        entry = {"seq": seq, "integrated_at": record["integrated_at"]}
-        entry.update(entry_dict(record["entry"]))
-        if not personal and isinstance(entry.get("object"), str):
-            entry["object"] = mask_identifiers_in(entry["object"])
-        found.append(entry)
-    return found
+    return [shown_entry(seq, record, personal) for seq, record in log.entries.items(first, last)]
+
+
+def shown_entry(seq: int, record: Mapping[str, Any], personal: bool) -> dict[str, Any]:
+    """A sequenced entry as a reader sees it: ``object`` masked unless ``personal``."""
+    entry = {"seq": seq, "integrated_at": record["integrated_at"]}
+    entry.update(entry_dict(record["entry"]))
+    if not personal and isinstance(entry.get("object"), str):
+        entry["object"] = mask_identifiers_in(entry["object"])
+    return entry
 
 
 def read_entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> dict[str, Any]:

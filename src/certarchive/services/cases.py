@@ -74,15 +74,31 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     except CaseInvalid as invalid:
         raise Invalid("案卷数据不符合要求 / the case is invalid (Z-1)", invalid.fields) from None
     agency = agency_for_case(ctx, case_data["case_no"])
-    digest = data_digest(case_data)
-    existing = agency.cases.get(case_data["case_no"])
+    existing = recorded_before(agency, case_data["case_no"], data_digest(case_data))
     if existing is not None:
-        if existing.document_digest != digest:
-            raise Conflict(
-                "案卷号已存在且内容不同 / case number already recorded with other content"
-            )
         return case_summary(ctx, existing) | {"created": False}
-    replaced = _replaced_certificates(ctx, agency, case_data)
+    case = record_validated(ctx, agency, case_data, data_digest(case_data))
+    return case_summary(ctx, case) | {"created": True}
+
+
+def recorded_before(agency: Agency, case_no: str, digest: str) -> CaseFile | None:
+    """The case recorded before with this digest (a repeated import or request), None if
+    new; a conflict if recorded with other content."""
+    existing = agency.cases.get(case_no)
+    if existing is not None and existing.document_digest != digest:
+        raise Conflict("案卷号已存在且内容不同 / case number already recorded with other content")
+    return existing
+
+
+def record_validated(
+    ctx: Context, agency: Agency, case_data: dict[str, Any], digest: str, *, paper: bool = False
+) -> CaseFile:
+    """Record a validated case (登簿) with its drafts, revoking what it replaces (H-4.2).
+
+    ``paper``: a case of the paper era (import-existing, Z-2): its holders were told
+    long ago, so nobody is notified, and a replaced certificate that was never made
+    electronic (revoked on paper) is passed over."""
+    replaced = _replaced_certificates(ctx, agency, case_data, absent_ok=paper)
     case = CaseFile(
         agency.name,
         case_data["case_no"],
@@ -97,16 +113,17 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     fire_case(ctx, case, "record", "登簿 / recorded")
     for data in case_data.get("certificates", ()):
         create_certificate(ctx, case, data, "登簿生成 / recorded")
-    notify_recorded(ctx, case, case_data.get("certificates", ()), case_data.get("fee"))
+    if not paper:
+        notify_recorded(ctx, case, case_data.get("certificates", ()), case_data.get("fee"))
     for cert in replaced:
         certificate_services.revoke_certificate(
             ctx, cert, case.registration_type, f"案卷 {case.case_no} 登簿", case.case_no
         )
-    return case_summary(ctx, case) | {"created": True}
+    return case
 
 
 def _replaced_certificates(
-    ctx: Context, agency: Agency, case_data: dict[str, Any]
+    ctx: Context, agency: Agency, case_data: dict[str, Any], *, absent_ok: bool = False
 ) -> list[Certificate]:
     """The certificates the case revokes on recording (H-4.2), each of the case's own
     agency and, when the case issues certificates, of one of their real-estate units.
@@ -120,6 +137,8 @@ def _replaced_certificates(
     found, problems = [], {}
     for n, serial in enumerate(case_data.get("replaces", ())):
         cert = certificate_services.find_certificate(ctx, serial, missing_ok=True)
+        if cert is None and absent_ok:
+            continue
         if cert is None:
             problems[f"replaces[{n}]"] = "证书不存在 / no such certificate"
         elif cert.agency != agency.name:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.documents.stampdict import REVOCATION_CAUSES
 from certarchive.schemas.bodies import Correction, PaperEvent, Reissue, Revocation, Rollback
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import (
     append_version,
     diff,
     read_data,
-    read_file,
     version_metadata,
 )
 from certarchive.services.context import Context
@@ -22,6 +22,7 @@ from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import CHINA
 from certarchive.services.notifications import notify_issued
 from certarchive.services.ofd_files import current_ofd
+from certarchive.services.pdf_files import current_pdf, pdf_pending, pending
 from certarchive.services.transitions import (
     certificate_label,
     certificate_state_digest,
@@ -31,12 +32,6 @@ from certarchive.services.transitions import (
 from certarchive.validation.case import CaseInvalid, validate_certificate_changes
 from certarchive.validation.identifiers import mask_id_number, mask_name, normalize
 
-REVOCATION_CAUSES = {
-    "transfer": "转移登记",
-    "change": "变更登记",
-    "cancellation": "注销登记",
-    "correction": "更正登记",
-}
 REVOCATION_INVALID = "注销请求无效 / the revocation is invalid"
 ROLLBACK_INVALID = "回退请求无效 / the rollback is invalid"
 REISSUE_INVALID = "重发请求无效 / the re-issue is invalid"
@@ -131,6 +126,11 @@ def history(ctx: Context, cert: Certificate) -> list[dict[str, Any]]:
     return list(cert.history)
 
 
+def has_file(cert: Certificate) -> bool:
+    """Whether the certificate has a file in some format, or a PDF to make on request."""
+    return cert.sealed_file is not None or pending(cert)
+
+
 def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf") -> bytes:
     """The current file in ``file_format``: the stored PDF, or the OFD (made on first
     request for a certificate that has none yet, see :mod:`.ofd_files`)."""
@@ -140,15 +140,15 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
         if "ofd" not in ctx.runtime.settings.formats:
             raise NotFound("本系统未启用OFD格式 / OFD files are not enabled (certarchive.formats)")
         return current_ofd(ctx, cert)
-    if cert.current_file is None:
+    if cert.current_file is None and not pdf_pending(ctx, cert):
         raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
-    return read_file(ctx, cert)
+    return current_pdf(ctx, cert)
 
 
 def formats_of(ctx: Context, cert: Certificate) -> list[str]:
     """The formats in which ``cert`` can be downloaded: the PDF if it has one, the OFD
     wherever OFD files are produced (made on first request if it has none yet)."""
-    found = ["pdf"] if cert.current_file is not None else []
+    found = ["pdf"] if cert.current_file is not None or pdf_pending(ctx, cert) else []
     return found + (["ofd"] if "ofd" in ctx.runtime.settings.formats else [])
 
 
@@ -156,7 +156,7 @@ def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") ->
     """Staff and institutions with the download scope read the current file; this is
     not the holder's collection and sets no collection time (H-2.2)."""
     ctx.require("certificate.download_file")
-    if cert.sealed_file is None and file_format == "pdf":
+    if not has_file(cert) and file_format == "pdf":
         raise NotFound("证书尚未生成文件 / the certificate has no file yet")
     data = current_file_bytes(ctx, cert, file_format)
     ctx.audit(
@@ -174,7 +174,7 @@ def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf"
     Two racing first downloads both write the certificate, so ZODB lets one commit and
     retries the other, which then finds the certificate already downloaded.
     """
-    if cert.state == "draft" or cert.sealed_file is None:
+    if cert.state == "draft" or not has_file(cert):
         raise NotFound("证书不存在 / no such certificate")
     data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":
@@ -306,4 +306,13 @@ def by_holder_blind_index(ctx: Context, id_number: str) -> list[Certificate]:
         agency.certificates[cert_id]
         for agency in ctx.visible_agencies()
         for cert_id in agency.catalog.holder.get(index_key)
+    ]
+
+
+def by_unit_number(ctx: Context, unit_number: str) -> list[Certificate]:
+    """The certificates of a real-estate unit, in every agency the actor may see."""
+    return [
+        agency.certificates[cert_id]
+        for agency in ctx.visible_agencies()
+        for cert_id in agency.catalog.unit_number.get(unit_number.upper())
     ]

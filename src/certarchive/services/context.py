@@ -25,6 +25,7 @@ from certarchive.validation.identifiers import mask_identifiers_in
 from certarchive.workflow.engine import Actor
 
 if TYPE_CHECKING:
+    from certarchive.services.issuance import PaperIssue
     from certarchive.services.runtime import Runtime
 
 
@@ -48,6 +49,9 @@ class Context:
         self.request_id = request_id
         self.client = client
         self._clock = clock
+        #: Certificates issued on paper before (import-existing), by id: what issuing
+        #: one in this transaction takes instead of a new serial, time and files.
+        self.paper_issues: dict[str, PaperIssue] = {}
 
     @property
     def registry(self) -> Registry:

@@ -22,7 +22,7 @@ from certarchive.content.certificate import Certificate
 from certarchive.schemas.bodies import HolderSignIn
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import read_data
-from certarchive.services.certificates import download_by_holder, formats_of
+from certarchive.services.certificates import download_by_holder, formats_of, has_file
 from certarchive.services.context import Context
 from certarchive.services.download_codes import code_matches
 from certarchive.services.errors import NotFound
@@ -135,7 +135,7 @@ def _certificates(ctx: Context, session: dict[str, Any]) -> list[Certificate]:
     found = []
     for agency_name, cert_id in session.get("certificates", ()):
         cert = ctx.agency(agency_name).certificates.get(cert_id)
-        if cert is not None and cert.state != "draft" and cert.sealed_file is not None:
+        if cert is not None and cert.state != "draft" and has_file(cert):
             found.append(cert)
     return found
 

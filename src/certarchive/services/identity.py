@@ -30,19 +30,19 @@ from typing import Any
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from certarchive.content.principals import ApiClient, User
+from certarchive.content.principals import INSTITUTION_ROLE, ApiClient, User
 from certarchive.content.registry import Registry
 from certarchive.crypto.sm import sm3_hex
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, NotFound
-from certarchive.services.permissions import client_actor, staff_actor
+from certarchive.services.permissions import client_actor, institution_actor, staff_actor
 from certarchive.services.setup import CLIENT_KEY_PREFIX, PASSWORDS
 from certarchive.workflow.engine import Actor
 
 MAX_FAILURES = 5
 LOCK_TIME = timedelta(minutes=15)
 TOTP_ISSUER = "certarchive"
-TOTP_ROLES = frozenset({"admin"})  # roles that must give a second factor
+TOTP_ROLES = frozenset({"admin", "institution"})  # roles that must give a second factor
 
 #: kind -> (idle timeout, absolute timeout)
 SESSION_TIMEOUTS: dict[str, tuple[timedelta, timedelta]] = {
@@ -152,6 +152,12 @@ def enroll_totp(ctx: Context, name: str) -> dict[str, str]:
     user = ctx.registry.users.get(name)
     if user is None:
         raise NotFound("用户不存在 / no such user")
+    return set_totp(ctx, user)
+
+
+def set_totp(ctx: Context, user: User) -> dict[str, str]:
+    """:func:`enroll_totp` for a user the caller may manage (checked by the caller)."""
+    name = user.name
     secret = pyotp.random_base32()
     user.totp_secret_sealed = ctx.keyring.encrypt("personal", secret.encode(), _totp_aad(user))
     user.totp_last_step = None
@@ -187,6 +193,11 @@ def staff_user_actor(ctx: Context, name: str) -> Actor | None:
     user = ctx.registry.users.get(name)
     if user is None or getattr(user, "disabled", False):
         return None  # a disabled user's sessions stop working at once
+    if user.role == INSTITUTION_ROLE:
+        client = ctx.registry.clients.get(user.institution or "")
+        if client is None or client.revoked:
+            return None  # a revoked institution's clerks stop at once, as its keys do
+        return institution_actor(user.name, client.scopes, client.agency, user.institution_admin)
     return staff_actor(user.name, user.role, user.agency)
 
 

@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import secrets
 import threading
-from datetime import timedelta, timezone
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
 from ZODB.POSException import ConflictError
 
 from certarchive.content.certificate import Certificate
-from certarchive.content.serials import next_serial
+from certarchive.content.serials import continue_after, next_serial
 from certarchive.documents.model import AgencyStamp, CertificateDocument
 from certarchive.documents.render import certificate_pages, render_certificate
 from certarchive.documents.signature import sign_pdf
 from certarchive.documents.watermark import stamp_revoked
+from certarchive.ofd.sign import OfdSeal
 from certarchive.services.certdata import read_data, read_file, store_file
 from certarchive.services.context import Context
-from certarchive.services.ofd_files import issue_ofd, revocation_of, revoke_ofd
+from certarchive.services.ofd_files import eseal, revocation_of, revoke_ofd, sealed_ofd
 from certarchive.services.seals import signer
+from certarchive.signing.signer import Signer
 from certarchive.validation.identifiers import build_licence_identifier, parse_serial
 from certarchive.workflow.engine import Actor
 from certarchive.workflow.model import Transition
@@ -51,13 +55,18 @@ def _stamp(agency_settings: tuple[tuple[str, object], ...], kind: str) -> Agency
     )
 
 
-def _font(ctx: Context) -> str | None:
+def issuing_font(ctx: Context) -> str | None:
     font = ctx.runtime.settings.font_path
     return str(font) if font else None
 
 
 def verify_url(ctx: Context, token: str) -> str:
-    return f"{ctx.runtime.settings.public_base_url}/v/{token}"
+    return verification_address(ctx.runtime.settings.public_base_url, token)
+
+
+def verification_address(public_base_url: str, token: str) -> str:
+    """The address the QR code carries (H-1.3)."""
+    return f"{public_base_url}/v/{token}"
 
 
 def licence_identifier(settings: Any, kind: str, serial: str, version: int) -> str:
@@ -73,22 +82,100 @@ def licence_identifier(settings: Any, kind: str, serial: str, version: int) -> s
 
 
 def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument:
-    agency = ctx.agency(cert.agency)
     assert cert.serial is not None and cert.token is not None and cert.issued_at is not None
-    parts = parse_serial(cert.serial)
-    settings = agency.settings
-    return CertificateDocument(
-        kind=cert.kind,
-        serial=cert.serial,
-        licence_id=licence_identifier(settings, cert.kind, cert.serial, cert.version),
-        print_number=f"{settings['county_code']}{parts.year % 100:02d}{parts.seq:0{parts.width}d}",
-        issued_at=cert.issued_at,
-        data=read_data(ctx, cert),
-        verify_url=verify_url(ctx, cert.token),
-        version=cert.version,
-        record_digest=cert.versions[cert.version]["digest"],
-        agency=_stamp(tuple(sorted(settings.items())), cert.kind),
+    return document_of(
+        ctx.agency(cert.agency).settings,
+        ctx.runtime.settings.public_base_url,
+        IssuedData(
+            cert.kind,
+            cert.serial,
+            cert.token,
+            cert.issued_at,
+            read_data(ctx, cert),
+            cert.version,
+            cert.versions[cert.version]["digest"],
+        ),
     )
+
+
+@dataclass(frozen=True)
+class IssuedData:
+    """What a certificate's file shows besides its agency: known before the certificate
+    is stored, so that an import's worker processes can render it (import-existing)."""
+
+    kind: str
+    serial: str
+    token: str
+    issued_at: datetime
+    data: Mapping[str, Any]
+    version: int
+    record_digest: str
+
+
+def document_of(
+    settings: Mapping[str, Any], public_base_url: str, issued: IssuedData
+) -> CertificateDocument:
+    """The page description's input: the agency's settings and the certificate's data."""
+    parts = parse_serial(issued.serial)
+    return CertificateDocument(
+        kind=issued.kind,
+        serial=issued.serial,
+        licence_id=licence_identifier(settings, issued.kind, issued.serial, issued.version),
+        print_number=f"{settings['county_code']}{parts.year % 100:02d}{parts.seq:0{parts.width}d}",
+        issued_at=issued.issued_at,
+        data=dict(issued.data),
+        verify_url=verification_address(public_base_url, issued.token),
+        version=issued.version,
+        record_digest=issued.record_digest,
+        agency=_stamp(tuple(sorted(settings.items())), issued.kind),
+    )
+
+
+@dataclass(frozen=True)
+class SignedFile:
+    """A sealed and signed file with the seal certificate that signed it."""
+
+    data: bytes
+    signer: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PaperIssue:
+    """A certificate issued on paper before the electronic system (Z-2): issuing it keeps
+    its paper serial and issue time, the token the import gave it (so that a worker could
+    render its QR code), and the ``files`` a worker made; with neither ``files`` nor
+    ``on_demand`` they are made in the issuing transaction."""
+
+    serial: str
+    issued_at: datetime
+    token: str
+    files: Mapping[str, SignedFile] | None = None
+    on_demand: bool = False
+
+
+def signed_files(
+    doc: CertificateDocument,
+    formats: Iterable[str],
+    font_path: str | None,
+    seal: Signer,
+    seseal: bytes | None,
+    signed_at: datetime,
+) -> dict[str, SignedFile]:
+    """The certificate's files in ``formats`` ("pdf", "ofd"), rendered from one page
+    description and signed at ``signed_at``; touches no database, so that worker
+    processes can run it (import-existing --workers).  ``seseal`` is the agency's SESeal
+    (:func:`~certarchive.services.ofd_files.eseal`), needed for an OFD only."""
+    pages = certificate_pages(doc, font_path=font_path)  # described once for both formats
+    files = {}
+    if "pdf" in formats:
+        pdf = render_certificate(doc, font_path=font_path, pages=pages)
+        signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=signed_at)
+        files["pdf"] = SignedFile(signed, seal.summary)
+    if "ofd" in formats:
+        assert seseal is not None, "an OFD needs the agency's SESeal"
+        package = sealed_ofd(doc, font_path, OfdSeal(seal, seseal), signed_at, pages=pages)
+        files["ofd"] = SignedFile(package, seal.summary)
+    return files
 
 
 def _issue_alone(ctx: Context) -> None:
@@ -121,42 +208,60 @@ def _issue_alone(ctx: Context) -> None:
 
 
 def render_and_store(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
+    """Number, render, sign and store the certificate being issued; a certificate issued
+    on paper before (``ctx.paper_issues``, import-existing) keeps its serial and issue
+    time, and takes the files a worker made, or none yet when they are made on demand."""
     _issue_alone(ctx)
     agency = ctx.agency(cert.agency)
     catalog = agency.catalog
+    paper = ctx.paper_issues.pop(cert.id, None)
     now = ctx.now()
+    issued_at = now if paper is None else paper.issued_at
+    if paper is not None:
+        cert.serial = paper.serial
+        catalog.serial[cert.serial] = cert.id
+        continue_after(agency, parse_serial(paper.serial))
+        cert.token = paper.token
+        catalog.token[cert.token] = cert.id
     if cert.serial is None:
         cert.serial = next_serial(agency, cert.kind, now.astimezone(CHINA).year)
         catalog.serial[cert.serial] = cert.id
     if cert.token is None:
         cert.token = secrets.token_urlsafe(TOKEN_BYTES)
         catalog.token[cert.token] = cert.id
-    cert.issued_at = now
-    catalog.issue_date.add(now.astimezone(CHINA).date().isoformat(), cert.id)
+    cert.issued_at = issued_at
+    catalog.issue_date.add(issued_at.astimezone(CHINA).date().isoformat(), cert.id)
     formats = ctx.runtime.settings.formats
-    doc = certificate_document(ctx, cert)
-    pages = certificate_pages(doc, font_path=_font(ctx))  # described once for both formats
-    if "pdf" in formats:
-        seal = signer(ctx, agency)
-        pdf = render_certificate(doc, font_path=_font(ctx), pages=pages)
-        signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=now)
-        store_file(ctx, cert, signed, "issued", seal.summary)
-    if "ofd" in formats:
-        issue_ofd(ctx, cert, now, "issued", doc=doc, pages=pages)
+    if paper is not None and paper.on_demand:
+        cert.file_on_demand = True
+        return
+    files = paper.files if paper is not None else None
+    if files is None:
+        seseal = eseal(ctx, agency) if "ofd" in formats else None
+        doc = certificate_document(ctx, cert)
+        files = signed_files(doc, formats, issuing_font(ctx), signer(ctx, agency), seseal, now)
+    for file_format, file in files.items():
+        store_file(ctx, cert, file.data, "issued", file.signer, file_format=file_format)
 
 
 def stamp_revocation(cert: Certificate, transition: Transition, actor: Actor, ctx: Context) -> None:
     """Stamp 已注销 on every file format the certificate has (H-1.7)."""
-    if cert.current_file is not None:
-        revocation = revocation_of(cert)
-        seal = signer(ctx, ctx.agency(cert.agency))
-        stamped = stamp_revoked(
-            read_file(ctx, cert),
-            seal,
-            revocation.revoked_on,
-            revocation.cause,
-            font_path=_font(ctx),
-            signed_at=ctx.now(),
-        )
-        store_file(ctx, cert, stamped, "revoked", seal.summary)
+    stamp_pdf(ctx, cert)
     revoke_ofd(ctx, cert)
+
+
+def stamp_pdf(ctx: Context, cert: Certificate) -> None:
+    """Stamp the current PDF 已注销 as a signed update; nothing to do without a PDF."""
+    if cert.current_file is None:
+        return
+    revocation = revocation_of(cert)
+    seal = signer(ctx, ctx.agency(cert.agency))
+    stamped = stamp_revoked(
+        read_file(ctx, cert),
+        seal,
+        revocation.revoked_on,
+        revocation.cause,
+        font_path=issuing_font(ctx),
+        signed_at=ctx.now(),
+    )
+    store_file(ctx, cert, stamped, "revoked", seal.summary)

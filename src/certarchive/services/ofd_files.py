@@ -101,25 +101,26 @@ def ofd_seal(ctx: Context, agency: Agency) -> OfdSeal:
     return OfdSeal(signer(ctx, agency), eseal(ctx, agency))
 
 
-def issue_ofd(
-    ctx: Context,
-    cert: Certificate,
+def sealed_ofd(
+    doc: CertificateDocument,
+    font_path: str | None,
+    sealing: OfdSeal,
     moment: datetime.datetime,
-    reason: str,
     *,
-    doc: CertificateDocument | None = None,
     pages: list[Page] | None = None,
-) -> None:
-    """Render, seal and store the certificate's OFD (inside the caller's transaction);
-    ``doc`` and ``pages`` when issuance has them already for the PDF."""
-    if doc is None:
-        from certarchive.services.issuance import certificate_document  # (a cycle)
+) -> bytes:
+    """The certificate's OFD package, sealed at ``moment`` (no database: workers run it);
+    ``pages`` when issuance has them already for the PDF."""
+    draft = write_ofd(doc, font_path=font_path, pages=pages)
+    return seal_package(draft.files, draft.stamps, sealing, moment)
 
-        doc = certificate_document(ctx, cert)
-    agency = ctx.agency(cert.agency)
-    draft = write_ofd(doc, font_path=_font(ctx), pages=pages)
-    sealing = ofd_seal(ctx, agency)
-    package = seal_package(draft.files, draft.stamps, sealing, moment)
+
+def issue_ofd(ctx: Context, cert: Certificate, moment: datetime.datetime, reason: str) -> None:
+    """Render, seal and store the certificate's OFD (inside the caller's transaction)."""
+    from certarchive.services.issuance import certificate_document  # (a cycle)
+
+    sealing = ofd_seal(ctx, ctx.agency(cert.agency))
+    package = sealed_ofd(certificate_document(ctx, cert), _font(ctx), sealing, moment)
     store_file(ctx, cert, package, reason, sealing.signer.summary, file_format=OFD)
 
 

@@ -7,7 +7,11 @@ from typing import Any
 
 from certarchive.content.certificate import Certificate
 from certarchive.services.cases import case_summary, filing_queue
-from certarchive.services.certificates import by_holder_blind_index, find_certificate
+from certarchive.services.certificates import (
+    by_holder_blind_index,
+    by_unit_number,
+    find_certificate,
+)
 from certarchive.services.context import Context
 from certarchive.services.corrections import list_requests
 from certarchive.validation.identifiers import normalize
@@ -78,11 +82,7 @@ def search(ctx: Context, query: Any) -> dict[str, Any]:
         return result
     if UNIT_NUMBER.fullmatch(text):
         result["mode"] = "unit_number"
-        result["certificates"] = [
-            certificate_row(agency.certificates[cert_id])
-            for agency in agencies
-            for cert_id in agency.catalog.unit_number.get(text.upper())
-        ]
+        result["certificates"] = [certificate_row(c) for c in by_unit_number(ctx, text)]
         return result
     result["mode"] = "holder_id"
     if "certificate.read_personal" not in ctx.actor.permissions:

@@ -9,10 +9,13 @@ from __future__ import annotations
 from certarchive.workflow.engine import Actor
 
 READ = frozenset({"case.read", "certificate.read"})
+#: The clerks' desk: the dashboard, search, filing queue and correction requests pages.
+#: Auditors read cases and certificates (to follow a log entry) but have no desk.
+DESK = READ | {"desk.read"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": READ | {"admin.users", "admin.clients", "admin.keys", "audit.read", "backup.status"},
-    "registrar": READ
+    "admin": DESK | {"admin.users", "admin.clients", "admin.keys", "audit.read", "backup.status"},
+    "registrar": DESK
     | {
         "certificate.read_personal",
         "certificate.download_file",
@@ -20,7 +23,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "certificate.issue",
         "certificate.revoke",
     },
-    "archivist": READ | {"case.file", "certificate.download_file"},
+    "archivist": DESK | {"case.file", "certificate.download_file"},
     "backup_operator": frozenset(
         {"backup.export", "backup.verify", "backup.restore", "backup.status"}
     ),
@@ -47,8 +50,18 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 HOLDER_PERMISSIONS = frozenset({"certificate.download", "holder.read"})
+#: The scopes of a sharing institution (a bank, an agency): its calls go to the sharing
+#: log, and only such a client can have clerks who sign in (H-N2).
+SHARING_SCOPES = frozenset({"certificates:read", "certificates:download"})
+#: What an institution's clerk holds besides its client's scope permissions; its admin
+#: also adds and disables the institution's clerks.
+INSTITUTION_PERMISSIONS = frozenset({"institution.lookup"})
+INSTITUTION_ADMIN_PERMISSIONS = INSTITUTION_PERMISSIONS | {"institution.users"}
 SYSTEM_PERMISSIONS = frozenset().union(
-    *ROLE_PERMISSIONS.values(), *SCOPE_PERMISSIONS.values(), HOLDER_PERMISSIONS
+    *ROLE_PERMISSIONS.values(),
+    *SCOPE_PERMISSIONS.values(),
+    HOLDER_PERMISSIONS,
+    INSTITUTION_ADMIN_PERMISSIONS,
 )
 
 
@@ -59,6 +72,14 @@ def staff_actor(name: str, role: str, agency: str | None = None) -> Actor:
 def client_actor(name: str, scopes: tuple[str, ...], agency: str | None = None) -> Actor:
     permissions = frozenset().union(*(SCOPE_PERMISSIONS[scope] for scope in scopes))
     return Actor(f"client:{name}", "client", permissions, agency)
+
+
+def institution_actor(name: str, scopes: tuple[str, ...], agency: str | None, admin: bool) -> Actor:
+    """A clerk of an institution: exactly its API client's scopes and agency (the same
+    access rules as its keys), signed in under its own name."""
+    extra = INSTITUTION_ADMIN_PERMISSIONS if admin else INSTITUTION_PERMISSIONS
+    permissions = client_actor(name, scopes, agency).permissions | extra
+    return Actor(name, "institution", permissions, agency)
 
 
 def holder_actor(label: str) -> Actor:

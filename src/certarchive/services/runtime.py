@@ -75,6 +75,12 @@ class Runtime:
         self.keyring = keyring
         self.engine: WorkflowEngine = build_engine()
         self.on_close: list[Callable[[], None]] = []  # e.g. stop the backup worker first
+        #: Moves after anything this process may have committed (every :meth:`run`, every
+        #: web request but a cached page's): the page cache's sign to check its pages,
+        #: where the database's last transaction id does not move on an own commit
+        #: (RelStorage's moves only when PostgreSQL is polled).  Moving it too often
+        #: costs a check, never a wrong page.
+        self.changes = 0
 
     @classmethod
     def open(cls, settings: Settings, create_keys: bool = False) -> Runtime:
@@ -96,6 +102,9 @@ class Runtime:
         for stop in self.on_close:
             stop()
         close_databases(self.db)
+
+    def note_change(self) -> None:
+        self.changes += 1  # one bytecode-level race loses a count at worst: it moves anyway
 
     def context(self, conn: Any, actor: Actor, **kw: Any) -> Context:
         return Context(self, conn, actor, **kw)
@@ -122,7 +131,9 @@ class Runtime:
             try:
                 with tm:
                     ctx = self.context(conn, actor, request_id=request_id, client=client)
-                    return fn(ctx, *args, **kwargs)
+                    result = fn(ctx, *args, **kwargs)
+                self.note_change()
+                return result
             except TransientError:
                 if attempt == ATTEMPTS:
                     raise

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -171,6 +172,31 @@ def signer(ctx: Context, agency: Agency) -> Signer:
     current_chain(agency)  # refuses a seal without a certificate
     assert agency.seal is not None
     return _signer(seal_key(ctx, agency), agency.seal.chains[-1]["chain"], agency.seal.name)
+
+
+@dataclass(frozen=True)
+class SealMaterial:
+    """What a process without the database needs to sign with an agency's seal: the key
+    still sealed under the keyring's ``seal`` key (so it can cross a pipe and be seen by
+    nobody without the keyring), its AAD, the current chain and the seal's name."""
+
+    sealed_key: bytes
+    aad: bytes
+    chain: tuple[bytes, ...]
+    name: str
+
+    def signer(self, keyring: Keyring) -> Signer:
+        """The signer, unsealing the key with the process's own keyring."""
+        return _signer(_unsealed(keyring, self.sealed_key, self.aad), self.chain, self.name)
+
+
+def seal_material(agency: Agency) -> SealMaterial:
+    current_chain(agency)  # refuses a seal without a certificate
+    seal = agency.seal
+    assert seal is not None
+    return SealMaterial(
+        seal.private_key_sealed, seal_aad(agency), tuple(seal.chains[-1]["chain"]), seal.name
+    )
 
 
 @lru_cache(maxsize=64)

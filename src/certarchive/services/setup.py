@@ -16,11 +16,12 @@ from certarchive.audit.queue import LOG_NAMES
 from certarchive.config import AgencyConfig
 from certarchive.content.agency import SETTING_KEYS, Agency, Seal
 from certarchive.content.evolve import evolve
-from certarchive.content.principals import ROLES, SCOPES, ApiClient, User
+from certarchive.content.principals import ALL_ROLES, INSTITUTION_ROLE, SCOPES, ApiClient, User
 from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.crypto.sm import SM2PrivateKey, sm3_hex
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid
+from certarchive.services.permissions import SHARING_SCOPES
 from certarchive.services.seals import ensure_seal_certificates, seal_aad
 
 PASSWORDS = PasswordHasher()
@@ -87,14 +88,32 @@ def ensure_agency(ctx: Context, config: AgencyConfig) -> list[str]:
 MIN_PASSWORD = 10
 
 
-def add_user(ctx: Context, name: str, role: str, password: str, agency: str | None) -> None:
+def add_user(
+    ctx: Context,
+    name: str,
+    role: str,
+    password: str,
+    agency: str | None,
+    institution: str | None = None,
+    institution_admin: bool = False,
+) -> None:
+    """A staff user, or (role ``institution``) a clerk of the institution whose API client
+    is ``institution`` (its key id, or its name if no other client has it): the clerk's
+    agency is the client's."""
     problems = {}
     if not 2 <= len(name) <= 64 or not name.replace("_", "").replace("-", "").isalnum():
         problems["name"] = "2..64 letters, digits, '-' or '_'"
-    if role not in ROLES:
-        problems["role"] = "one of " + ", ".join(ROLES)
+    if role not in ALL_ROLES:
+        problems["role"] = "one of " + ", ".join(ALL_ROLES)
     if len(password) < MIN_PASSWORD:
         problems["password"] = f"at least {MIN_PASSWORD} characters"
+    client = None
+    if role == INSTITUTION_ROLE:
+        client = _sharing_client(ctx, institution, problems)
+        if agency is not None and client is not None and agency != client.agency:
+            problems["agency"] = "机构用户的登记机构即其客户端的 / a clerk has its client's agency"
+    elif institution is not None or institution_admin:
+        problems["institution"] = "仅用于机构用户 / only for the institution role"
     if problems:
         raise Invalid("用户信息无效 / the user is invalid", problems)
     registry = ctx.registry
@@ -102,8 +121,33 @@ def add_user(ctx: Context, name: str, role: str, password: str, agency: str | No
         raise Conflict("用户已存在 / the user exists already")
     if agency is not None:
         ctx.agency(agency)
-    registry.users.add(name, User(name, role, PASSWORDS.hash(password), agency))
-    ctx.audit("admin.user.add", f"user:{name}", detail={"role": role})
+    user = User(name, role, PASSWORDS.hash(password), client.agency if client else agency)
+    detail: dict[str, Any] = {"role": role}
+    if client is not None:
+        user.institution, user.institution_admin = client.key_id, institution_admin
+        detail.update(institution=client.name, institution_admin=institution_admin)
+    registry.users.add(name, user)
+    ctx.audit("admin.user.add", f"user:{name}", detail=detail)
+
+
+def _sharing_client(ctx: Context, wanted: str | None, problems: dict[str, str]) -> ApiClient | None:
+    """The live sharing client named by key id or unique name, or None with the problem
+    noted: clerks sign in only for institutions that read and download (H-N2)."""
+    clients = ctx.registry.clients
+    found = clients.get(wanted) if wanted else None
+    if found is None and wanted:
+        named = [c for c in clients.values() if c.name == wanted and not c.revoked]
+        found = named[0] if len(named) == 1 else None
+    if found is None or found.revoked:
+        problems["institution"] = "没有这个有效的接口客户端 / no such live API client"
+        return None
+    if not set(found.scopes) <= SHARING_SCOPES:
+        problems["institution"] = (
+            "只有查看、下载证照的机构可有机构用户 / only a client whose scopes are "
+            "certificates:read / certificates:download can have clerks"
+        )
+        return None
+    return found
 
 
 def add_client(

@@ -23,12 +23,12 @@ from certarchive.documents.stampdict import ShareMark
 from certarchive.documents.watermark import stamp_shared
 from certarchive.schemas.bodies import ShareRequest
 from certarchive.schemas.errors import validated
-from certarchive.services.certdata import read_file
 from certarchive.services.context import Context
 from certarchive.services.download_codes import ALPHABET
 from certarchive.services.errors import Conflict, Gone, NotFound
 from certarchive.services.holders import find_own
 from certarchive.services.issuance import CHINA
+from certarchive.services.pdf_files import current_pdf
 from certarchive.services.seals import signer
 
 CODE_LENGTH = 10
@@ -57,7 +57,10 @@ def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, 
     once (only their keyed digests are kept)."""
     request = validated(ShareRequest, body, "授权信息无效 / the share is invalid")
     serial, institution, purpose, days = (
-        request.serial, request.institution, request.purpose, request.days
+        request.serial,
+        request.institution,
+        request.purpose,
+        request.days,
     )
     cert = find_own(ctx, session, serial)
     if cert.state == "revoked":
@@ -78,7 +81,7 @@ def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, 
     mark = ShareMark(share.id, institution, purpose, expires.astimezone(CHINA).date())
     font = ctx.runtime.settings.font_path
     copy = stamp_shared(
-        read_file(ctx, cert),
+        current_pdf(ctx, cert),
         signer(ctx, ctx.agency(cert.agency)),
         mark,
         font_path=str(font) if font else None,

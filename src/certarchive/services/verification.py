@@ -36,6 +36,7 @@ from certarchive.services.certificates import mask_party
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.issuance import CHINA, certificate_document, verify_url
+from certarchive.services.pdf_files import ensure_pdf
 from certarchive.services.seals import registry_trust
 from certarchive.services.sharing import find_share
 from certarchive.validation.identifiers import mask_identifiers_in
@@ -122,6 +123,7 @@ def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
     """The public facts of a certificate; names and ID numbers masked (H-5.2.3): every row
     of the data page, so that a bank clerk can compare the printout with the registry, and
     the time and reference of this verification."""
+    ensure_pdf(ctx, cert)  # the page shows the file's digest
     data = read_data(ctx, cert)
     checked_at = ctx.now().astimezone(CHINA).replace(microsecond=0)
     agency = ctx.agency(cert.agency)
@@ -228,6 +230,8 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
             metadata = None  # verify_pdf reports it; the file names no certificate
         cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))
         report = verify_pdf(pdf, registry_trust(ctx), metadata)
+    if cert is not None:
+        ensure_pdf(ctx, cert)  # compared below with the registry's current file
     result["file_format"] = file_format
     result["signature"] = signature_facts(report)
     result["revocation_stamp"] = revocation_stamp(report)

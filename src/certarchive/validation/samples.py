@@ -266,3 +266,19 @@ def sample_case(n: int = 0, *, replaces: Sequence[str] = ()) -> dict[str, Any]:
     if replaces:
         case["replaces"] = list(replaces)
     return case
+
+
+def sample_existing_case(n: int = 0, *, fullwidth: bool = False) -> dict[str, Any]:
+    """``sample_case(n)`` as a line of ``import-existing``: each certificate with a paper
+    serial (sequence 2n+1 for the right, 2n+2 for the proof, so that different ``n``
+    never collide) and an issue time a week after recording.  ``fullwidth`` prints the
+    serials with （） as paper certificates often do."""
+    case = sample_case(n)
+    issued_at = datetime.fromisoformat(case["recorded_at"]) + timedelta(days=7)
+    opening, closing = ("（", "）") if fullwidth else ("(", ")")
+    for certificate in case["certificates"]:
+        right = certificate["kind"] == "right"
+        word, seq = ("不动产权", 2 * n + 1) if right else ("不动产证明", 2 * n + 2)
+        certificate["serial"] = f"豫{opening}{issued_at.year}{closing}{COUNTY}{word}第{seq:07d}号"
+        certificate["issued_at"] = issued_at.isoformat()
+    return case

@@ -101,7 +101,15 @@ ROUTES = (
     ("staff.backups", "/staff/backups"),
     ("staff.reports", "/staff/reports"),
     ("staff.report.resend", "/staff/reports/{report_id}/resend"),
+    ("staff.audit", "/staff/audit"),
+    ("staff.audit.export", "/staff/audit/export"),
+    ("staff.audit.entry", "/staff/audit/{log}/{seq}"),
     ("staff.backups.start", "/staff/backups/{kind}"),
+    # institutions' clerks (因特网从业端)
+    ("institution", "/institution"),
+    ("institution.download", "/institution/certificates/{serial}/{file_format}"),
+    ("institution.clerks", "/institution/clerks"),
+    ("institution.clerk.action", "/institution/clerks/{name}/{action}"),
     # holder pages
     ("holder", "/holder"),
     ("holder.certificates", "/holder/certificates"),

@@ -134,7 +134,8 @@ def back_link(request: Request) -> str:
     path = request.path_info
     if request.method == "POST" and path.startswith(("/staff/certificates/", "/staff/cases/")):
         return quote(path.rsplit("/", 1)[0])
-    for prefix in ("/staff/admin", "/staff/backups", "/staff", "/holder", "/verify"):
+    prefixes = ("/staff/admin", "/staff/backups", "/staff", "/institution", "/holder", "/verify")
+    for prefix in prefixes:
         if path.startswith(prefix):
             return prefix
     return "/"
@@ -206,7 +207,7 @@ def forbidden(exc: HTTPForbidden, request: Request) -> Response:
     identity = known_identity(request)
     if identity is None:
         if request.method == "GET" and not wants_json(request):
-            if request.path_info.startswith("/staff"):
+            if request.path_info.startswith(("/staff", "/institution")):
                 return HTTPFound(location="/login?" + urlencode({"next": request.path_qs}))
             if request.path_info.startswith("/holder/"):
                 return HTTPFound(location="/holder")

@@ -52,6 +52,7 @@ def fmt_time(value: Any) -> str:
 
 
 def renderer_globals(event: dict[str, Any]) -> None:
+    from certarchive.views.menu import SEARCH_PERMISSION, menu_for
     from certarchive.views.security import known_identity
 
     request = event.get("request")
@@ -63,6 +64,8 @@ def renderer_globals(event: dict[str, Any]) -> None:
     event.setdefault("labels", LABELS)
     event.setdefault("fmt_time", fmt_time)
     event.setdefault("identity", identity)
+    event.setdefault("menu", menu_for(identity.actor) if identity else [])
+    event.setdefault("search_permission", SEARCH_PERMISSION)
     event.setdefault("csrf", identity.session.get("csrf", "") if identity else "")
     event.setdefault("here", request.path_qs if request is not None else "/")
     agency = request.registry.runtime.settings.agency.agency_name if request else ""
@@ -158,7 +161,9 @@ LABELS: dict[str, dict[Any, str]] = {
         "archivist": "档案人员",
         "backup_operator": "备份操作员",
         "auditor": "审计人员",
+        "institution": "机构用户",
     },
+    "log": {"audit": "审计日志", "sharing": "共享日志"},
     "channel": {"counter": "窗口", "phone": "电话", "online": "网上", "other": "其他"},
     "message_template": {
         "payment_notice": "缴费通知",
@@ -677,4 +682,65 @@ EN: dict[str, str] = {
     "没有被拒收的上报": "No refused reports",
     "还没有已接收的上报": "No report accepted yet",
     "证照库拒收的上报不会自动重试：请按答复更正登记簿或机构设置，再重新上报。同一证照之后的上报在其后等待。": "A report the library refused is not retried automatically: correct the registry or the agency's settings as its answer says, then send it again. Later reports of the same licence wait behind it.",
+    # the auditors' and the institutions' clerks' pages (#17)
+    "审计日志": "Audit log",
+    "共享日志": "Sharing log",
+    "日志": "Log",
+    "操作者": "Actor",
+    "对象": "Object",
+    "起始日期": "From",
+    "截止日期": "To",
+    "筛选": "Filter",
+    "清除条件": "Clear",
+    "共": "",
+    "条相符": "matching",
+    "日志共": "the log holds",
+    "条": "entries",
+    "最新签名检查点": "Latest signed checkpoint",
+    "条目数": "entries",
+    "序号": "No.",
+    "证明": "Proof",
+    "查看与验证": "View and verify",
+    "没有相符的条目": "No matching entries",
+    "分页": "Pages",
+    "上一页": "Previous",
+    "下一页": "Next",
+    "第": "Page",
+    "页": "",
+    "导出相符条目（JSON Lines，含检查点与证明）": "Export the matching entries (JSON Lines, with the checkpoint and proofs)",
+    "导出文件可离线核验：certarchive audit verify --checkpoint 文件名": "Check the file offline: certarchive audit verify --checkpoint FILE",
+    "日志条目": "Log entry",
+    "未通过验证": "NOT VERIFIED",
+    "已验证": "Verified",
+    "本条目的叶哈希由条目内容重新计算，经包含证明可推导出最新签名检查点的根哈希，检查点签名有效。": "The entry's leaf hash was recomputed from its content, its inclusion proof leads to the root of the latest signed checkpoint, and the checkpoint's signature is valid.",
+    "条目内容": "The entry",
+    "排序时间": "Sequenced at",
+    "详情": "Detail",
+    "请求号": "Request id",
+    "包含证明": "Inclusion proof",
+    "叶哈希": "Leaf hash",
+    "检查点": "Checkpoint",
+    "根哈希": "Root hash",
+    "日志公钥指纹": "Log key fingerprint",
+    "证明路径": "Audit path",
+    "机构用户": "Institution clerk",
+    "证照查询": "Certificate look-up",
+    "本机构用户": "Our clerks",
+    "证书编号、不动产单元号或权利人证件号码": "Serial, unit number or the holder's ID number",
+    "查询用途": "Purpose",
+    "如：抵押贷款审查": "e.g. mortgage review",
+    "抵押贷款审查": "mortgage review",
+    "贷后管理": "loan monitoring",
+    "司法查询": "judicial inquiry",
+    "税务核查": "tax check",
+    "每次查询和下载都记入共享日志，包括您的用户名和所述用途。": "Every look-up and download is recorded in the sharing log with your user name and the purpose you state.",
+    "份": "found",
+    "没有找到相符的证照": "No matching certificate",
+    "已被替换为": "Replaced by",
+    "文件SM3": "File SM3",
+    "贵机构的权限不含下载。": "Your institution may not download files.",
+    "本机构管理员": "Institution admin",
+    "是": "yes",
+    "本机构管理员（可新增、停用本机构用户）": "Institution admin (adds and disables the institution's clerks)",
+    "用户已添加：请立即把动态口令添加到验证器应用": "Clerk added: add the one-time code to the authenticator app now",
 }

@@ -1,4 +1,4 @@
-"""Staff sign-in (password, then TOTP for admins), sign-out.
+"""Staff sign-in (password, then TOTP for admins and institutions' clerks), sign-out.
 
 A failed attempt is answered with the form again, not raised: the failure count and its
 audit entry must commit with the request.  Every answer to a failure reads the same,
@@ -35,8 +35,9 @@ LOGIN_FAILED = (
     "password, or the account is locked for a while (5 failures lock it for 15 minutes)"
 )
 TOTP_MISSING = (
-    "管理员须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名 / an admin needs "
-    "a TOTP authenticator first: run `certarchive user totp NAME`"
+    "管理员和机构用户须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名 / "
+    "admins and institutions' clerks need a TOTP authenticator first: run "
+    "`certarchive user totp NAME`"
 )
 TOTP_FAILED = "动态口令不正确 / wrong one-time code"
 

@@ -8,17 +8,46 @@ and served again by a WSGI layer in front of Pyramid (:class:`PageCacheMiddlewar
 runs no router, no transaction and no database code at all.  A miss goes through Pyramid
 as usual, and the tween :func:`page_cache_factory`, over pyramid_tm, keeps its answer.
 
-When an entry may be served:
+When an entry may be served: while nothing it was built from has changed.
 
-- The main database's last transaction id is still the one read *before* the entry was
-  built.  Any commit in the registry (a revocation, a correction, a re-issue, a seal
-  change) moves it, so every entry built earlier is stale.  FileStorage moves it when the
-  commit ends in this process; ZEO when the server's invalidation message arrives, the same
-  moment an ordinary request would first see the change.
-- The entry is younger than ``certarchive.verify_cache_seconds`` (default 5 s; 0 turns the
-  cache off).  RelStorage moves its last transaction id only when one of the process's
-  connections polls PostgreSQL, which a cache hit does not do: the age limit bounds how
-  long a change made on another machine can go unseen.
+- Building a page records what it read: the request's connection is emptied to ghosts
+  first (``cacheMinimize``), so every persistent object the view touches is loaded, and
+  afterwards the objects that are no longer ghosts, with the serial (the id of the
+  transaction that last wrote them) each was read at, are kept beside the page.  That is
+  the certificate, its version and file logs, the agency's settings and seal, and the
+  registry's root: what the page shows, and nothing that a new case, another
+  certificate's change or the audit outbox writes.
+- A hit first compares the *moment* (the main database's last transaction id, and the
+  process's count of its own commits, :attr:`Runtime.changes`) with the one the entry
+  was last known valid at: equal, and the page is served with no database work at all.
+  When it moved, the entry is checked once: a connection is opened (from the pool),
+  each recorded object fetched and its ``_p_serial`` compared.  All equal, and the entry
+  is valid at the new moment and served; one differs (a revocation, a correction, a
+  re-issue, a seal change), and it is dropped and rebuilt.  So a commit costs each
+  cached page one check of a dozen objects, mostly still in the connection's cache,
+  instead of a rebuild of every page.  The own count is there because RelStorage's last
+  transaction id does not move on a commit of this process (only when PostgreSQL is
+  polled); every web request but a cached page's moves it, as does every
+  ``Runtime.run``, so that a revocation made through this process shows at once on all
+  three storages.
+- The nodes of append-only indexes (the agencies and certificates folders, the token
+  index: ``APPEND_ONLY`` on their classes) are left out of the reads: their entries
+  never change once written and the certificate an entry names is read itself, so a
+  new certificate landing in the same bucket must not make the page stale.
+- Why serials and not the storage's invalidation messages: ZEO sends invalidations,
+  FileStorage makes them in-process, but RelStorage has none (each connection polls
+  PostgreSQL for what changed when it starts a transaction), and a hook on the DB would
+  see only the first two.  Opening a connection and comparing serials goes through
+  ZODB's public API and gives the same answer on all three, because each storage's
+  connection shows the latest committed state when its transaction begins (RelStorage
+  polls right then).
+- The entry is younger than ``certarchive.verify_cache_seconds`` (default 5 s; 0 turns
+  the cache off).  The page shows the time of the check and a reference made from it;
+  and a change made by *another* process on RelStorage moves nothing here that a hit
+  looks at: it shows when any other request reaches this process (which moves the own
+  count, so the page is checked in a connection that polls PostgreSQL), at the latest
+  when the age limit ends.  (On ZEO another process's commit moves the last transaction
+  id when the server's invalidation arrives; on FileStorage there is no other process.)
 
 What is never cached: a request that carries a session cookie or an Authorization header
 (the page header then names the signed-in user), a query string, anything but ``GET``,
@@ -29,6 +58,7 @@ Pyramid, whose view answers 429.  Hits carry the same security headers as any re
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import threading
@@ -38,8 +68,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import transaction
 from pyramid.request import Request
 from pyramid.response import Response
+from ZODB.POSException import POSKeyError
 
 from certarchive.views.common import rate_decision
 from certarchive.views.i18n import locale_negotiator
@@ -50,14 +82,75 @@ from certarchive.views.tweens import security_header_items
 PAGE_PATH = re.compile(r"/v/[A-Za-z0-9_-]{16,64}(?:\.json)?")
 
 Key = tuple[str, str]  # (path, language)
+#: What moves when the registry may have changed: the main database's last transaction
+#: id and the process's own count of commits (:attr:`Runtime.changes`).
+Moment = tuple[bytes, int]
+Reads = tuple[tuple[bytes, bytes], ...]  # (oid, serial) of every object a page was built from
 
 
 @dataclass(frozen=True)
 class CachedPage:
     body: bytes
     content_type: str  # the whole header, charset included
-    last_transaction: bytes
+    moment: Moment  # the last moment the page is known valid at
     expires: float
+    reads: Reads = ()
+
+
+def start_reading(conn: Any) -> None:
+    """Turn every object of ``conn``'s cache into a ghost, so that whatever the request
+    reads is loaded and shows in :func:`reads_of`."""
+    conn.cacheMinimize()
+
+
+def _tree_nodes(tree: Any) -> set[bytes]:
+    """The oids of a BTree and of every node under its loaded inner nodes (a lookup
+    loads one path from the root to a bucket)."""
+    found = {tree._p_oid}
+    if tree._p_changed is None:  # a ghost: nothing under it was read
+        return found
+    state = tree.__getstate__()
+    if state is None or len(state) != 2:  # empty, or one bucket kept inside the tree
+        return found
+    for child in state[0][::2]:
+        found.add(child._p_oid)
+        if type(child) is type(tree):
+            found |= _tree_nodes(child)
+    return found
+
+
+def reads_of(conn: Any) -> Reads:
+    """The objects ``conn`` holds loaded (not ghosts), with the serial each was read at,
+    less the nodes of append-only indexes (a class's ``APPEND_ONLY`` attributes: the
+    agencies and certificates folders, the token index).  An entry of those never changes
+    once written, and the object it names is among the reads itself, so a new entry
+    (another certificate) must not make the page stale."""
+    loaded = conn._cache.lru_items()
+    indexes: set[bytes] = set()
+    for _oid, obj in loaded:
+        for name in getattr(type(obj), "APPEND_ONLY", ()):
+            indexes |= _tree_nodes(getattr(obj, name))
+    return tuple((oid, obj._p_serial) for oid, obj in loaded if oid not in indexes)
+
+
+def unchanged(db: Any, reads: Reads) -> bool:
+    """Whether every object in ``reads`` still has the serial it was read at, in the
+    database's latest committed state (see the module's docstring)."""
+    manager = transaction.TransactionManager(explicit=True)
+    conn = db.open(transaction_manager=manager)
+    try:
+        manager.begin()
+        for oid, serial in reads:
+            obj = conn.get(oid)
+            obj._p_activate()
+            if obj._p_serial != serial:
+                return False
+        return True
+    except POSKeyError:  # removed (packed away): the page is stale
+        return False
+    finally:
+        manager.abort()
+        conn.close()
 
 
 class PageCache:
@@ -76,28 +169,42 @@ class PageCache:
     def enabled(self) -> bool:
         return self.seconds > 0 and self.size > 0
 
-    def get(self, key: Key, last_transaction: bytes) -> CachedPage | None:
+    def get(self, key: Key, moment: Moment, current: Callable[[Reads], bool]) -> CachedPage | None:
+        """The page for ``key`` if still valid.  ``moment`` is read before the call;
+        ``current(reads)`` says whether what a page was built from is unchanged, asked
+        only when the moment moved since the page was last known valid (and outside the
+        lock: it reads the database)."""
         with self._lock:
             page = self._pages.get(key)
             if page is None:
                 return None
-            if page.last_transaction != last_transaction or page.expires <= self._clock():
+            if page.expires <= self._clock():
                 del self._pages[key]
                 return None
             self._pages.move_to_end(key)
-            return page
+            if page.moment == moment:
+                return page
+        valid = current(page.reads)
+        with self._lock:
+            if self._pages.get(key) is page:
+                if valid:
+                    self._pages[key] = dataclasses.replace(page, moment=moment)
+                else:
+                    del self._pages[key]
+        return page if valid else None
 
     def _lifetime(self) -> float:
         """Between three quarters of the limit and the limit: pages built together (after a
         commit, at start) must not all expire together and be rebuilt in one burst."""
         return self.seconds * (1 - secrets.randbelow(257) / 1024)
 
-    def put(self, key: Key, response: Response, last_transaction: bytes) -> None:
+    def put(self, key: Key, response: Response, moment: Moment, reads: Reads = ()) -> None:
         page = CachedPage(
             body=response.body,
             content_type=response.headers["Content-Type"],
-            last_transaction=last_transaction,
+            moment=moment,
             expires=self._clock() + self._lifetime(),
+            reads=reads,
         )
         with self._lock:
             self._pages[key] = page
@@ -129,7 +236,8 @@ class PageCacheMiddleware:
         self.app = app
         self.registry = app.registry
         self._cache: PageCache = app.registry.page_cache
-        self._db = app.registry.runtime.db
+        self._runtime = app.registry.runtime
+        self._db = self._runtime.db
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -154,23 +262,36 @@ class PageCacheMiddleware:
         key = page_key(request)
         if key is None or not rate_decision(request, "verify").allowed:
             return None
-        return self._cache.get(key, self._db.lastTransaction())
+        return self._cache.get(key, moment(self._runtime), self._unchanged)
+
+    def _unchanged(self, reads: Reads) -> bool:
+        return unchanged(self._db, reads)
+
+
+def moment(runtime: Any) -> Moment:
+    return runtime.db.lastTransaction(), runtime.changes
 
 
 def page_cache_factory(handler: Any, registry: Any) -> Any:
-    """The tween that keeps Pyramid's answers; over pyramid_tm, so that the last
-    transaction id is read before the request's connection takes its snapshot."""
+    """The tween that keeps Pyramid's answers with what they were built from; over
+    pyramid_tm, so that the last transaction id is read before the request's connection
+    takes its snapshot (its transaction begins in pyramid_tm's tween, below)."""
     cache: PageCache = registry.page_cache
-    db = registry.runtime.db
+    runtime = registry.runtime
 
     def page_cache(request: Request) -> Response:
         key = page_key(request) if cache.enabled else None
         if key is None:
-            return handler(request)
-        last_transaction = db.lastTransaction()
+            try:
+                return handler(request)
+            finally:  # committed or not: checking a page too often costs little
+                runtime.note_change()
+        before = moment(runtime)
+        conn = request.conn
+        start_reading(conn)
         response = handler(request)
         if response.status_code == 200:
-            cache.put(key, response, last_transaction)
+            cache.put(key, response, before, reads_of(conn))
         return response
 
     return page_cache

@@ -38,6 +38,7 @@ PRE_CSRF_COOKIE = "ca_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+INSTITUTION_ROUTES = "institution"  # route names of the institutions' clerks' pages
 ANONYMOUS = Actor("anonymous", "anonymous", frozenset())
 PUBLIC = Actor("public", "public", frozenset())
 
@@ -167,6 +168,12 @@ class SecurityPolicy:
 
     def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
         identity = resolve_identity(request)
+        if identity is not None and identity.actor.role == "institution":
+            route = request.matched_route.name if request.matched_route else ""
+            if not route.startswith(INSTITUTION_ROUTES):
+                # a clerk reads only through its own pages, each of which writes the
+                # sharing log; the staff pages and the JSON API would not
+                return Denied("an institution's clerk uses the institution pages only")
         if identity is not None and permission in identity.actor.permissions:
             return Allowed(f"{identity.actor.role} holds {permission}")
         return Denied(f"lacks {permission}")

@@ -68,8 +68,13 @@ def dashboard(request: Request) -> Any:
     found = resolve_identity(request)
     if found is None or found.kind != "staff":
         raise HTTPForbidden()
-    if "case.read" not in found.actor.permissions:
-        if "backup.status" in found.actor.permissions:  # backup operators
+    may = found.actor.permissions
+    if "desk.read" not in may:
+        if "institution.lookup" in may:  # institutions' clerks
+            return HTTPFound(location=request.route_path("institution"))
+        if "audit.read" in may:  # auditors
+            return HTTPFound(location=request.route_path("staff.audit"))
+        if "backup.status" in may:  # backup operators
             from certarchive.views.backup_pages import backups_page
 
             return render_to_response("backups.jinja2", backups_page(request), request=request)
@@ -88,7 +93,7 @@ def dashboard(request: Request) -> Any:
     route_name="staff.search",
     request_method="GET",
     renderer="search.jinja2",
-    permission="case.read",
+    permission="desk.read",
 )
 def search(request: Request) -> dict[str, Any]:
     return {"found": overview.search(request.ctx, request.params.get("q", ""))}
@@ -164,7 +169,7 @@ def certificate_page(request: Request) -> dict[str, Any]:
         "paper": manage and cert.state != "draft",
         "code": manage and cert.state in ("issued", "downloaded", "archived"),
         "correction": manage and cert.serial is not None,
-        "download": _can(request, "certificate.download_file") and cert.sealed_file is not None,
+        "download": _can(request, "certificate.download_file") and certificates.has_file(cert),
     }
     return {
         "cert": certificates.metadata(ctx, cert),
@@ -299,7 +304,7 @@ def certificate_action(request: Request) -> Response:
     route_name="staff.filing",
     request_method="GET",
     renderer="filing.jinja2",
-    permission="case.read",
+    permission="desk.read",
 )
 def filing_page(request: Request) -> dict[str, Any]:
     return {
@@ -344,7 +349,7 @@ def file_in_bulk(request: Request) -> dict[str, Any]:
     route_name="staff.corrections",
     request_method="GET",
     renderer="corrections.jinja2",
-    permission="case.read",
+    permission="desk.read",
 )
 def corrections_page(request: Request) -> dict[str, Any]:
     ctx = request.ctx

@@ -1,7 +1,8 @@
 """Two tweens: security headers on every response, and the sharing log (H-5.2.5).
 
 Sharing log: every call by a sharing institution (an API client whose scopes are only
-``certificates:read`` / ``certificates:download``) is recorded in the separate ``sharing``
+``certificates:read`` / ``certificates:download``), and every refused call of an
+institution's clerk, is recorded in the separate ``sharing``
 log with its route, response status, size and the SM3 digest of the body returned.  The
 tween sits inside the request's transaction (under pyramid_tm, over the exception view),
 so a successful call's entry commits with the request; a refused call's transaction is
@@ -18,13 +19,13 @@ from pyramid.response import Response
 from pyramid_retry import is_error_retryable, is_last_attempt
 
 from certarchive.crypto.sm import sm3_hex
+from certarchive.services.permissions import SHARING_SCOPES
 from certarchive.views.security import known_identity
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SHARING_SCOPES = frozenset({"certificates:read", "certificates:download"})
 
 
 #: Headers every response carries: no framing, no type sniffing, no referrer.
@@ -76,6 +77,13 @@ def is_sharing_call(request: Request) -> bool:
     )
 
 
+def is_clerk_call(request: Request) -> bool:
+    """An institution's clerk: its look-ups and downloads write their own sharing entries
+    (:mod:`certarchive.services.institution`), its refused calls are recorded here."""
+    identity = known_identity(request)
+    return identity is not None and identity.actor.role == "institution"
+
+
 def _object(request: Request) -> str:
     match = request.matchdict or {}
     if "serial" in match:
@@ -88,9 +96,9 @@ def _object(request: Request) -> str:
 def sharing_log_factory(handler: Any, registry: Any) -> Any:
     def sharing_log(request: Request) -> Response:
         response = handler(request)
-        if not is_sharing_call(request):
-            return response
         exc = getattr(request, "exception", None)
+        if not (is_sharing_call(request) or (exc is not None and is_clerk_call(request))):
+            return response
         if exc is not None and is_error_retryable(request, exc) and not is_last_attempt(request):
             return response
         body = response.body or b""

@@ -111,6 +111,7 @@ def test_the_catalogue_entry_carries_the_registry_and_the_sealed_file(tmp_path: 
         counts = Courier(runtime, runtime.settings.messaging, Clock()).deliver_due()
         assert counts["sent"] == len(serials)
         agency = runtime.run(lambda ctx: dict(ctx.agency().settings), SYSTEM)
+
         def licence_id(ctx: Any, serial: str) -> str:
             return certificate_document(ctx, certificates.get_certificate(ctx, serial)).licence_id
 
@@ -622,3 +623,50 @@ def test_registrars_see_the_reports_of_their_own_agency_only(tmp_path: Path) -> 
     finally:
         runtime.close()
 
+
+def test_certificates_imported_with_files_on_demand_are_reported_with_their_file(
+    tmp_path: Path,
+) -> None:
+    """Paper-era certificates imported with ``--files on-demand`` have no file when they
+    are issued: the report is their first request, and its file is stored like any."""
+    from certarchive.validation.samples import sample_existing_case
+    from tests.test_import_existing import write_lines
+
+    folder = tmp_path / "library"
+    var = tmp_path / "var"
+    with library(folder) as url:
+        settings = library_settings(url)
+        open_registry(var, **settings).close()
+        ini = write_ini(tmp_path / "certarchive.ini", file_settings(var, **settings))
+        lines = write_lines(tmp_path / "p.jsonl", [sample_existing_case(n) for n in range(2)])
+        done = run_cli(ini, "import-existing", "--files", "on-demand", str(lines))
+        assert done.returncode == 0, done.stderr
+        runtime = open_registry(var, **settings)
+
+        def without_files(ctx: Any) -> list[bool]:
+            return [
+                cert.file_log("ofd") is None and cert.current_file is None
+                for cert in ctx.agency().certificates.values()
+            ]
+
+        before = runtime.run(without_files, SYSTEM)
+        assert len(before) >= 2 and all(before)
+        assert Courier(runtime, runtime.settings.messaging, Clock()).deliver()["sent"] == len(
+            before
+        )
+
+        def stored(ctx: Any, serial: str) -> tuple[str, str]:
+            cert = certificates.get_certificate(ctx, serial)
+            return cert.file_log("ofd").latest()["digest"], cert.file_log("ofd").latest()["at"]
+
+        bodies = [r["body"] for r in received(folder)]
+        files = {
+            b["licence"]["serial"]: runtime.run(stored, SYSTEM, b["licence"]["serial"])
+            for b in bodies
+        }
+        runtime.close()
+    for body in bodies:
+        entry = body["licence"]
+        assert entry["file_format"] == "ofd"
+        assert sm3_hex(base64.b64decode(entry["file"])) == entry["file_sm3"]
+        assert entry["file_sm3"] == files[entry["serial"]][0]  # the file made then is kept

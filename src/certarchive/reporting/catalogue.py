@@ -38,7 +38,8 @@ class EntryIncomplete(Exception):
 
 def reference(cert: Certificate, event: str) -> dict[str, Any]:
     """What a report keeps of its certificate at the event (no personal data): the file
-    sent is the OFD where one was made, else the PDF."""
+    sent is the OFD where one was made, else the PDF; none yet for a certificate whose
+    files are made at their first request (the report is that request)."""
     file_format = OFD if cert.file_log(OFD) is not None and len(cert.file_log(OFD)) else PDF
     log = cert.file_log(file_format)
     return {
@@ -61,8 +62,12 @@ def _holders(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _file(ctx: Context, cert: Certificate, ref: dict[str, Any]) -> dict[str, Any]:
     number, file_format = ref["file"], ref["format"]
-    if number is None:
-        return {"file_format": file_format}
+    if number is None:  # made at its first request (import-existing --files on-demand)
+        from certarchive.services.certificates import current_file_bytes  # (a cycle)
+
+        file_format = OFD if OFD in ctx.runtime.settings.formats else PDF
+        current_file_bytes(ctx, cert, file_format)  # made and stored now if it has none
+        number = len(cert.file_log(file_format))
     data = read_file(ctx, cert, number, file_format)
     digest = sm3_hex(data)
     if digest != cert.file_log(file_format)[number]["digest"]:

@@ -5,8 +5,14 @@ BIN := $(VENV)/bin
 CONFIG ?= etc/certarchive.ini
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# The English catalog: kept in git as .po, compiled to .mo here (not in git).
+LOCALE := src/certarchive/locale
+PO := $(LOCALE)/en/LC_MESSAGES/certarchive.po
+MO := $(LOCALE)/en/LC_MESSAGES/certarchive.mo
+POT := $(LOCALE)/certarchive.pot
 
-.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many system-packages fuzz
+.PHONY: run test lint bench clean zeo run-zeo run-relstorage serve-many system-packages fuzz \
+	messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +26,22 @@ $(STAMP_TEST): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
 	touch $@ $(STAMP_RUN)
 
+# Compiled whenever the catalog changed: `make run` and `make test` depend on it.
+$(MO): $(PO) $(STAMP_RUN)
+	$(BIN)/pybabel compile -D certarchive -d $(LOCALE) -l en
+	touch $@
+translations: $(MO)
+
+# After adding or changing texts: extract the Chinese msgids from the sources and the
+# templates (babel.cfg) and merge them into the catalog; then write the new English
+# msgstrs in the .po (tests/test_i18n.py names any left empty) and `make translations`.
+messages: $(STAMP_RUN)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+	  -o $(POT) src/certarchive
+	$(BIN)/pybabel update -D certarchive -i $(POT) -d $(LOCALE) -l en \
+	  --no-fuzzy-matching --ignore-obsolete --no-wrap
+	rm -f $(POT)
+
 # Debian packages (and for the suite a running PostgreSQL) before anything else:
 # installed as root, named with the command that installs them otherwise.
 run: SYSTEM := run
@@ -27,13 +49,13 @@ test: SYSTEM := test
 system-packages:
 	PYTHON=$(PYTHON) tools/ensure-system-packages $(SYSTEM)
 
-run: system-packages $(STAMP_RUN)
+run: system-packages $(STAMP_RUN) $(MO)
 	@if [ -e var/Data.fs ]; then $(BIN)/certarchive -c $(CONFIG) init; \
 	else $(BIN)/certarchive -c $(CONFIG) init --demo 20 --demo-logins var/demo-logins.txt; fi
 	@echo "演示账号 / demo logins (name, role, password):"; cat var/demo-logins.txt 2>/dev/null || true
 	$(BIN)/certarchive -c $(CONFIG) serve
 
-test: system-packages $(STAMP_TEST)
+test: system-packages $(STAMP_TEST) $(MO)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest -q
 

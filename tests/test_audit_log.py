@@ -25,6 +25,7 @@ from certarchive.services import cases
 from certarchive.services.permissions import SYSTEM
 from certarchive.validation.samples import sample_case
 from tests.conftest import UPSTREAM, log_entries
+from tests.i18n_support import raises_matching
 
 
 @pytest.fixture
@@ -292,7 +293,7 @@ def test_every_change_has_its_entry_in_the_same_transaction(run: Any) -> None:
     before = run(log_entries)
     document = sample_case(0)
     document["delivery"] = "nonsense"
-    with pytest.raises(Exception, match="invalid"):
+    with raises_matching(Exception, "invalid"):
         run(cases.record_case, document, actor=UPSTREAM)
     assert run(log_entries) == before
     run(cases.record_case, sample_case(0), actor=UPSTREAM)

@@ -123,7 +123,10 @@ def test_scopes_and_roles(site: Site, web: TestApp) -> None:
 def test_one_job_at_a_time(site: Site, web: TestApp) -> None:
     first = web.post_json("/api/v1/backups", {}, headers=site.headers("backups")).json["job"]
     second = web.post_json(
-        "/api/v1/backups", {}, headers=site.headers("backups"), status=(202, 409)
+        "/api/v1/backups",
+        {},
+        headers={**site.headers("backups"), "Accept-Language": "en"},
+        status=(202, 409),
     )
     if second.status_int == 409:  # the first still queued or running: refused, in words
         assert "backup job" in second.json["message"]
@@ -205,7 +208,7 @@ def test_the_page_shows_a_running_jobs_progress(site: Site, web: TestApp) -> Non
         assert 'http-equiv="refresh"' in page.text and f"#{job}" in page.text
         assert '<progress max="100" value="25">' in page.text and "导出中" in page.text
         refused = web.post_json("/api/v1/backups", {}, headers=site.headers("backups"), status=409)
-        assert f"backup job {job}" in refused.json["message"]
+        assert f"备份任务 {job} 正在进行" in refused.json["message"]  # Chinese by default
     finally:
         site.run(backup_jobs.recover, lambda record: record["id"] == job)
     assert web.get(f"/api/v1/backups/jobs/{job}").json["interrupted"] is True

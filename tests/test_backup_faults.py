@@ -28,6 +28,7 @@ from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
 from tests.backup_support import invoke, populate
 from tests.conftest import file_settings, write_ini
+from tests.i18n_support import raises_matching
 
 CHUNK = 16 << 10
 
@@ -160,7 +161,7 @@ def test_aad_refuses_a_valid_chunk_at_another_position(copy: Copy) -> None:
             pass
     assert fault.value.kind == "undecryptable" and fault.value.index == 0
     other_database = stream_aad(manifest, "audit")
-    with pytest.raises(ChunkFault, match="does not authenticate"):
+    with raises_matching(ChunkFault, "does not authenticate"):
         next(read_chunks(copy.repository, key, other_database, chunks))
 
 

@@ -19,6 +19,7 @@ from certarchive.backup.repository import Repository
 from certarchive.backup.verify import verify_repository
 from certarchive.crypto.sm import sm3_hex
 from tests.backup_support import add_bulk_blobs
+from tests.i18n_support import both_text
 from tests.servers import server_process
 
 
@@ -84,7 +85,7 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
     assert report.ok, report.faults
     assert [s["kind"] for s in report.snapshots] == ["full"]
     assert {name: files(repository).get(name) for name in first} == first
-    assert any("interrupted exports left" in note for note in report.notes)
+    assert any("interrupted exports left" in both_text(note) for note in report.notes)
 
     with server_process(ini) as (base, _server):
         deadline = time.monotonic() + 30
@@ -92,7 +93,7 @@ def test_a_server_stopped_mid_export_leaves_no_complete_looking_snapshot(
             assert time.monotonic() < deadline, state
             time.sleep(0.1)
         assert state["state"] == "failed" and state["interrupted"] is True
-        assert "interrupted" in state["error"] and "snapshot" not in state
+        assert "任务中断" in state["error"] and "snapshot" not in state
         # and the next export runs and succeeds
         again = call(base, key, "/api/v1/backups", {"incremental": True})["job"]
         deadline = time.monotonic() + 120

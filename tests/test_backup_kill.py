@@ -20,6 +20,7 @@ from certarchive.backup.verify import verify_repository
 from certarchive.crypto.sm import sm3_hex
 from tests.backup_support import add_bulk_blobs, backend, opened, populate
 from tests.conftest import file_settings, write_ini
+from tests.i18n_support import both_text
 
 KILLS = 4
 PROGRAM = (  # `certarchive -c INI backup ARGS…`, without importing the unrelated commands
@@ -83,5 +84,5 @@ def test_export_killed_at_random_points_leaves_earlier_snapshots_whole(tmp_path:
         now = _files(repository)
         assert {name: now.get(name) for name in first} == first, context
         assert len(report.snapshots) <= 2 + attempt
-        interrupted |= any("interrupted exports left" in note for note in report.notes)
+        interrupted |= any("interrupted exports left" in both_text(n) for n in report.notes)
     assert interrupted, f"seed {seed}: no kill landed while chunks were being written"

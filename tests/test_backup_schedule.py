@@ -199,7 +199,7 @@ def test_scheduled_runs_are_audited_and_a_failure_shows_until_a_run_succeeds(
         web = site.web()
         site.login(web, "backup_operator")
         page = web.get("/staff/backups")
-        assert "最近一次备份失败" in page.text and "副本目录不存在" in page.text
+        assert "最近一次备份失败" in page.text and "不存在（磁盘未挂载？）" in page.text
         admin = site.web()
         site.login(admin, "admin")
         assert "最近一次备份失败" in admin.get("/staff").text
@@ -209,7 +209,9 @@ def test_scheduled_runs_are_audited_and_a_failure_shows_until_a_run_succeeds(
 
         copy_to.unlink()
         assert worker.round(day + timedelta(days=1)) is not None  # an absent folder: refused
-        assert "is the disk mounted?" in web.get("/staff/backups").text
+        english = web.get("/staff/backups", headers={"Accept-Language": "en"}).text
+        assert "The last backup failed" in english
+        assert "is the disk mounted?" in english
         copy_to.mkdir()  # the operator creates it once, on the mounted disk
         for offset in range(2, 5):  # three more nights: retention keeps two days
             populate_more(site.runtime)

@@ -84,9 +84,10 @@ def test_check_reports_every_problem_and_never_stops(cli_run: Any, runtime_of: A
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     first, second, third = labels
-    assert f"{first} 版本 1: 无法读取 / cannot be read (KeyError)" in result.output
-    assert f"{second} 版本 1: 无法解密 / does not decrypt" in result.output
-    assert f"{third} 版本 1: 摘要不符 / digest differs" in result.output
+    unreadable = f"{first} 版本 1: 无法读取（KeyError） / {first} Version 1: cannot be read"
+    assert f"{unreadable} (KeyError)" in result.output
+    assert f"{second} 版本 1: 无法解密 / {second} Version 1: does not decrypt" in result.output
+    assert f"{third} 版本 1: 摘要不符 / {third} Version 1: digest differs" in result.output
 
 
 def test_commands_refuse_to_guess_among_several_agencies(cli_run: Any, runtime_of: Any) -> None:

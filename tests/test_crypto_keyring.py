@@ -10,6 +10,7 @@ import pytest
 
 from certarchive.crypto.keyring import DEFAULT_PURPOSES, KEYS_FILE, Keyring, KeyringError
 from certarchive.crypto.sm import DecryptionError
+from tests.i18n_support import raises_matching
 
 PASSPHRASE = "潢川县 不动产 登记 2024 correct horse"
 
@@ -72,9 +73,9 @@ def test_keys_file_holds_no_key_in_clear(keys_dir, keyring):
 
 def test_create_refuses_an_existing_keyring_and_writes_nothing(keys_dir, keyring):
     before = snapshot(keys_dir)
-    with pytest.raises(KeyringError, match="exists already"):
+    with raises_matching(KeyringError, "exists already"):
         Keyring.create(keys_dir)
-    with pytest.raises(KeyringError, match="exists already"):
+    with raises_matching(KeyringError, "exists already"):
         Keyring.create(keys_dir, PASSPHRASE)
     assert snapshot(keys_dir) == before
 
@@ -134,10 +135,10 @@ def test_wrong_key_file_is_refused_clearly_and_nothing_is_written(keys_dir, keyr
 def test_malformed_or_missing_key_file_is_refused(keys_dir, keyring):
     (kek_file,) = key_files(keys_dir)
     kek_file.write_text("not hex\n")
-    with pytest.raises(KeyringError, match="not a key file"):
+    with raises_matching(KeyringError, "not a key file"):
         Keyring.open(keys_dir)
     kek_file.unlink()
-    with pytest.raises(KeyringError, match=f"{kek_file.name}: missing"):
+    with raises_matching(KeyringError, f"{kek_file.name}: missing"):
         Keyring.open(keys_dir)
 
 
@@ -155,10 +156,10 @@ def test_group_or_world_accessible_files_are_refused(keys_dir, keyring, loose_mo
 
 def test_corrupt_json_is_refused(keys_dir, keyring):
     (keys_dir / KEYS_FILE).write_text('{"format": "certarchive-keyring/1", ')
-    with pytest.raises(KeyringError, match="not a keyring file"):
+    with raises_matching(KeyringError, "not a keyring file"):
         Keyring.open(keys_dir)
     (keys_dir / KEYS_FILE).write_text("[]")
-    with pytest.raises(KeyringError, match="not a keyring file"):
+    with raises_matching(KeyringError, "not a keyring file"):
         Keyring.open(keys_dir)
 
 
@@ -176,7 +177,7 @@ def test_rolling_current_back_to_an_old_key_is_detected(keys_dir, keyring):
         document["current"]["personal"] = "personal-1"
 
     edit_keys_file(keys_dir, roll_back)
-    with pytest.raises(KeyringError, match="altered"):
+    with raises_matching(KeyringError, "altered"):
         Keyring.open(keys_dir)
 
 
@@ -186,13 +187,13 @@ def test_a_changed_wrapped_key_is_detected(keys_dir, keyring):
         document["keys"]["seal-1"] = wrapped[:-1] + ("0" if wrapped[-1] != "0" else "1")
 
     edit_keys_file(keys_dir, flip)
-    with pytest.raises(KeyringError, match="altered"):
+    with raises_matching(KeyringError, "altered"):
         Keyring.open(keys_dir)
 
 
 def test_a_deleted_key_is_detected(keys_dir, keyring):
     edit_keys_file(keys_dir, lambda document: document["keys"].pop("files-1"))
-    with pytest.raises(KeyringError, match="altered"):
+    with raises_matching(KeyringError, "altered"):
         Keyring.open(keys_dir)
 
 
@@ -209,9 +210,9 @@ def test_passphrase_keyring(keys_dir):
     assert Keyring.open(keys_dir, PASSPHRASE).decrypt("personal", blob, b"aad") == b"secret"
 
     before = snapshot(keys_dir)
-    with pytest.raises(KeyringError, match="does not match"):
+    with raises_matching(KeyringError, "does not match"):
         Keyring.open(keys_dir, PASSPHRASE + "!")
-    with pytest.raises(KeyringError, match="needs its passphrase"):
+    with raises_matching(KeyringError, "needs its passphrase"):
         Keyring.open(keys_dir)
     assert snapshot(keys_dir) == before
 
@@ -225,12 +226,12 @@ def test_passphrase_is_compared_in_normal_form(keys_dir):
 
 
 def test_passphrase_given_to_a_key_file_keyring_is_refused(keys_dir, keyring):
-    with pytest.raises(KeyringError, match="uses a key file"):
+    with raises_matching(KeyringError, "uses a key file"):
         Keyring.open(keys_dir, PASSPHRASE)
 
 
 def test_empty_passphrase_is_refused(keys_dir):
-    with pytest.raises(KeyringError, match="empty passphrase"):
+    with raises_matching(KeyringError, "empty passphrase"):
         Keyring.create(keys_dir, "")
     assert not (keys_dir / KEYS_FILE).exists()
 
@@ -250,7 +251,7 @@ def test_ciphertext_moved_to_another_aad_or_purpose_fails(keyring):
 
 
 def test_unknown_purpose_is_refused(keyring):
-    with pytest.raises(KeyringError, match="'payroll'"):
+    with raises_matching(KeyringError, "'payroll'"):
         keyring.encrypt("payroll", b"x", b"")
 
 
@@ -296,7 +297,7 @@ def test_rotating_the_blind_index_changes_it_and_new_purposes_get_a_first_key(ke
     assert keyring.rotate(["blind-index", "backup"]) == ["blind-index-2", "backup-1"]
     assert keyring.blind_index("410526199001011234") != before
     assert Keyring.open(keys_dir).current_key_id("backup") == "backup-1"
-    with pytest.raises(KeyringError, match="invalid purpose"):
+    with raises_matching(KeyringError, "invalid purpose"):
         keyring.rotate(["Bad Name"])
 
 
@@ -316,7 +317,7 @@ def test_rewrap_to_a_new_key_file_leaves_ciphertexts_alone(keys_dir, keyring):
     assert Keyring.open(keys_dir).decrypt("files", blob, b"cert-9/v1") == b"pdf bytes"
 
     new_kek_file.write_text(old_kek)  # the old KEK no longer opens the keyring
-    with pytest.raises(KeyringError, match="does not match"):
+    with raises_matching(KeyringError, "does not match"):
         Keyring.open(keys_dir)
 
 
@@ -324,7 +325,7 @@ def test_rewrap_between_key_file_and_passphrase(keys_dir, keyring):
     blob = keyring.encrypt("seal", b"private", b"agency")
     keyring.rewrap(PASSPHRASE)
     assert key_files(keys_dir) == []
-    with pytest.raises(KeyringError, match="needs its passphrase"):
+    with raises_matching(KeyringError, "needs its passphrase"):
         Keyring.open(keys_dir)
     by_passphrase = Keyring.open(keys_dir, PASSPHRASE)
     assert by_passphrase.decrypt("seal", blob, b"agency") == b"private"
@@ -342,7 +343,7 @@ def test_odd_values_in_the_keys_file_are_refused_cleanly(keys_dir, keyring):
         document["kek_check"] = "检查值"
 
     edit_keys_file(keys_dir, non_ascii_check)
-    with pytest.raises(KeyringError, match="does not match"):
+    with raises_matching(KeyringError, "does not match"):
         Keyring.open(keys_dir)
 
 
@@ -353,5 +354,5 @@ def test_absurd_scrypt_cost_is_refused_before_deriving(keys_dir):
         document["kek"]["n"] = 2**30
 
     edit_keys_file(keys_dir, expensive)
-    with pytest.raises(KeyringError, match="scrypt parameter n out of range"):
+    with raises_matching(KeyringError, "scrypt parameter n out of range"):
         Keyring.open(keys_dir, PASSPHRASE)

@@ -23,6 +23,7 @@ from certarchive.documents.metadata import (
     xmp_packet,
 )
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT
+from tests.i18n_support import both_text, raises_matching
 from tests.test_documents_fixtures import DOCS, revoked, run_tool, signed
 
 
@@ -51,19 +52,20 @@ def test_compare_names_every_changed_field_with_both_values() -> None:
     found = certificate_metadata(DOCS[KIND_RIGHT])
     registry = {**found, "sealNumber": "4115269999999", "version": "2"}
     del registry["unitNumber"]
-    problems = compare_metadata(found, registry)
+    problems = [both_text(problem) for problem in compare_metadata(found, registry)]
     assert len(problems) == 3
     by_key = dict(zip(["unitNumber", "sealNumber", "version"], problems, strict=True))
     assert "不动产单元号" in by_key["unitNumber"] and "（缺失）" in by_key["unitNumber"]
     assert "'4115260012345'" in by_key["sealNumber"] and "'4115269999999'" in by_key["sealNumber"]
     assert "电子印章编号" in by_key["sealNumber"]
-    assert "version differs: file has '1', registry has '2'" in by_key["version"]
+    assert "Version differs: the file has '1', the registry has '2'" in by_key["version"]
 
 
 def test_compare_reports_fields_unknown_to_either_side() -> None:
-    problems = compare_metadata({"extra": "x"}, {})
+    problems = [both_text(problem) for problem in compare_metadata({"extra": "x"}, {})]
     assert problems == [
-        "extra不一致：文件为'x'，登记簿为（缺失） / extra differs: file has 'x', registry has None"
+        "extra不一致：文件为'x'，登记簿为（缺失） / extra differs: the file has 'x', the registry "
+        "has (missing)"
     ]
 
 
@@ -74,14 +76,14 @@ def test_xmp_round_trips_characters_that_need_escaping() -> None:
 
 def test_xmp_with_a_dtd_is_refused() -> None:
     packet = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
-    with pytest.raises(MetadataError, match="DTD"):
+    with raises_matching(MetadataError, "DTD"):
         parse_xmp(packet)
-    with pytest.raises(MetadataError, match="not valid XML"):
+    with raises_matching(MetadataError, "not valid XML"):
         parse_xmp(b"<unclosed")
 
 
 def test_reading_metadata_from_garbage_fails_plainly() -> None:
-    with pytest.raises(MetadataError, match="cannot be read"):
+    with raises_matching(MetadataError, "cannot be read"):
         read_metadata(b"%PDF-1.4\nnot really")
 
 
@@ -105,7 +107,7 @@ def test_info_and_xmp_carry_the_real_creation_time() -> None:
     ids=["elements", "depth", "bytes"],
 )
 def test_xmp_beyond_a_limit_is_refused(packet: bytes) -> None:
-    with pytest.raises(MetadataError, match="size limits"):
+    with raises_matching(MetadataError, "size limits"):
         parse_xmp(packet)
 
 
@@ -133,11 +135,11 @@ def test_a_double_deflated_xmp_bomb_is_refused_quickly() -> None:
     bomb = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'>" + b"<a/>" * 18_000_000 + b"</x:xmpmeta>"
     pdf = _with_metadata_stream(bomb, ["/FlateDecode", "/FlateDecode"])
     assert len(pdf) < len(signed(KIND_RIGHT)) + 20_000
-    with pytest.raises(MetadataError, match="size limits"):
+    with raises_matching(MetadataError, "size limits"):
         read_metadata(pdf)
 
 
 def test_metadata_with_another_filter_is_refused() -> None:
     pdf = _with_metadata_stream(b"<a/>", ["/FlateDecode", "/FlateDecode", "/FlateDecode"])
-    with pytest.raises(MetadataError, match="encoding"):
+    with raises_matching(MetadataError, "encoding"):
         read_metadata(pdf)

@@ -18,6 +18,7 @@ from certarchive.services.certdata import read_data
 from certarchive.services.permissions import SYSTEM
 from certarchive.validation.samples import sample_case
 from tests.conftest import REGISTRAR, UPSTREAM
+from tests.i18n_support import both_text
 
 DEMO = 6
 
@@ -164,4 +165,7 @@ def test_check_names_a_scanned_document_that_changed(run: Any) -> None:
     run(falsify, actor=SYSTEM)
     report = run(check_registry, actor=SYSTEM)
     assert report.documents == 1
-    assert report.problems == [f"{document['case_no']} 扫描件 1: 摘要不符 / digest differs"]
+    assert [both_text(problem) for problem in report.problems] == [
+        f"{document['case_no']} 扫描件 1: 摘要不符 / "
+        f"{document['case_no']} Scanned documents 1: digest differs"
+    ]

@@ -18,6 +18,7 @@ from certarchive.services.errors import Conflict, Forbidden, Invalid, NotFound
 from certarchive.services.permissions import holder_actor
 from certarchive.validation.samples import sample_case
 from tests.conftest import ARCHIVIST, REGISTRAR, log_entries
+from tests.i18n_support import raises_matching
 
 HOLDER = holder_actor("test")
 PAYMENT = {"receipt_no": "R-0001", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
@@ -75,7 +76,7 @@ def test_repeated_recording_is_idempotent_and_other_content_conflicts(run: Any) 
 def test_no_issue_before_payment_z4(run: Any) -> None:
     created = run(cases.record_case, sample_case(0))
     cert_id = created["certificates"][0]["id"]
-    with pytest.raises(Conflict, match="Z-4"):
+    with raises_matching(Conflict, "Z-4"):
         run(_on(cert_id, certificates.issue_again), actor=REGISTRAR)
     assert cert_attr(run, cert_id, "state") == "draft"
 
@@ -174,14 +175,14 @@ def test_rollback_correct_and_issue_again_keeps_serial_h43(run: Any) -> None:
 def test_rollback_refused_after_download_h43(run: Any) -> None:
     serial = issued_case(run, 0)["certificates"][0]["serial"]
     run(_on(serial, certificates.download_by_holder), actor=HOLDER)
-    with pytest.raises(Conflict, match="downloaded"):
+    with raises_matching(Conflict, "downloaded"):
         run(_on(serial, certificates.rollback, "wrong"), actor=REGISTRAR)
     assert cert_attr(run, serial, "state") == "downloaded"
 
 
 def test_correcting_an_issued_certificate_is_refused(run: Any) -> None:
     serial = issued_case(run, 0)["certificates"][0]["serial"]
-    with pytest.raises(Conflict, match="draft"):
+    with raises_matching(Conflict, "draft"):
         run(_on(serial, certificates.correct, {"location": "x"}, "c"), actor=REGISTRAR)
 
 
@@ -240,7 +241,7 @@ def test_filing_waits_for_every_collection_h25(run: Any) -> None:
     result = issued_case(run, 1)  # a right and a proof
     case_no = result["case_no"]
     right, proof = (c["serial"] for c in result["certificates"])
-    with pytest.raises(Conflict, match=r"H-2\.5"):
+    with raises_matching(Conflict, r"H-2\.5"):
         run(cases.file_case, case_no, actor=ARCHIVIST)
     assert run(cases.filing_queue, actor=ARCHIVIST) == []
     run(_on(right, certificates.download_by_holder), actor=HOLDER)
@@ -274,7 +275,7 @@ def test_paper_return_only_after_revocation_h42(run: Any) -> None:
 def test_legal_person_gets_no_paper_z3(run: Any) -> None:
     result = issued_case(run, 2)  # a mortgage proof held by a bank
     serial = result["certificates"][0]["serial"]
-    with pytest.raises(Conflict, match="Z-3"):
+    with raises_matching(Conflict, "Z-3"):
         run(_on(serial, certificates.paper_event, "issued"), actor=REGISTRAR)
 
 

@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 import pytest
 
+from certarchive.i18n import bilingual
 from certarchive.schemas.bodies import (
     BODIES,
     OPTIONAL,
@@ -22,6 +23,7 @@ from certarchive.services.certificates import PAPER_EVENTS, REVOCATION_CAUSES
 from certarchive.services.errors import Invalid
 from certarchive.validation.text import SURROGATE
 from certarchive.views.openapi import COMPONENTS, DOCUMENT
+from tests.i18n_support import both
 
 TIME = "2026-11-20T10:00:00+08:00"
 
@@ -62,7 +64,8 @@ def test_the_literals_are_the_services_names() -> None:
             {
                 "receipt_no": "必填 / required",
                 "amount": "须不小于0 / must be at least 0",
-                "paid_at": "须为带时区的ISO 8601时间 / must be an ISO 8601 time with a time zone",
+                "paid_at": "须为带时区的ISO 8601时间 / must be an ISO 8601 time with a time "
+                "zone, e.g. 2026-11-20T10:00:00+08:00",
             },
         ),
         (
@@ -76,7 +79,7 @@ def test_the_literals_are_the_services_names() -> None:
         (
             {"receipt_no": "R\ud800", "amount": "NaN", "paid_at": TIME},
             {
-                "receipt_no": SURROGATE,
+                "receipt_no": bilingual(SURROGATE),
                 "amount": "须为有限数字 / must be a finite number",
             },
         ),
@@ -91,7 +94,7 @@ def test_payment_refusals_name_every_field_in_the_contracts_words(
 ) -> None:
     with pytest.raises(Invalid) as refused:
         validated(Payment, payment, "缴费信息无效 / the payment is invalid")
-    assert refused.value.fields == fields
+    assert both(refused.value.fields) == fields
     assert refused.value.status == 422
 
 
@@ -106,7 +109,7 @@ def test_a_valid_body_is_stripped_and_normalised() -> None:
 def test_a_body_that_is_not_an_object_is_refused(value: Any) -> None:
     with pytest.raises(Invalid) as refused:
         validated(Revocation, value, "x")
-    assert refused.value.fields == {"$": "须为JSON对象 / must be a JSON object"}
+    assert both(refused.value.fields) == {"$": "须为JSON对象 / must be a JSON object"}
 
 
 @pytest.mark.parametrize(
@@ -133,7 +136,7 @@ def test_the_holder_sign_in_body(body: dict[str, Any], fields: dict[str, str]) -
     """H-2.2: the API and the holder page read the sign-in through one model."""
     with pytest.raises(Invalid) as refused:
         validated(HolderSignIn, body, "x")
-    assert refused.value.fields == fields
+    assert both(refused.value.fields) == fields
     signed = validated(HolderSignIn, {"id_number": " 4115x ", "download_code": "AB12"}, "x")
     assert (signed.id_number, signed.download_code) == ("4115x", "AB12")
 
@@ -149,7 +152,7 @@ def test_the_comment_body_is_optional_but_a_text_when_given() -> None:
     ):
         with pytest.raises(Invalid) as refused:
             validated(Comment, {"comment": comment}, "x")
-        assert refused.value.fields == {"comment": message}
+        assert both(refused.value.fields) == {"comment": message}
 
 
 def test_the_case_document_is_a_component_with_both_kinds() -> None:

@@ -27,6 +27,7 @@ from certarchive.signing.certificates import (
     to_pem,
 )
 from tests.earlier_format import sign_earlier_format
+from tests.i18n_support import both_text, raises_matching
 
 DISTID = "distid:1234567812345678"
 
@@ -248,7 +249,7 @@ def test_files_of_the_earlier_format_keep_verifying(
     result = json.loads(demo("verify", str(pdf), "--json").output)
     assert result["result"] == "valid", result["problems"]
     assert result["signature"]["format"] == "earlier"
-    assert any("earlier format" in line for line in result["summary"])
+    assert any("earlier format" in both_text(line) for line in result["summary"])
     key = tmp_path / "seal.pem"
     demo("seal", "export-public", "--out", str(key))
     offline = json.loads(demo("verify", str(pdf), "--public-key", str(key), "--json").output)
@@ -313,9 +314,9 @@ def test_certificates_load_as_x509() -> None:
     """The loader refuses more than a chain's worth and anything that is not a certificate."""
     from certarchive.signing.certificates import CertificateError
 
-    with pytest.raises(CertificateError, match="too large"):
+    with raises_matching(CertificateError, "too large"):
         load_certificates(b"x" * (300 * 1024))
-    with pytest.raises(CertificateError, match="not a certificate"):
+    with raises_matching(CertificateError, "not a certificate"):
         load_certificates(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     assert isinstance(load_certificates(to_pem([_self_signed()]))[0], x509.Certificate)
 

@@ -28,6 +28,7 @@ from certarchive.door import door_path
 from certarchive.door.protocol import RequestUnpickler
 from certarchive.validation.samples import sample_case
 from tests.conftest import file_settings
+from tests.i18n_support import raises_matching
 from tests.servers import free_port, serving
 from tests.test_cli import current_pdf
 
@@ -256,7 +257,7 @@ def test_the_door_answers_refusals_and_failures_in_words(
     command_end, server_end = socket.socketpair()
     server_end.close()  # a server that stops before it answers
     remote = RemoteRuntime(settings, runtime.keyring, command_end)
-    with pytest.raises(DoorError, match="broke off"):
+    with raises_matching(DoorError, "broke off"):
         remote.run(list_users, SYSTEM)
     remote.close()
     with pytest.raises(TypeError):  # only module-level functions can be named

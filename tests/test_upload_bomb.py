@@ -78,6 +78,7 @@ def _upload(base: str, pdf: bytes) -> tuple[int, dict[str, Any]]:
         headers={
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Accept": "application/json",
+            "Accept-Language": "en",
         },
         method="POST",
     )

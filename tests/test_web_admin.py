@@ -14,6 +14,7 @@ from certarchive.services import accounts
 from certarchive.services.errors import Conflict
 from certarchive.services.permissions import SYSTEM
 from tests.conftest import log_entries
+from tests.i18n_support import english
 from tests.test_web_support import PASSWORD, USERS, Site, site_fixture, web_fixture
 
 __all__ = ["site_fixture", "web_fixture"]
@@ -167,10 +168,12 @@ def test_admins_cannot_lock_everyone_out(site: Site) -> None:
     for other in admins:
         if other["name"] != me:
             site.run(accounts.disable_user, other["name"])
-    with pytest.raises(Conflict, match="only enabled admin"):
+    with pytest.raises(Conflict, match="唯一启用的管理员") as refused:
         site.run(accounts.disable_user, me)
-    with pytest.raises(Conflict, match="only enabled admin"):
+    assert "only enabled admin" in english(refused.value.message)
+    with pytest.raises(Conflict, match="唯一启用的管理员") as refused:
         site.run(accounts.change_role, me, "auditor")
+    assert "only enabled admin cannot be demoted" in english(refused.value.message)
 
 
 def test_re_enrol_totp(site: Site) -> None:

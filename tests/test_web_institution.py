@@ -18,6 +18,7 @@ from certarchive.services.context import utc_now
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.services.identity import enroll_totp
 from certarchive.services.setup import add_client, add_user
+from tests.i18n_support import both_text
 from tests.test_web_support import PASSWORD, Site, csrf_of, site_fixture  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -216,7 +217,7 @@ def test_a_revoked_institution_locks_its_clerks_out(site: Site) -> None:
 def test_only_sharing_clients_have_clerks(site: Site) -> None:
     with pytest.raises(Invalid) as refused:
         site.run(add_user, "up_x", "institution", PASSWORD, None, bank_key_id(site, "upstream"))
-    assert "certificates:read" in refused.value.fields["institution"]
+    assert "certificates:read" in both_text(refused.value.fields["institution"])
     with pytest.raises(Invalid):
         site.run(add_user, "up_y", "institution", PASSWORD, None, "no-such-client")
     with pytest.raises(Invalid):

@@ -16,6 +16,7 @@ from certarchive.ofd.verify import verify_ofd
 from certarchive.services.certificates import get_certificate
 from certarchive.services.seals import registry_trust
 from tests.conftest import file_settings
+from tests.i18n_support import raises_matching
 from tests.ofd_support import rezip, unzip
 from tests.test_web_support import Site, make_site, site_fixture, web_fixture  # noqa: F401
 
@@ -104,7 +105,7 @@ def test_post_verify_accepts_an_ofd_and_finds_it_in_the_registry(site: Site) -> 
     )
     tampered = _upload(site, rezip(files))
     assert tampered["result"] == "invalid"
-    assert any("changed after signing" in problem for problem in tampered["problems"])
+    assert any("签名后" in problem for problem in tampered["problems"])  # Chinese by default
 
 
 def test_a_revoked_certificates_ofd_carries_the_watermark_signature(site: Site) -> None:
@@ -140,7 +141,7 @@ def test_formats_setting_is_validated_at_start_up(tmp_path) -> None:
     raw = file_settings(tmp_path / "var")
     assert load_settings(raw).formats == {"pdf", "ofd"}
     assert load_settings({**raw, "certarchive.formats": "ofd"}).formats == {"ofd"}
-    with pytest.raises(ConfigError, match="formats must be one of"):
+    with raises_matching(ConfigError, "formats must be one of"):
         load_settings({**raw, "certarchive.formats": "docx"})
 
 

@@ -39,9 +39,8 @@ def test_a_case_cannot_revoke_another_countys_or_units_certificate(site: Site) -
     transfer = site.document(registration_type="transfer", replaces=[foreign, other_unit, own])
     transfer["certificates"][0]["unit_number"] = own_doc["certificates"][0]["unit_number"]
     before = site.runtime.db.lastTransaction()
-    refused = site.web().post_json(
-        "/api/v1/cases", transfer, headers=site.headers("upstream"), status=422
-    )
+    english = {**site.headers("upstream"), "Accept-Language": "en"}
+    refused = site.web().post_json("/api/v1/cases", transfer, headers=english, status=422)
     assert refused.json["error"] == "invalid"
     assert set(refused.json["fields"]) == {"replaces[0]", "replaces[1]"}
     assert "another agency" in refused.json["fields"]["replaces[0]"]

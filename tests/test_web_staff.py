@@ -346,26 +346,6 @@ def test_csrf_field_present_on_every_staff_form(site: Site) -> None:
     assert csrf_of(page) == token
 
 
-def test_every_page_text_has_an_english_translation() -> None:
-    from pathlib import Path
-
-    from certarchive.views.i18n import EN, LABELS
-
-    templates = Path(__file__).resolve().parents[1] / "src/certarchive/templates"
-    texts = set()
-    for template in templates.glob("*.jinja2"):
-        texts |= set(re.findall(r"""_\((?:"([^"]+)"|'([^']+)')\)""", template.read_text()))
-    wanted = {a or b for a, b in texts}
-    for group, values in LABELS.items():
-        if group not in ("status",):
-            wanted |= {v for v in values.values() if isinstance(v, str)}
-    wanted |= set(LABELS["status"].values())
-    missing = sorted(
-        text for text in wanted if re.search(r"[\u4e00-\u9fff]", text) and text not in EN
-    )
-    assert not missing, missing
-
-
 def test_staff_of_one_agency_do_not_see_another(site: Site) -> None:
     """A registrar scoped to 潢川县 gets 404 for a case and certificate of another county."""
     site.run(

@@ -16,6 +16,7 @@ from certarchive.services.permissions import SYSTEM, staff_actor
 from certarchive.workflow.definitions import CASE, CERTIFICATE
 from certarchive.workflow.engine import TransitionRefused, WorkflowEngine, replay
 from certarchive.workflow.model import Guard, Transition, Workflow, WorkflowDefinitionError
+from tests.i18n_support import raises_matching
 
 
 @dataclass
@@ -70,7 +71,7 @@ def test_shipped_definitions_are_consistent() -> None:
     ],
 )
 def test_inconsistent_definitions_are_refused_at_start_up(workflow: Workflow, problem: str) -> None:
-    with pytest.raises(WorkflowDefinitionError, match=problem):
+    with raises_matching(WorkflowDefinitionError, problem):
         workflow.check(set())
 
 
@@ -107,7 +108,7 @@ def test_condition_guard_gives_its_reason() -> None:
     conditions["never_downloaded"] = lambda obj, ctx: "already downloaded (H-4.3)"
     engine = WorkflowEngine((CERTIFICATE, CASE), conditions)
     thing = Thing(state="issued")
-    with pytest.raises(TransitionRefused, match=r"H-4\.3"):
+    with raises_matching(TransitionRefused, r"H-4\.3"):
         engine.fire("certificate", thing, "rollback", SYSTEM, Clock())
     assert thing.state == "issued"
 
@@ -126,7 +127,7 @@ def test_subscribers_run_before_and_after_in_order() -> None:
 
 
 def test_subscribing_to_an_unknown_transition_fails() -> None:
-    with pytest.raises(ValueError, match="no transition"):
+    with raises_matching(ValueError, "no transition"):
         free_engine().subscribe("certificate", "teleport", "after", lambda *a: None)
 
 
@@ -157,5 +158,5 @@ def test_random_sequences_stay_within_the_definition(names: list[str]) -> None:
 
 
 def test_replay_rejects_an_impossible_history() -> None:
-    with pytest.raises(ValueError, match="impossible"):
+    with raises_matching(ValueError, "impossible"):
         replay(CERTIFICATE, [{"transition": "download", "from": "draft", "number": 1}])

@@ -22,6 +22,7 @@ from certarchive.services.runtime import Runtime
 from certarchive.services.setup import initialise
 from certarchive.validation.samples import sample_case
 from tests.conftest import REGISTRAR, UPSTREAM, file_settings, write_ini
+from tests.i18n_support import raises_matching
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 # The State Council's 2026 National Day block: 10-01 (Thu) to 10-07 (Wed) off; Sunday
@@ -111,7 +112,7 @@ def test_a_bad_calendar_setting_is_refused_naming_it(
     setting: str, value: str, problem: str
 ) -> None:
     raw = {"certarchive.holidays": "2026-10-01..2026-10-07", f"certarchive.{setting}": value}
-    with pytest.raises(ConfigError, match=problem) as refused:
+    with raises_matching(ConfigError, problem) as refused:
         work_calendar(raw)
     assert f"certarchive.{setting}" in str(refused.value)
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from certarchive.audit.queue import QUEUE_PLACES
 from certarchive.backup.schedule import Schedule, ScheduleError, parse_keep, parse_schedule
 from certarchive.documents.model import STATEMENT_PROOF, STATEMENT_RIGHT
+from certarchive.i18n import _, message_of
 from certarchive.messaging.settings import (
     MessagingConfigError,
     MessagingSettings,
@@ -179,8 +180,10 @@ def _day(text: str, key: str) -> date:
     except ValueError:
         pass
     raise ConfigError(
-        f"setting {PREFIX}{key}: {text!r} 不是日期 / is not a date YYYY-MM-DD "
-        "(or a range YYYY-MM-DD..YYYY-MM-DD)"
+        _(
+            "setting ${prefix}${key}: ${text} 不是日期",
+            mapping={"prefix": PREFIX, "key": key, "text": repr(text)},
+        )
     )
 
 
@@ -196,8 +199,15 @@ def _days(raw: Mapping[str, str], key: str) -> frozenset[date]:
         span = (last - first).days
         if not 0 <= span < MAX_RANGE_DAYS:
             raise ConfigError(
-                f"setting {PREFIX}{key}: {token!r} 范围须在{MAX_RANGE_DAYS}天内且先早后晚 / "
-                f"a range must run forwards and span at most {MAX_RANGE_DAYS} days"
+                _(
+                    "setting ${prefix}${key}: ${token} 范围须在${max_range_days}天内且先早后晚",
+                    mapping={
+                        "prefix": PREFIX,
+                        "key": key,
+                        "token": repr(token),
+                        "max_range_days": MAX_RANGE_DAYS,
+                    },
+                )
             )
         days.update(first + timedelta(days=n) for n in range(span + 1))
     return frozenset(days)
@@ -212,14 +222,18 @@ def work_calendar(raw: Mapping[str, str]) -> WorkCalendar:
     weekday = min((day for day in workdays if day.weekday() < 5), default=None)
     if weekday is not None:
         raise ConfigError(
-            f"setting {PREFIX}workdays: {weekday.isoformat()} 不是周六或周日 / is not a "
-            "Saturday or Sunday (weekdays are working days already)"
+            _(
+                "setting ${prefix}workdays: ${weekday_isoformat} 不是周六或周日",
+                mapping={"prefix": PREFIX, "weekday_isoformat": weekday.isoformat()},
+            )
         )
     both = min(holidays & workdays, default=None)
     if both is not None:
         raise ConfigError(
-            f"setting {PREFIX}workdays: {both.isoformat()} 也列在 {PREFIX}holidays 中 / "
-            f"is also listed in {PREFIX}holidays"
+            _(
+                "setting ${prefix}workdays: ${both_isoformat} 也列在 ${prefix}holidays 中",
+                mapping={"prefix": PREFIX, "both_isoformat": both.isoformat()},
+            )
         )
     return WorkCalendar(holidays, workdays)
 
@@ -238,7 +252,10 @@ def backup_settings(raw: Mapping[str, str], keys_dir: Path) -> BackupSettings:
     primary = BackupSettings(repository).repository_path(keys_dir)
     if copy_to and Path(copy_to).resolve() == primary.resolve():
         raise ConfigError(
-            f"setting {PREFIX}backup_copy_to: 须为另一目录 / must be another folder than {primary}"
+            _(
+                "setting ${prefix}backup_copy_to: 须为另一目录（${primary}）",
+                mapping={"prefix": PREFIX, "primary": primary},
+            )
         )
     return BackupSettings(
         repository=repository,
@@ -266,7 +283,7 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
         load_templates(messaging.templates)  # a template that cannot be used stops start-up
         reporting = reporting_settings(raw)
     except (MessagingConfigError, TemplateError) as error:
-        raise ConfigError(str(error)) from None
+        raise ConfigError(message_of(error)) from None
     return Settings(
         messaging=messaging,
         reporting=reporting,

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from certarchive.i18n import _
 from certarchive.validation.text import text_problem
 
 #: Defaults of the settings certarchive.json_max_depth and certarchive.json_max_digits.
@@ -42,9 +43,9 @@ class JsonRefused(ValueError):
         self.path = path
 
 
-NOT_JSON = "不是有效的JSON / not valid JSON"
-FIELD_NAME = "字段名 / a field name: "
-NOT_UTF8 = "不是有效的JSON（须为UTF-8编码） / not valid JSON (must be UTF-8)"
+NOT_JSON = _("不是有效的JSON")
+FIELD_NAME = _("字段名")
+NOT_UTF8 = _("不是有效的JSON（须为UTF-8编码）")
 
 
 def _number_parser(kind: type, limits: JsonLimits) -> Any:
@@ -52,12 +53,11 @@ def _number_parser(kind: type, limits: JsonLimits) -> Any:
         if sum(c.isdigit() for c in text) > limits.max_digits:
             raise JsonRefused(
                 "bad_value",
-                f"数字超过{limits.max_digits}位 / "
-                f"a number has more than {limits.max_digits} digits",
+                _("数字超过${max_digits}位", mapping={"max_digits": limits.max_digits}),
             )
         value = kind(text)
         if not math.isfinite(value):  # 1e999 overflows a float to inf
-            raise JsonRefused("bad_value", "数字超出范围 / a number is out of range")
+            raise JsonRefused("bad_value", _("数字超出范围"))
         return value
 
     return parse
@@ -83,7 +83,7 @@ def check_value(value: Any, limits: JsonLimits) -> None:
             if depth > limits.max_depth:
                 raise JsonRefused(
                     "bad_value",
-                    f"嵌套超过{limits.max_depth}层 / nested deeper than {limits.max_depth} levels",
+                    _("嵌套超过${max_depth}层", mapping={"max_depth": limits.max_depth}),
                     path or "$",
                 )
             pairs = item.items() if isinstance(item, dict) else enumerate(item)
@@ -101,7 +101,7 @@ def read_json(raw: bytes, limits: JsonLimits) -> Any:
     """``raw`` (UTF-8 JSON) parsed within ``limits``; raises JsonRefused, nothing else."""
     if len(raw) > limits.max_bytes:
         size = limits.max_bytes
-        raise JsonRefused("too_large", f"内容过大，上限{size}字节 / larger than {size} bytes")
+        raise JsonRefused("too_large", _("内容过大，上限${size}字节", mapping={"size": size}))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -118,7 +118,7 @@ def read_json(raw: bytes, limits: JsonLimits) -> Any:
     except RecursionError:
         raise JsonRefused(
             "bad_value",
-            f"嵌套超过{limits.max_depth}层 / nested deeper than {limits.max_depth} levels",
+            _("嵌套超过${max_depth}层", mapping={"max_depth": limits.max_depth}),
         ) from None
     except ValueError:  # JSONDecodeError, and any conversion the hooks did not foresee
         raise JsonRefused("invalid", NOT_JSON) from None

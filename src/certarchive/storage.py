@@ -22,6 +22,7 @@ from ZODB import DB
 from ZODB.Connection import Connection
 
 from certarchive.config import DATABASE_NAMES, ConfigError, Settings
+from certarchive.i18n import _
 
 #: The process umask of every certarchive process (commands, servers): files and folders
 #: it creates are its own user's only.  Data.fs holds every verification token in clear
@@ -93,8 +94,15 @@ def loose_modes(settings: Settings) -> list[str]:
         if mode & 0o077:
             wanted = DIR_MODE if path.is_dir() else FILE_MODE
             warnings.append(
-                f"{path}: 权限 {mode:04o} 允许其他用户访问，应为 {wanted:04o} / mode {mode:04o} "
-                f"lets other users in; chmod {wanted:o} {path}"
+                _(
+                    "${path}: 权限 ${mode} 允许其他用户访问，应为 ${wanted}（${wanted2}）",
+                    mapping={
+                        "path": path,
+                        "mode": format(mode, "04o"),
+                        "wanted": format(wanted, "04o"),
+                        "wanted2": format(wanted, "o"),
+                    },
+                )
             )
     return warnings
 

@@ -18,6 +18,7 @@ from certarchive.audit.log import leaf_data
 from certarchive.audit.verify import checkpoint_signature_ok
 from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.findings import Findings
+from certarchive.i18n import _
 from certarchive.jsonread import JsonLimits, JsonRefused, read_json
 
 #: The first line of an exported range says what the file is.
@@ -25,13 +26,11 @@ EXPORT_FORMAT = "certarchive-audit-export/1"
 #: One line of an export: an entry, its leaf and a proof of at most 64 hashes.
 LINE_LIMITS = JsonLimits(max_bytes=256 * 1024)
 
-VERIFIED = "已验证 / verified"
-BAD_SIGNATURE = "检查点签名无效 / the checkpoint's signature does not verify"
-NOT_COVERED = "该条目尚未纳入已签名的检查点 / the entry is not yet under a signed checkpoint"
-ALTERED = "条目内容与其叶哈希不符 / the entry does not match its leaf hash"
-BAD_PATH = (
-    "包含证明与检查点的根哈希不符 / the inclusion proof does not lead to the checkpoint's root"
-)
+VERIFIED = _("已验证")
+BAD_SIGNATURE = _("检查点签名无效")
+NOT_COVERED = _("该条目尚未纳入已签名的检查点")
+ALTERED = _("条目内容与其叶哈希不符")
+BAD_PATH = _("包含证明与检查点的根哈希不符")
 
 
 def entry_leaf(seq: int, integrated_at: str, entry: Mapping[str, Any]) -> bytes:
@@ -102,12 +101,12 @@ def verify_export(lines: Iterable[bytes]) -> ExportReport:
     report = ExportReport()
     numbered = enumerate(lines, 1)
     try:
-        _, first = next(numbered)
+        _number, first = next(numbered)
         head = read_json(first.rstrip(b"\r\n"), LINE_LIMITS)
         checkpoint = head["checkpoint"]
         key = SM2PublicKey.from_pem(head["public_key_pem"].encode())
     except (StopIteration, JsonRefused, KeyError, TypeError, ValueError, AttributeError):
-        report.problems.append("不是审计日志导出文件 / not an exported log range")
+        report.problems.append(_("不是审计日志导出文件"))
         return report
     report.log, report.key = str(checkpoint.get("log", "")), key.fingerprint()
     report.size = checkpoint.get("size", 0) if isinstance(checkpoint.get("size"), int) else 0
@@ -117,16 +116,16 @@ def verify_export(lines: Iterable[bytes]) -> ExportReport:
     for number, raw in numbered:
         if not raw.strip():
             continue
-        where = f"第{number}行 / line {number}"
+        where = _("第${number}行", mapping={"number": number})
         try:
             line = read_json(raw.rstrip(b"\r\n"), LINE_LIMITS)
             seq, entry, at = line["seq"], line["entry"], line["integrated_at"]
             leaf, proof = bytes.fromhex(line["leaf_hash"]), _hashes(line["proof"])
         except (JsonRefused, KeyError, TypeError, ValueError):
-            report.problems.append(f"{where}: 格式无效 / not an entry line")
+            report.problems.append(_("${where}: 格式无效", mapping={"where": where}))
             continue
         if proof is None or not isinstance(entry, dict) or not isinstance(at, str):
-            report.problems.append(f"{where}: 格式无效 / not an entry line")
+            report.problems.append(_("${where}: 格式无效", mapping={"where": where}))
             continue
         masked = line.get("masked") is True
         report.entries += 1

@@ -20,6 +20,7 @@ from certarchive.audit.log import NODE_LEVEL, AppendOnlyLog, checkpoint_body, le
 from certarchive.audit.queue import Outbox
 from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.findings import Findings
+from certarchive.i18n import _
 
 
 @dataclass
@@ -52,21 +53,23 @@ def _check_entries(log: AppendOnlyLog, report: LogReport) -> dict[int, bytes]:
     previous_time = ""
     for seq, record in log.entries.items():
         if seq != frontier.size:
-            report.problems.append(f"条目 {frontier.size} 缺失 / entry {frontier.size} is missing")
+            report.problems.append(_("条目 ${size} 缺失", mapping={"size": frontier.size}))
             break
         leaf = merkle.leaf_hash(sm3, leaf_data(seq, record["integrated_at"], record["entry"]))
         if leaf != record["leaf"]:
-            report.problems.append(f"条目 {seq} 内容被改动 / entry {seq} was altered")
+            report.problems.append(_("条目 ${seq} 内容被改动", mapping={"seq": seq}))
         if record["integrated_at"] < previous_time:
-            report.problems.append(f"条目 {seq} 时间倒序 / entry {seq} is out of time order")
+            report.problems.append(_("条目 ${seq} 时间倒序", mapping={"seq": seq}))
         previous_time = record["integrated_at"]
         for level, index, node in frontier.append(leaf):
             if log.nodes is None or level < NODE_LEVEL:
                 continue  # a log from before kept nodes has none to check
             if log.stored_node(level, index) != node:
                 report.problems.append(
-                    f"证明节点 ({level}, {index}) 与条目不符 / the kept Merkle node "
-                    f"({level}, {index}) does not match the entries"
+                    _(
+                        "证明节点 (${level}, ${index}) 与条目不符",
+                        mapping={"level": level, "index": index},
+                    )
                 )
         if frontier.size in wanted:
             roots[frontier.size] = frontier.root()
@@ -74,8 +77,10 @@ def _check_entries(log: AppendOnlyLog, report: LogReport) -> dict[int, bytes]:
     report.root = frontier.root().hex()
     if log.size != frontier.size:
         report.problems.append(
-            f"日志长度记录为 {log.size}，实有 {frontier.size} / log records size {log.size} "
-            f"but holds {frontier.size} entries"
+            _(
+                "日志长度记录为 ${size}，实有 ${size2}",
+                mapping={"size": log.size, "size2": frontier.size},
+            )
         )
     return roots
 
@@ -85,17 +90,19 @@ def _check_checkpoints(log: AppendOnlyLog, roots: dict[int, bytes], report: LogR
     previous: Mapping[str, Any] = {"size": 0, "time": ""}
     for number, checkpoint in log.checkpoints.items():
         report.checkpoints += 1
-        where = f"检查点 {number} / checkpoint {number}"
+        where = _("检查点 ${number}", mapping={"number": number})
         if checkpoint.get("log") != log.name or not checkpoint_signature_ok(checkpoint, public_key):
-            report.problems.append(f"{where}: 签名无效 / signature does not verify")
+            report.problems.append(_("${where}: 签名无效", mapping={"where": where}))
             continue
         size = checkpoint["size"]
         if size < previous["size"] or checkpoint["time"] < previous["time"]:
-            report.problems.append(f"{where}: 顺序错误 / out of order")
+            report.problems.append(_("${where}: 顺序错误", mapping={"where": where}))
         if size > report.size:
-            report.problems.append(f"{where}: 日志被截断 / log truncated below size {size}")
+            report.problems.append(
+                _("${where}: 日志被截断（${size}）", mapping={"where": where, "size": size})
+            )
         elif roots.get(size) != bytes.fromhex(checkpoint["root"]):
-            report.problems.append(f"{where}: 根哈希不符 / root does not match the entries")
+            report.problems.append(_("${where}: 根哈希不符", mapping={"where": where}))
         previous = checkpoint
 
 
@@ -104,20 +111,20 @@ def check_external(
 ) -> None:
     """An auditor's saved checkpoint: same log, valid signature, and the log still holds it."""
     if external.get("log") != log.name or not checkpoint_signature_ok(external, public_key):
-        report.problems.append("外部检查点签名无效 / the external checkpoint does not verify")
+        report.problems.append(_("外部检查点签名无效"))
         return
     size = external["size"]
     if size > report.size:
         report.problems.append(
-            f"日志比外部检查点短 / the log holds {report.size} entries, "
-            f"the external checkpoint {size}"
+            _(
+                "日志比外部检查点短（${size}，${size2}）",
+                mapping={"size": report.size, "size2": size},
+            )
         )
         return
     root = merkle.root_from_leaf_hashes(sm3, log.leaf_hashes(0, size)) if size else sm3(b"")
     if root.hex() != external["root"]:
-        report.problems.append(
-            "日志与外部检查点不一致 / the log was rewritten before the external checkpoint"
-        )
+        report.problems.append(_("日志与外部检查点不一致"))
 
 
 def verify_log(

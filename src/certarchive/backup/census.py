@@ -28,6 +28,7 @@ from certarchive.content.certificate import Certificate
 from certarchive.content.registry import ROOT_KEY
 from certarchive.crypto.keyring import Keyring
 from certarchive.crypto.sm import DecryptionError, new_sm3, sm3_hex
+from certarchive.i18n import _
 from certarchive.services.certdata import data_digest, read_data, read_file
 
 _CACHE_EVERY = 200
@@ -78,7 +79,12 @@ def _line(cert: Certificate, problems: list[str], where: str) -> str:
         try:
             blob = _blob_sm3(record)
         except (POSKeyError, OSError):
-            problems.append(f"{where} file {record['number']}: 文件缺失 / blob missing")
+            problems.append(
+                _(
+                    "${where} file ${record_number}: 文件缺失",
+                    mapping={"where": where, "record_number": record["number"]},
+                )
+            )
             blob = "missing"
         files.append(
             f"{record['number']}:{record['version']}:{record['digest']}:{record['size']}:{blob}"
@@ -94,14 +100,20 @@ def _clear_problems(cert: Certificate, context: _KeyContext, where: str) -> Iter
         except (DecryptionError, ValueError):
             ok = False
         if not ok:
-            yield f"{where} version {version['number']}: 解密或摘要不符 / decrypt or digest fails"
+            yield _(
+                "${where} version ${version_number}: 解密或摘要不符",
+                mapping={"where": where, "version_number": version["number"]},
+            )
     for record in cert.files:
         try:
             ok = sm3_hex(read_file(context, cert, record["number"])) == record["digest"]
         except (DecryptionError, POSKeyError, OSError):
             ok = False
         if not ok:
-            yield f"{where} file {record['number']}: 解密或摘要不符 / decrypt or digest fails"
+            yield _(
+                "${where} file ${record_number}: 解密或摘要不符",
+                mapping={"where": where, "record_number": record["number"]},
+            )
 
 
 def certificate_lines(
@@ -110,7 +122,7 @@ def certificate_lines(
     """Every certificate's line, in order; the object cache is trimmed as it goes."""
     registry = conn.root().get(ROOT_KEY)
     if registry is None:
-        problems.append("没有登记簿 / the main database holds no registry")
+        problems.append(_("没有登记簿"))
         return
     context = _KeyContext(keyring) if keyring is not None else None
     for agency in registry.agencies.values():

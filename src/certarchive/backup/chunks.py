@@ -26,6 +26,7 @@ from certarchive.backup.keys import BackupKey
 from certarchive.backup.manifest import FORMAT
 from certarchive.backup.repository import Repository
 from certarchive.crypto.sm import DecryptionError, new_sm3
+from certarchive.i18n import _, joined
 
 CHUNK_SIZE = 4 << 20
 _DEPTH = 2
@@ -194,7 +195,7 @@ class ChunkFault(Exception):
     """One chunk is missing or damaged: which file, and what is wrong with it."""
 
     def __init__(self, index: int, path: Path, kind: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
+        super().__init__(joined("${path}: ${message}", path=str(path), message=message))
         self.index = index
         self.path = path
         self.kind = kind
@@ -208,22 +209,24 @@ def _classify(
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None, ChunkFault(index, path, "missing", "缺失 / missing")
+        return None, ChunkFault(index, path, "missing", _("缺失"))
     except OSError as error:
-        return None, ChunkFault(index, path, "unreadable", f"无法读取 / unreadable: {error}")
+        return None, ChunkFault(
+            index, path, "unreadable", _("无法读取（${error}）", mapping={"error": error})
+        )
     actual = sm3_of(data)
     if actual == digest and len(data) == size:
         return data, None
     if len(data) < size and actual != digest:
-        message = f"被截断 / truncated: {len(data)} of {size} bytes"
+        message = _("被截断（${len_data}，${size}）", mapping={"len_data": len(data), "size": size})
         return None, ChunkFault(index, path, "truncated", message)
     if actual in known:
-        message = f"内容为另一分块 / holds the content of {known[actual]} (reordered or replaced)"
+        message = _("内容为另一分块（${known}）", mapping={"known": known[actual]})
         return None, ChunkFault(index, path, "misplaced", message)
     if len(data) > size:
-        message = f"被加长 / longer than listed: {len(data)} of {size} bytes"
+        message = _("被加长（${len_data}，${size}）", mapping={"len_data": len(data), "size": size})
         return None, ChunkFault(index, path, "extended", message)
-    message = "已被改动 / altered: its SM3 does not match its name and the manifest"
+    message = _("已被改动")
     return None, ChunkFault(index, path, "altered", message)
 
 
@@ -301,10 +304,7 @@ def read_chunks(
                 yield key.decrypt(data, aad(index))
             except DecryptionError:
                 path = repository.chunk_path(chunks[index][0])
-                message = (
-                    "无法解密 / does not authenticate here: moved from another snapshot, "
-                    "database or position, or encrypted under another key"
-                )
+                message = _("无法解密：数据来自其他快照、数据库或位置，或使用了其他密钥加密")
                 raise ChunkFault(index, path, "undecryptable", message) from None
 
     return _ahead(decrypted(_ahead(checked())))

@@ -30,6 +30,7 @@ from certarchive.backup.restore import Progress, open_layout, restore_snapshot
 from certarchive.backup.source import open_sources
 from certarchive.config import DATABASE_NAMES
 from certarchive.crypto.keyring import Keyring
+from certarchive.i18n import _
 
 
 @dataclass
@@ -99,8 +100,7 @@ def run_drill(
                         ]
         except POSError as error:
             report.differences.append(
-                "在线库自快照后已变且无历史 / the live registry changed since the snapshot and "
-                f"its storage keeps no history ({type(error).__name__}): export, then drill"
+                _("在线库自快照后已变且无历史（${name}）", mapping={"name": type(error).__name__})
             )
     report.seconds = round(time.monotonic() - started, 3)
     return report

@@ -31,6 +31,7 @@ from certarchive.backup.repository import Repository
 from certarchive.backup.source import Source, open_sources
 from certarchive.backup.stream import StreamWriter
 from certarchive.config import DATABASE_NAMES
+from certarchive.i18n import _
 
 Progress = Callable[[str, int], None]
 
@@ -58,12 +59,14 @@ def _previous(repository: Repository, key: BackupKey) -> Manifest | None:
     try:
         previous = repository.newest()
     except (ManifestError, OSError) as error:
-        message = f"最新快照无法读取 / the newest snapshot is unreadable: {error}"
+        message = _("最新快照无法读取（${error}）", mapping={"error": error})
         raise ExportRefused(message) from None
     if previous is not None and (previous.key_id != key.key_id or not previous.signature_ok(key)):
         raise ExportRefused(
-            f"{previous.path}: 不是本备份密钥签名的 / not signed by backup key {key.key_id}; "
-            "run `backup verify` on this repository, or export into another one"
+            _(
+                "${path}: 不是本备份密钥签名的（${key_id}）",
+                mapping={"path": previous.path, "key_id": key.key_id},
+            )
         )
     return previous
 
@@ -115,9 +118,7 @@ def export_snapshot(
         with repository.locked():
             return _export_locked(uris, repository, key, incremental, progress, chunk_size)
     except BlockingIOError:
-        raise ExportRefused(
-            "另一导出正在进行 / another export into this repository is running"
-        ) from None
+        raise ExportRefused(_("另一导出正在进行")) from None
 
 
 def _export_locked(
@@ -142,10 +143,7 @@ def _export_locked(
         for name in DATABASE_NAMES:
             after = bytes.fromhex(base.databases[name]["last_tid"]) if base else None
             if after is not None and boundaries[name] < after:
-                raise ExportRefused(
-                    f"数据库 {name} 比上一快照旧 / database {name} ends before the previous "
-                    "snapshot: it was replaced or restored; take a full export"
-                )
+                raise ExportRefused(_("数据库 ${name} 比上一快照旧", mapping={"name": name}))
             writer = pipeline.stream(
                 lambda index, name=name: chunk_aad(repository_id, snapshot, name, index),
                 chunk_size,

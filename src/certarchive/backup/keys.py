@@ -28,6 +28,7 @@ from certarchive.crypto.sm import (
     sm4_gcm_decrypt,
     sm4_gcm_encrypt,
 )
+from certarchive.i18n import message_of
 
 KEY_FILE = "backup.key"
 FORMAT = "certarchive-backup-key/1"
@@ -110,7 +111,7 @@ def load_key(path: Path) -> BackupKey:
             raise ValueError("SM4 key of the wrong length")
         signing_key = SM2PrivateKey.from_bytes(bytes.fromhex(document["sm2"]))
     except KeyringError as error:
-        raise BackupKeyError(str(error)) from None
+        raise BackupKeyError(message_of(error)) from None
     except (ValueError, KeyError, TypeError, AttributeError):
         raise BackupKeyError(f"{path}: not a backup key file, or corrupt") from None
     return BackupKey(path, document["id"], sm4, signing_key)

@@ -48,6 +48,7 @@ from certarchive.backup.stream import Counts, StreamError, decode
 from certarchive.backup.verify import Fault, check_chain, count_faults, stream_aad
 from certarchive.config import DATABASE_NAMES
 from certarchive.crypto.keyring import Keyring
+from certarchive.i18n import _
 
 LAYOUT = {
     "main": ("Data.fs", "blobs"),
@@ -92,7 +93,7 @@ def select(manifests: Sequence[Manifest], snapshot: str | None) -> list[Manifest
     ``snapshot`` is an id or a sequence number.
     """
     if not manifests:
-        raise RestoreRefused("仓库中没有快照 / the repository holds no snapshot")
+        raise RestoreRefused(_("仓库中没有快照"))
     end = len(manifests)
     if snapshot is not None:
         matches = [
@@ -101,11 +102,11 @@ def select(manifests: Sequence[Manifest], snapshot: str | None) -> list[Manifest
             if snapshot in (m.snapshot, str(m.sequence), m.path.stem)
         ]
         if not matches:
-            raise RestoreRefused(f"没有快照 / no snapshot {snapshot} in the repository")
+            raise RestoreRefused(_("没有快照（${snapshot}）", mapping={"snapshot": snapshot}))
         end = matches[0]
     start = max((i for i in range(end) if manifests[i].kind == "full"), default=None)
     if start is None:
-        raise RestoreRefused(f"没有全量快照 / no full snapshot at or before {snapshot}")
+        raise RestoreRefused(_("没有全量快照（${snapshot}）", mapping={"snapshot": snapshot}))
     return list(manifests[start:end])
 
 
@@ -119,7 +120,13 @@ def _missing_chunk_faults(repository: Repository, segment: Sequence[Manifest]) -
                 try:
                     actual = path.stat().st_size
                 except FileNotFoundError:
-                    faults.append(Fault(str(path), "missing", f"{name} #{index}: 缺失 / missing"))
+                    faults.append(
+                        Fault(
+                            str(path),
+                            "missing",
+                            _("${name} #${index}: 缺失", mapping={"name": name, "index": index}),
+                        )
+                    )
                     continue
                 if actual != size:
                     kind = "truncated" if actual < size else "extended"
@@ -290,14 +297,17 @@ def check_copy(folder: Path, segment: Sequence[Manifest], data_keys: Keyring | N
 def _refuse_busy(target: Path) -> contextlib.ExitStack:
     """Take every FileStorage lock in ``target``, refusing while a server holds one."""
     stack = contextlib.ExitStack()
-    for file_name, _ in LAYOUT.values():
+    for file_name, _kind in LAYOUT.values():
         if (target / file_name).exists():
             try:
                 lock = zc.lockfile.LockFile(str(target / f"{file_name}.lock"))
             except zc.lockfile.LockError:
                 stack.close()
                 raise RestoreRefused(
-                    f"{target / file_name}: 正在使用 / in use by a running server; stop it first"
+                    _(
+                        "${target_file_name}: 正在使用",
+                        mapping={"target_file_name": target / file_name},
+                    )
                 ) from None
             stack.callback(lock.close)
     return stack
@@ -344,9 +354,7 @@ def restore_snapshot(
     target = Path(target)
     if target.is_dir() and any(target.iterdir()):
         if not force:
-            raise RestoreRefused(
-                f"{target}: 目录非空 / is not empty; use --force to replace its databases"
-            )
+            raise RestoreRefused(_("${target}: 目录非空", mapping={"target": target}))
         with _refuse_busy(target):  # now, not only after the whole replay
             pass
     faults = _missing_chunk_faults(repository, segment)

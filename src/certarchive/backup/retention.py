@@ -29,6 +29,7 @@ from certarchive.backup.manifest import Manifest, ManifestError, canonical
 from certarchive.backup.repository import Repository
 from certarchive.backup.schedule import CHINA
 from certarchive.crypto.keyring import write_atomically
+from certarchive.i18n import _
 
 PRUNED = "pruned.json"
 
@@ -83,7 +84,7 @@ def read_pruned(repository: Repository, key: BackupKey | None) -> PrunedRecord:
         except ValueError:
             signature = b""
         if not key.verify(canonical(document), signature):
-            raise ManifestError(f"{PRUNED}: 签名无效 / SM2 signature does not verify: altered")
+            raise ManifestError(_("${pruned}: 签名无效", mapping={"pruned": PRUNED}))
     return PrunedRecord({e["sequence"]: e for e in snapshots})
 
 
@@ -143,7 +144,7 @@ def prune(repository: Repository, key: BackupKey, keep: Mapping[str, int]) -> li
         with repository.locked():
             return _prune_locked(repository, key, keep)
     except BlockingIOError:
-        raise PruneRefused("另一导出正在进行 / an export into this repository is running") from None
+        raise PruneRefused(_("另一导出正在进行")) from None
 
 
 def _prune_locked(repository: Repository, key: BackupKey, keep: Mapping[str, int]) -> list[str]:
@@ -151,12 +152,16 @@ def _prune_locked(repository: Repository, key: BackupKey, keep: Mapping[str, int
         manifests = [repository.load(path) for path in repository.manifest_paths()]
         record = read_pruned(repository, key)
     except (ManifestError, OSError) as error:
-        raise PruneRefused(f"仓库无法读取，未删除任何快照 / nothing pruned: {error}") from None
+        raise PruneRefused(
+            _("仓库无法读取，未删除任何快照（${error}）", mapping={"error": error})
+        ) from None
     foreign = [m.snapshot for m in manifests if not m.signature_ok(key)]
     if foreign:
         raise PruneRefused(
-            f"{foreign[0]}: 不是本备份密钥签名的，未删除任何快照 / not signed by this backup "
-            "key: nothing pruned; run `backup verify`"
+            _(
+                "${foreign_0}: 不是本备份密钥签名的，未删除任何快照",
+                mapping={"foreign_0": foreign[0]},
+            )
         )
     kept = choose(manifests, keep)
     doomed = [m for m in manifests if m.snapshot not in kept]
@@ -174,7 +179,7 @@ def _prune_locked(repository: Repository, key: BackupKey, keep: Mapping[str, int
     }
     for manifest in doomed:
         for entry in manifest.databases.values():
-            for digest, _ in entry["chunks"]:
+            for digest, _size in entry["chunks"]:
                 if digest not in still:
                     repository.chunk_path(digest).unlink(missing_ok=True)
     return [m.snapshot for m in doomed]

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
+from certarchive.i18n import _
+
 CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving: a fixed offset is exact
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PERIODS = ("daily", "weekly", "monthly", "yearly")
@@ -54,12 +56,11 @@ def parse_schedule(text: str) -> Schedule | None:
         weekday, clock = DAYS.index(words[1].lower()), words[2]
     else:
         raise ScheduleError(
-            f"{text!r}: 应为 'daily HH:MM' 或 'weekly DAY HH:MM' / expected 'daily HH:MM', "
-            "'weekly DAY HH:MM' (DAY mon…sun) or 'off'"
+            _("${text}: 应为 'daily HH:MM' 或 'weekly DAY HH:MM'", mapping={"text": repr(text)})
         )
     match = _TIME.match(clock)
     if not match:
-        raise ScheduleError(f"{clock!r}: 时间应为 HH:MM / the time must be HH:MM, 00:00–23:59")
+        raise ScheduleError(_("${clock}: 时间应为 HH:MM", mapping={"clock": repr(clock)}))
     return Schedule(time(int(match[1]), int(match[2])), weekday)
 
 
@@ -70,10 +71,12 @@ def parse_keep(text: str) -> dict[str, int]:
         period, equals, count = token.partition("=")
         if period not in PERIODS or not equals or not count.isdigit() or period in keep:
             raise ScheduleError(
-                f"{token!r}: 应为 周期=个数 / expected PERIOD=COUNT, each period once, "
-                f"PERIOD one of {', '.join(PERIODS)}"
+                _(
+                    "${token}: 应为 周期=个数（${periods_join}）",
+                    mapping={"token": repr(token), "periods_join": ", ".join(PERIODS)},
+                )
             )
         if not 1 <= int(count) <= 1000:
-            raise ScheduleError(f"{token!r}: 个数须为 1–1000 / the count must be 1..1000")
+            raise ScheduleError(_("${token}: 个数须为 1–1000", mapping={"token": repr(token)}))
         keep[period] = int(count)
     return keep

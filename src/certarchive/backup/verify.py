@@ -30,6 +30,7 @@ from certarchive.backup.repository import Repository
 from certarchive.backup.retention import PrunedRecord, pruned_path, read_pruned
 from certarchive.backup.stream import Counts, Discard, StreamError, decode
 from certarchive.config import DATABASE_NAMES
+from certarchive.i18n import _
 
 
 @dataclass
@@ -103,41 +104,41 @@ def _link_faults(
     expected, link, predecessor = _predecessor(manifest, before, pruned, previous)
     if manifest.sequence != expected:
         yield (
-            f"序号为 {manifest.sequence}，应为 {expected} / has sequence {manifest.sequence} "
-            f"where {expected} belongs: a manifest before it is missing, or it was replaced "
-            "by an older one (rolled back)"
+            _(
+                "序号为 ${sequence}，应为 ${expected}",
+                mapping={"sequence": manifest.sequence, "expected": expected},
+            )
         )
     if link is None:
         if manifest.previous is not None or manifest.kind != "full":
-            yield "链首缺失 / names a previous snapshot that is not in the repository"
+            yield _("链首缺失")
         return
     if (manifest.previous or {}) != link:
         yield (
-            f"与前一快照不衔接 / does not chain to {link['snapshot']}: the manifest before it "
-            "was replaced or removed"
+            _("与前一快照不衔接（${link_snapshot}）", mapping={"link_snapshot": link["snapshot"]})
         )
     if predecessor is None:
         if manifest.kind != "full":
-            yield "增量快照的基础已被删除 / an incremental whose base snapshot was pruned"
+            yield _("增量快照的基础已被删除")
         return
     if manifest.repository != predecessor.repository:
-        yield "属于另一仓库 / belongs to another repository"
+        yield _("属于另一仓库")
     for name in DATABASE_NAMES:
         entry, earlier = manifest.databases.get(name), predecessor.databases.get(name)
         if entry is None or earlier is None:
             continue  # named by _tid_faults
         expected_after = earlier["last_tid"] if manifest.kind == "incremental" else None
         if entry["after_tid"] != expected_after:
-            yield f"{name} 事务范围不衔接 / {name}: transaction range does not continue"
+            yield _("${name} 事务范围不衔接", mapping={"name": name})
 
 
 def _tid_faults(manifest: Manifest) -> Iterator[str]:
     for name in DATABASE_NAMES:
         entry = manifest.databases.get(name)
         if entry is None:
-            yield f"缺少数据库 {name} / database {name} missing"
+            yield _("缺少数据库 ${name}", mapping={"name": name})
         elif entry["after_tid"] is not None and entry["last_tid"] < entry["after_tid"]:
-            yield f"{name} 事务范围颠倒 / {name}: last_tid precedes after_tid"
+            yield _("${name} 事务范围颠倒", mapping={"name": name})
 
 
 def check_chain(repository: Repository, key: BackupKey) -> Chain:
@@ -154,7 +155,14 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
         try:
             manifest = repository.load(path)
         except (ManifestError, OSError) as error:
-            chain.faults.append(Fault(str(path), "malformed", f"无法读取 / {error}", position))
+            chain.faults.append(
+                Fault(
+                    str(path),
+                    "malformed",
+                    _("无法读取（${error}）", mapping={"error": error}),
+                    position,
+                )
+            )
             before = None
             sequence += 1
             continue
@@ -163,8 +171,7 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
             problems.append(
                 (
                     "misnamed",
-                    f"内容为快照 {manifest.snapshot} / holds snapshot {manifest.snapshot}: "
-                    "a manifest copied over another (rolled back or replaced)",
+                    _("内容为快照 ${snapshot}", mapping={"snapshot": manifest.snapshot}),
                 )
             )
         if manifest.key_id != key.key_id:
@@ -172,12 +179,14 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
             problems.append(
                 (
                     "wrong-key",
-                    f"由另一备份密钥签名 / made with backup key {manifest.key_id}, "
-                    f"not {key.key_id}",
+                    _(
+                        "由另一备份密钥签名（${key_id}，${key_id2}）",
+                        mapping={"key_id": manifest.key_id, "key_id2": key.key_id},
+                    ),
                 )
             )
         elif not manifest.signature_ok(key):
-            problems.append(("bad-signature", "签名无效 / SM2 signature does not verify: altered"))
+            problems.append(("bad-signature", _("签名无效")))
         problems += [("chain", p) for p in _link_faults(manifest, before, pruned, sequence)]
         problems += [("chain", p) for p in _tid_faults(manifest)]
         chain.faults += [Fault(str(path), k, p, position) for k, p in problems]
@@ -189,8 +198,10 @@ def check_chain(repository: Repository, key: BackupKey) -> Chain:
             Fault(
                 str(key.path),
                 "wrong-key",
-                f"密钥错误 / wrong backup key: the snapshots were made with "
-                f"{chain.manifests[0].key_id}, this key is {key.key_id}",
+                _(
+                    "密钥错误（${key_id}，${key_id2}）",
+                    mapping={"key_id": chain.manifests[0].key_id, "key_id2": key.key_id},
+                ),
             )
         ]
     chain.faults += _seen_faults(chain.manifests, key)
@@ -214,9 +225,15 @@ def _seen_faults(manifests: Sequence[Manifest], key: BackupKey) -> list[Fault]:
             Fault(
                 str(newest.path),
                 "rolled-back",
-                f"仓库被回滚 / rolled back: the repository ends at {newest.snapshot}, but "
-                f"{recalled['snapshot']} (sequence {recalled['sequence']}) was seen on "
-                f"{recalled['at']}",
+                _(
+                    "仓库被回滚（${snapshot}，${recalled_snapshot}，${recalled_sequence}，${recalled_at}）",
+                    mapping={
+                        "snapshot": newest.snapshot,
+                        "recalled_snapshot": recalled["snapshot"],
+                        "recalled_sequence": recalled["sequence"],
+                        "recalled_at": recalled["at"],
+                    },
+                ),
             )
         ]
     if match is not None and match.digest != recalled["sm3"]:
@@ -224,8 +241,10 @@ def _seen_faults(manifests: Sequence[Manifest], key: BackupKey) -> list[Fault]:
             Fault(
                 str(match.path),
                 "replaced",
-                f"与此前所见不同 / differs from the manifest of sequence {match.sequence} "
-                f"seen on {recalled['at']}: replaced",
+                _(
+                    "与此前所见不同（${sequence}，${recalled_at}）",
+                    mapping={"sequence": match.sequence, "recalled_at": recalled["at"]},
+                ),
                 match.sequence,
             )
         ]
@@ -301,7 +320,7 @@ def check_stream(
     chunks = read_chunks(repository, key, stream_aad(manifest, name), entry["chunks"], labels)
     try:
         if key is None:
-            for _ in chunks:
+            for _chunk in chunks:
                 pass
             return []
         counts = decode(chunks, Discard())
@@ -312,9 +331,21 @@ def check_stream(
             for f in (fault, *later)
         ]
     except StreamError as error:
-        return [Fault(where, "stream", f"数据流无效 / stream invalid: {error}", manifest.sequence)]
+        return [
+            Fault(
+                where,
+                "stream",
+                _("数据流无效（${error}）", mapping={"error": error}),
+                manifest.sequence,
+            )
+        ]
     return [
-        Fault(where, "counts", f"计数不符 / {problem}", manifest.sequence)
+        Fault(
+            where,
+            "counts",
+            _("计数不符（${problem}）", mapping={"problem": problem}),
+            manifest.sequence,
+        )
         for problem in count_faults(entry, counts)
     ]
 
@@ -338,7 +369,7 @@ def verify_repository(path: Path, key: BackupKey, remember: bool = True) -> Veri
     repository = Repository(path)
     report = VerifyReport(str(path))
     if not repository.manifest_paths():
-        report.faults.append(Fault(str(path), "empty", "没有快照 / holds no snapshot"))
+        report.faults.append(Fault(str(path), "empty", _("没有快照")))
         return report
     chain = check_chain(repository, key)
     report.faults += chain.faults
@@ -351,8 +382,10 @@ def verify_repository(path: Path, key: BackupKey, remember: bool = True) -> Veri
     temporary, unreferenced = repository.stray_files(labels)
     if temporary or unreferenced:
         report.notes.append(
-            f"中断的导出留下 / interrupted exports left {len(temporary)} temporary and "
-            f"{len(unreferenced)} unreferenced chunk files; no snapshot names them"
+            _(
+                "中断的导出留下（${len_temporary}，${len_unreferenced}）",
+                mapping={"len_temporary": len(temporary), "len_unreferenced": len(unreferenced)},
+            )
         )
     if report.ok and remember:
         try:

@@ -8,6 +8,7 @@ import click
 
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.config import PREFIX, ConfigError, agency_config
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.setup import add_agency
@@ -45,10 +46,10 @@ def add(state: CliState, name: str, **options: str | None) -> None:
     try:
         config = agency_config(raw)
     except ConfigError as exc:
-        fail(f"参数错误 / {exc}", 2)
+        fail(_("参数错误（${exc}）", mapping={"exc": exc}), 2)
     with opened_runtime(state) as runtime:
         created = runtime.run(add_agency, SYSTEM, config)
-    click.echo("已创建 / created: " + ", ".join(created))
+    click.echo(_("已创建（${created_join}）", mapping={"created_join": ", ".join(created)}))
 
 
 @agency.command("list")

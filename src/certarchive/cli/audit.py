@@ -10,6 +10,7 @@ import click
 from certarchive.audit.proof import LINE_LIMITS, is_export, verify_export
 from certarchive.audit.queue import LOG_NAMES
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
+from certarchive.i18n import _, bilingual
 from certarchive.services import audit as audit_services
 from certarchive.services.permissions import SYSTEM
 
@@ -58,11 +59,11 @@ def verify_command(
             f"{report.checkpoints} checkpoints, root {report.root}"
         )
         for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
+            click.echo(f"  ✗ {bilingual(problem)}")
     if not report.ok:
-        fail("日志校验失败 / log verification failed", 1)
+        fail(_("日志校验失败"), 1)
     if not as_json:
-        click.echo("日志完整 / log verified")
+        click.echo(bilingual(_("日志完整")))
 
 
 def _is_export(path: str) -> bool:
@@ -81,11 +82,11 @@ def _verify_export(path: str, as_json: bool) -> None:
             f"{report.entries} entries verified ({report.masked} masked: path only)"
         )
         for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
+            click.echo(f"  ✗ {bilingual(problem)}")
     if not report.ok:
-        fail("导出文件校验失败 / the exported range does not verify", 1)
+        fail(_("导出文件校验失败"), 1)
     if not as_json:
-        click.echo("导出文件完整 / exported range verified: compare the key with the one you keep")
+        click.echo(bilingual(_("导出文件完整")))
 
 
 @audit.command("export")

@@ -33,6 +33,7 @@ from certarchive.backup.verify import Fault, summary, verify_repository
 from certarchive.cli.common import CliState, emit_json, fail
 from certarchive.config import ConfigError
 from certarchive.crypto.keyring import Keyring, KeyringError
+from certarchive.i18n import _, bilingual
 
 pass_state = click.make_pass_decorator(CliState)
 key_option = click.option(
@@ -59,7 +60,7 @@ def _load_key(state: CliState, key_file: str | None) -> BackupKey:
     try:
         return load_key(_key_path(state, key_file))
     except BackupKeyError as error:
-        fail(f"备份密钥错误 / backup key error: {error}", 2)
+        fail(_("备份密钥错误（${error}）", mapping={"error": error}), 2)
     raise AssertionError("unreachable")
 
 
@@ -69,7 +70,7 @@ def _data_keys(folder: str | None) -> Keyring | None:
     try:
         return Keyring.open(Path(folder))
     except KeyringError as error:
-        fail(f"密钥错误 / key error: {error}", 2)
+        fail(_("密钥错误（${error}）", mapping={"error": error}), 2)
     raise AssertionError("unreachable")
 
 
@@ -105,7 +106,7 @@ class _Progress:
 
 def _print_faults(faults: list[Fault]) -> None:
     for fault in faults:
-        click.echo(f"  [{fault.kind}] {fault}")
+        click.echo(f"  [{fault.kind}] {fault.file}: {bilingual(fault.problem)}")
 
 
 def _tid_time(tid_hex: str) -> str:
@@ -129,9 +130,13 @@ def init_key(state: CliState, key_file: str | None) -> None:
         key = create_key(_key_path(state, key_file))
     except BackupKeyError as error:
         fail(str(error), 1)
-    click.echo(f"备份密钥 / backup key {key.key_id}: {key.path}")
+    click.echo(
+        bilingual(
+            _("备份密钥（${key_id}，${path}）", mapping={"key_id": key.key_id, "path": key.path})
+        )
+    )
     click.echo(f"SM2 fingerprint: {key.public_key.fingerprint()}")
-    click.echo("请另行保管一份副本 / keep a copy apart from the server and from the backups")
+    click.echo(bilingual(_("请另行保管一份副本")))
 
 
 @backup.command()
@@ -149,10 +154,10 @@ def export(
     try:
         key, created = key_for_export(key_path, repository)
     except BackupKeyError as error:
-        fail(f"备份密钥错误 / backup key error: {error}", 2)
+        fail(_("备份密钥错误（${error}）", mapping={"error": error}), 2)
     if created:
         click.echo(
-            f"已创建备份密钥 / created the backup key {key_path}: keep a copy apart", err=True
+            bilingual(_("已创建备份密钥（${key_path}）", mapping={"key_path": key_path})), err=True
         )
     progress = _Progress("export")
     try:
@@ -161,12 +166,26 @@ def export(
         )
     except (ExportRefused, ConfigError) as error:
         progress.close()
-        fail(f"导出被拒绝 / export refused: {error}", 2 if isinstance(error, ConfigError) else 1)
+        fail(
+            _("导出被拒绝（${error}）", mapping={"error": error}),
+            2 if isinstance(error, ConfigError) else 1,
+        )
     progress.close()
     if as_json:
         emit_json(summary(manifest))
         return
-    click.echo(f"快照 / snapshot {manifest.snapshot} ({manifest.kind}), {manifest.size()} bytes")
+    click.echo(
+        bilingual(
+            _(
+                "快照（${snapshot}，${kind}，${manifest_size}）",
+                mapping={
+                    "snapshot": manifest.snapshot,
+                    "kind": manifest.kind,
+                    "manifest_size": manifest.size(),
+                },
+            )
+        )
+    )
     for name, entry in manifest.databases.items():
         click.echo(
             f"  {name:8} tid {entry['last_tid']}  {entry['transactions']} transactions, "
@@ -190,9 +209,23 @@ def verify(state: CliState, path: str, key_file: str | None, as_json: bool) -> N
         for note in report.notes:
             click.echo(f"note: {note}")
         if report.ok:
-            click.echo(f"完好 / intact: {len(report.snapshots)} snapshots verified")
+            click.echo(
+                bilingual(
+                    _(
+                        "完好（${len_report_snapshots}）",
+                        mapping={"len_report_snapshots": len(report.snapshots)},
+                    )
+                )
+            )
         else:
-            click.echo(f"发现 {len(report.faults)} 处错误 / {len(report.faults)} faults:")
+            click.echo(
+                bilingual(
+                    _(
+                        "发现 ${len_report_faults} 处错误",
+                        mapping={"len_report_faults": len(report.faults)},
+                    )
+                )
+            )
             _print_faults(report.faults)
     sys.exit(0 if report.ok else 1)
 
@@ -232,13 +265,13 @@ def restore(
         )
     except RestoreRefused as error:
         progress.close()
-        fail(f"恢复被拒绝 / restore refused: {error}", 1)
+        fail(_("恢复被拒绝（${error}）", mapping={"error": error}), 1)
     except RestoreFailed as error:
         progress.close()
         if as_json:
             emit_json({"ok": False, "faults": [vars(fault) for fault in error.faults]})
         else:
-            click.echo("恢复失败，未写入任何内容 / restore failed, nothing was written:")
+            click.echo(bilingual(_("恢复失败，未写入任何内容")))
             _print_faults(error.faults)
         sys.exit(1)
     progress.close()
@@ -246,7 +279,14 @@ def restore(
         emit_json({"ok": True, **report.to_dict()})
         return
     census = report.census
-    click.echo(f"已恢复 / restored {report.snapshot} into {report.target}")
+    click.echo(
+        bilingual(
+            _(
+                "已恢复（${snapshot}，${target}）",
+                mapping={"snapshot": report.snapshot, "target": report.target},
+            )
+        )
+    )
     click.echo(f"  replayed: {', '.join(report.replayed)}")
     click.echo(
         f"  certificates {census.certificates}, versions {census.versions}, "
@@ -254,7 +294,12 @@ def restore(
         f"sharing entries {census.logs['sharing']['entries']}"
     )
     click.echo(f"  census {census.digest}")
-    click.echo("运行前请将数据密钥复制到 / copy the data keys into " + str(Path(target) / "keys"))
+    click.echo(
+        _(
+            "运行前请将数据密钥复制到（${str_path_target}）",
+            mapping={"str_path_target": str(Path(target) / "keys")},
+        )
+    )
 
 
 def _list_entry(repository: Repository, path: Path) -> dict[str, Any]:
@@ -279,7 +324,7 @@ def list_snapshots(state: CliState, path: str | None, as_json: bool) -> None:
         emit_json({"repository": str(repository.path), "snapshots": entries})
         return
     if not entries:
-        click.echo(f"没有快照 / no snapshots in {repository.path}")
+        click.echo(bilingual(_("没有快照（${path}）", mapping={"path": repository.path})))
     for entry in entries:
         if "error" in entry:
             click.echo(f"{entry['file']}  unreadable: {entry['error']}")
@@ -314,7 +359,7 @@ def drill(
         )
     except (RestoreRefused, RestoreFailed) as error:
         progress.close()
-        click.echo(f"演练失败 / drill failed: the newest snapshot does not restore: {error}")
+        click.echo(bilingual(_("演练失败（${error}）", mapping={"error": error})))
         sys.exit(1)
     progress.close()
     if as_json:
@@ -322,12 +367,20 @@ def drill(
     elif report.ok:
         census = report.restored
         click.echo(
-            f"演练通过 / drill passed: {report.snapshot} restores to the live registry as of "
-            f"its transactions ({census.certificates} certificates, census {census.digest}, "
-            f"{report.seconds} s)"
+            bilingual(
+                _(
+                    "演练通过（${snapshot}，${certificates}，${digest}，${seconds}）",
+                    mapping={
+                        "snapshot": report.snapshot,
+                        "certificates": census.certificates,
+                        "digest": census.digest,
+                        "seconds": report.seconds,
+                    },
+                )
+            )
         )
     else:
-        click.echo(f"演练失败 / drill failed for {report.snapshot}:")
+        click.echo(bilingual(_("演练失败（${snapshot}）", mapping={"snapshot": report.snapshot})))
         for difference in report.differences:
-            click.echo(f"  {difference}")
+            click.echo(f"  {bilingual(difference)}")
     sys.exit(0 if report.ok else 1)

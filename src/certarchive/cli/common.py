@@ -17,16 +17,13 @@ from certarchive.config import ConfigError, Settings, load_settings
 from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
 from certarchive.door.client import DoorError, RemoteRuntime, knock
+from certarchive.i18n import _, bilingual
 from certarchive.services.errors import AgencyRequired, ServiceError
 from certarchive.services.runtime import Runner, Runtime, open_keyring
 
 DEFAULT_CONFIG = "etc/certarchive.ini"
 
-IN_USE = (
-    "数据库文件正被另一进程使用，且无运行中的服务器应答（另一条命令？请待其结束） / the "
-    "database files are in use by another process and no running server's admin door "
-    "answers (another command?): wait for it to end"
-)
+IN_USE = _("数据库文件正被另一进程使用，且无运行中的服务器应答（另一条命令？请待其结束）")
 
 
 class CliState:
@@ -46,18 +43,19 @@ def read_settings(config: str) -> Settings:
 
     path = Path(config)
     if not path.is_file():
-        fail(f"配置文件不存在 / configuration file not found: {config}", 2)
+        fail(_("配置文件不存在（${config}）", mapping={"config": config}), 2)
     try:
         return load_settings(get_appsettings(str(path.resolve()), name="main"))
     except ConfigError as exc:
-        fail(f"配置错误 / configuration error: {exc}", 2)
+        fail(_("配置错误（${exc}）", mapping={"exc": exc}), 2)
     except LookupError as exc:
-        fail(f"配置错误 / configuration error: {exc}", 2)
+        fail(_("配置错误（${exc}）", mapping={"exc": exc}), 2)
     raise AssertionError("unreachable")
 
 
-def fail(message: str, code: int = 1) -> None:
-    click.echo(message, err=True)
+def fail(message: Any, code: int = 1) -> None:
+    """Print the refusal in both languages (:func:`certarchive.i18n.bilingual`) and exit."""
+    click.echo(bilingual(message), err=True)
     sys.exit(code)
 
 
@@ -83,24 +81,26 @@ def opened_runtime(state: CliState, create_keys: bool = False) -> Iterator[Runne
         except LockError:
             runtime = _through_the_door(state, create_keys)
     except KeyringError as exc:
-        fail(f"密钥错误 / key error: {exc}", 2)
+        fail(_("密钥错误（${exc}）", mapping={"exc": exc}), 2)
     except ConfigError as exc:
-        fail(f"配置错误 / configuration error: {exc}", 2)
+        fail(_("配置错误（${exc}）", mapping={"exc": exc}), 2)
     if not create_keys:  # init evolves; every other command needs a current registry
         try:
             runtime.require_current_schema()
         except RegistryOutdated as exc:
             runtime.close()
-            fail(str(exc), 2)
+            fail(exc, 2)
     try:
         yield runtime
     except AgencyRequired as exc:  # a usage error: the --agency option is missing
         fail(exc.message, 2)
     except ServiceError as exc:
-        detail = "".join(f"\n  {field}: {problem}" for field, problem in exc.fields.items())
-        fail(f"{exc.message}{detail}", 1)
+        detail = "".join(
+            f"\n  {field}: {bilingual(problem)}" for field, problem in exc.fields.items()
+        )
+        fail(bilingual(exc.message) + detail, 1)
     except DoorError as exc:
-        fail(str(exc), 2)
+        fail(exc, 2)
     finally:
         runtime.close()
 

@@ -19,6 +19,7 @@ import click
 from certarchive.cli.common import CliState, fail, opened_runtime
 from certarchive.cli.progress import Progress
 from certarchive.crypto.keyring import KeyringError
+from certarchive.i18n import _, bilingual
 from certarchive.importing.pipeline import (
     Importer,
     Options,
@@ -58,7 +59,10 @@ def read_lines(path: Path) -> Iterator[tuple[int, Any]]:
                     number,
                     JsonRefused(
                         "too_large",
-                        f"行过长，上限{MAX_LINE_BYTES}字节 / longer than {MAX_LINE_BYTES} bytes",
+                        _(
+                            "行过长，上限${max_line_bytes}字节",
+                            mapping={"max_line_bytes": MAX_LINE_BYTES},
+                        ),
                     ),
                 )
             elif line.strip():
@@ -99,17 +103,24 @@ def import_cases(state: CliState, file: str) -> None:
             click.echo(problem, err=True)
         if len(problems) > MAX_REPORTED:
             click.echo(f"… and {len(problems) - MAX_REPORTED} more", err=True)
-        fail(f"{len(problems)} 行无效，未导入 / {len(problems)} bad lines: nothing imported", 1)
+        fail(_("${len_problems} 行无效，未导入", mapping={"len_problems": len(problems)}), 1)
     created = 0
     with (
         opened_runtime(state) as runtime,
         click.progressbar(
-            read_lines(path), length=count, label="导入 / importing", file=sys.stderr
+            read_lines(path), length=count, label=_("导入"), file=sys.stderr
         ) as documents,
     ):
         for _number, document in documents:
             created += runtime.run(record_case, IMPORTER, document)["created"]
-    click.echo(f"已导入 / recorded {created} new cases, {count - created} already present")
+    click.echo(
+        bilingual(
+            _(
+                "已导入（${created}，${count_created}）",
+                mapping={"created": created, "count_created": count - created},
+            )
+        )
+    )
 
 
 @click.command("import-existing")
@@ -135,7 +146,7 @@ def import_existing(state: CliState, file: str, workers: int, files: str) -> Non
     certificates carry "serial" and "issued_at".  A second run skips what is imported;
     bad lines are named by number and nothing of them is imported (exit 1 at the end)."""
     path = Path(file)
-    progress = Progress(count_lines(path), "导入 / importing")
+    progress = Progress(count_lines(path), _("导入"))
     with opened_runtime(state) as runtime:
         importer = Importer(
             runtime,
@@ -147,11 +158,20 @@ def import_existing(state: CliState, file: str, workers: int, files: str) -> Non
         try:
             report = importer.run(read_lines(path))
         except KeyringError as exc:  # a worker could not open the keyring
-            fail(f"密钥错误 / key error: {exc}", 2)
+            fail(_("密钥错误（${exc}）", mapping={"exc": exc}), 2)
     progress.finish()
     click.echo(
-        f"已导入 / imported {report.created} cases ({report.certificates} certificates), "
-        f"{report.present} already present, {len(report.bad)} bad lines"
+        bilingual(
+            _(
+                "已导入（${created}，${certificates}，${present}，${bad}）",
+                mapping={
+                    "created": report.created,
+                    "certificates": report.certificates,
+                    "present": report.present,
+                    "bad": len(report.bad),
+                },
+            )
+        )
     )
     if report.bad:
-        fail(f"{len(report.bad)} 行无效，未导入 / {len(report.bad)} bad lines not imported", 1)
+        fail(_("${bad} 行无效，未导入", mapping={"bad": len(report.bad)}), 1)

@@ -8,6 +8,7 @@ import click
 
 from certarchive.cli.common import CliState, fail
 from certarchive.crypto.keyring import BLIND_INDEX, Keyring, KeyringError
+from certarchive.i18n import _, bilingual
 from certarchive.services.runtime import keyring_passphrase
 
 pass_state = click.make_pass_decorator(CliState)
@@ -17,7 +18,7 @@ def _open(state: CliState) -> Keyring:
     try:
         return Keyring.open(state.settings.keys_dir, keyring_passphrase())
     except KeyringError as exc:
-        fail(f"密钥错误 / key error: {exc}", 2)
+        fail(_("密钥错误（${exc}）", mapping={"exc": exc}), 2)
     raise AssertionError("unreachable")
 
 
@@ -36,13 +37,13 @@ def rotate(state: CliState, purposes: tuple[str, ...]) -> None:
     The blind-index key is not rotated here: every holder index value depends on it.
     """
     if BLIND_INDEX in purposes:
-        fail("盲索引密钥不可在此轮换 / the blind-index key is not rotated by this command", 2)
+        fail(_("盲索引密钥不可在此轮换"), 2)
     keyring = _open(state)
     try:
         created = keyring.rotate(list(purposes) or None)
     except KeyringError as exc:
-        fail(f"密钥错误 / key error: {exc}", 2)
-    click.echo("新密钥 / new keys: " + ", ".join(created))
+        fail(_("密钥错误（${exc}）", mapping={"exc": exc}), 2)
+    click.echo(_("新密钥（${created_join}）", mapping={"created_join": ", ".join(created)}))
 
 
 @keys.command()
@@ -57,6 +58,6 @@ def rewrap(state: CliState, passphrase_stdin: bool) -> None:
     keyring = _open(state)
     passphrase = sys.stdin.readline().rstrip("\n") if passphrase_stdin else None
     if passphrase is not None and len(passphrase) < 12:
-        fail("口令至少 12 个字符 / the passphrase needs at least 12 characters", 2)
+        fail(_("口令至少 12 个字符"), 2)
     keyring.rewrap(passphrase)
-    click.echo("已重新封装 / data keys re-wrapped; restart servers to use the new KEK")
+    click.echo(bilingual(_("已重新封装")))

@@ -31,6 +31,7 @@ from certarchive.content.evolve import RegistryOutdated
 from certarchive.crypto.keyring import KeyringError
 from certarchive.door import door_path
 from certarchive.door.server import AdminDoor
+from certarchive.i18n import _, bilingual
 from certarchive.services.audit import sequence_logs
 from certarchive.services.packing import pack_registry
 from certarchive.services.permissions import SYSTEM
@@ -76,16 +77,22 @@ def init(state: CliState, demo: int, demo_logins: str | None) -> None:
     with opened_runtime(state, create_keys=True) as runtime:
         created = runtime.run(initialise, SYSTEM, state.settings.agency)
         click.echo(
-            "已创建 / created: " + ", ".join(created) if created else "已是最新 / up to date"
+            bilingual(
+                _("已创建（${created}）", mapping={"created": ", ".join(created)})
+                if created
+                else _("已是最新")
+            )
         )
         if demo:
             added = load_demo(runtime, demo, progress=sys.stderr.isatty())
-            click.echo(f"演示案卷 / demo cases added: {added}")
+            click.echo(bilingual(_("演示案卷（${added}）", mapping={"added": added})))
         if demo and demo_logins:
             logins = create_demo_users(runtime)
             with open(demo_logins, "a", encoding="utf-8", opener=_private) as out:
                 out.writelines("\t".join(login) + "\n" for login in logins)
-            click.echo(f"演示账号 / demo logins written to {demo_logins}")
+            click.echo(
+                bilingual(_("演示账号（${demo_logins}）", mapping={"demo_logins": demo_logins}))
+            )
         sequence_logs(runtime)
 
 
@@ -114,9 +121,9 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
     try:
         app = get_app(os.path.abspath(state.config), "main")
     except (ConfigError, KeyringError, RegistryOutdated) as exc:
-        fail(f"无法启动 / cannot start: {exc}", 2)
+        fail(_("无法启动（${exc}）", mapping={"exc": exc}), 2)
     except LockError:
-        fail(f"无法启动 / cannot start: {IN_USE}", 2)
+        fail(_("无法启动（${in_use}）", mapping={"in_use": IN_USE}), 2)
     door = open_door(app.registry.runtime)
     start_sequencer(app.registry.runtime, sequence_every)
     worker_for(app.registry.runtime).start()  # backup jobs, the schedule; recovers first
@@ -169,7 +176,7 @@ def pack(state: CliState, days: float) -> None:
         sizes = runtime.invoke(pack_registry, days)
     for name, (before, after) in sizes.items():
         click.echo(f"{name}: {before:,} → {after:,} bytes")
-    click.echo("下次备份请做全量导出 / make the next backup a full export (docs/backup.md)")
+    click.echo(bilingual(_("下次备份请做全量导出")))
 
 
 @cli.command()
@@ -189,17 +196,25 @@ def check(state: CliState, as_json: bool) -> None:
         )
         if report.earlier_format:
             click.echo(
-                f"  {report.earlier_format} 份现行文件为早期签名格式 / current files in the "
-                "earlier signature format (valid; re-issuing them is not needed)"
+                bilingual(
+                    _(
+                        "${earlier_format} 份现行文件为早期签名格式",
+                        mapping={"earlier_format": report.earlier_format},
+                    )
+                )
             )
         if report.on_demand:
             click.echo(
-                f"  {report.on_demand} 份证书的文件将在首次请求时生成 / certificates whose "
-                "file is made at its first request (import-existing --files on-demand)"
+                bilingual(
+                    _(
+                        "${on_demand} 份证书的文件将在首次请求时生成",
+                        mapping={"on_demand": report.on_demand},
+                    )
+                )
             )
         for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
+            click.echo(f"  ✗ {bilingual(problem)}")
         for warning in report.warnings:
-            click.echo(f"  ! {warning}")
+            click.echo(f"  ! {bilingual(warning)}")
     if not report.ok:
-        fail("校验发现差异 / differences found", 1)
+        fail(_("校验发现差异"), 1)

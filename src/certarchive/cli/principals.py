@@ -8,6 +8,7 @@ import click
 
 from certarchive.cli.common import CliState, emit_json, opened_runtime
 from certarchive.content.principals import ALL_ROLES, ROLES, SCOPES
+from certarchive.i18n import _, bilingual
 from certarchive.services.accounts import change_role, disable_user, enable_user, reset_password
 from certarchive.services.identity import (
     TOTP_ROLES,
@@ -61,7 +62,7 @@ def user_add(
     with opened_runtime(state) as runtime:
         runtime.run(add_user, SYSTEM, name, role, password, agency, institution, institution_admin)
         totp = runtime.run(enroll_totp, SYSTEM, name) if role in TOTP_ROLES else None
-    click.echo(f"用户已添加 / user added: {name} ({role})")
+    click.echo(bilingual(_("用户已添加（${name}，${role}）", mapping={"name": name, "role": role})))
     if totp:
         click.echo(f"TOTP (shown once, add it to the authenticator app): {totp['uri']}")
 
@@ -83,7 +84,7 @@ def user_unlock(state: CliState, name: str) -> None:
     """Lift the lock that repeated failed logins put on an account."""
     with opened_runtime(state) as runtime:
         runtime.run(unlock_user, SYSTEM, name)
-    click.echo(f"已解锁 / unlocked: {name}")
+    click.echo(bilingual(_("已解锁（${name}）", mapping={"name": name})))
 
 
 @user.command("disable")
@@ -94,7 +95,7 @@ def user_disable(state: CliState, name: str, reason: str) -> None:
     """Stop a user from signing in; their open sessions end at once."""
     with opened_runtime(state) as runtime:
         runtime.run(disable_user, SYSTEM, name, reason)
-    click.echo(f"已停用 / disabled: {name}")
+    click.echo(bilingual(_("已停用（${name}）", mapping={"name": name})))
 
 
 @user.command("enable")
@@ -104,7 +105,7 @@ def user_enable(state: CliState, name: str) -> None:
     """Let a disabled user sign in again."""
     with opened_runtime(state) as runtime:
         runtime.run(enable_user, SYSTEM, name)
-    click.echo(f"已启用 / enabled: {name}")
+    click.echo(bilingual(_("已启用（${name}）", mapping={"name": name})))
 
 
 @user.command("role")
@@ -115,7 +116,7 @@ def user_role(state: CliState, name: str, role: str) -> None:
     """Give a user another role (a new admin's TOTP secret is printed once)."""
     with opened_runtime(state) as runtime:
         totp = runtime.run(change_role, SYSTEM, name, role)
-    click.echo(f"角色已更改 / role changed: {name} ({role})")
+    click.echo(bilingual(_("角色已更改（${name}，${role}）", mapping={"name": name, "role": role})))
     if totp:
         click.echo(f"TOTP (shown once, add it to the authenticator app): {totp['uri']}")
 
@@ -132,7 +133,7 @@ def user_password(state: CliState, name: str, password_stdin: bool) -> None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     with opened_runtime(state) as runtime:
         runtime.run(reset_password, SYSTEM, name, password)
-    click.echo(f"密码已重设 / password reset: {name}")
+    click.echo(bilingual(_("密码已重设（${name}）", mapping={"name": name})))
 
 
 @user.command("list")
@@ -171,7 +172,16 @@ def client_add(
         emit_json(created)
     else:
         click.echo(
-            f"客户端 / client {name}: {' '.join(scopes)}\nkey (shown once): {created['key']}"
+            bilingual(
+                _(
+                    "客户端（${name}，${scopes_join}，${created_key}）",
+                    mapping={
+                        "name": name,
+                        "scopes_join": " ".join(scopes),
+                        "created_key": created["key"],
+                    },
+                )
+            )
         )
 
 
@@ -200,4 +210,4 @@ def client_revoke(state: CliState, key_id: str, reason: str | None) -> None:
     """Revoke a client's key: every later call with it is refused."""
     with opened_runtime(state) as runtime:
         runtime.run(revoke_client, SYSTEM, key_id, reason)
-    click.echo(f"已吊销 / revoked: {key_id}")
+    click.echo(bilingual(_("已吊销（${key_id}）", mapping={"key_id": key_id})))

@@ -17,6 +17,7 @@ import click
 
 from certarchive.cli.common import CliState, fail, opened_runtime
 from certarchive.cli.progress import Progress
+from certarchive.i18n import _, bilingual
 from certarchive.services import reporting
 from certarchive.services.permissions import SYSTEM
 
@@ -42,18 +43,20 @@ pass_state = click.make_pass_decorator(CliState)
 def report(state: CliState, everything: bool, since: datetime | None, batch: int) -> None:
     """Queue the catalogue entry of existing certificates for the e-licence library."""
     if everything == (since is not None):
-        fail("请给出 --all 或 --since DATE 之一 / give one of --all or --since DATE", 2)
+        fail(_("请给出 --all 或 --since DATE 之一"), 2)
     if not state.settings.reporting.configured:
         fail(
-            "未配置电子证照库 / the e-licence library is not configured: set "
-            "certarchive.licence_library_url and certarchive.licence_library_key",
+            _(
+                "未配置电子证照库：请设置 certarchive.licence_library_url 和 "
+                "certarchive.licence_library_key"
+            ),
             1,
         )
     day = since.date().isoformat() if since else None
     totals = {"queued": 0, "skipped": 0, "scanned": 0}
     with opened_runtime(state) as runtime:
         total = runtime.run(reporting.certificates_to_scan, SYSTEM)
-        progress = Progress(total, "上报 / reporting", unit="certificates")
+        progress = Progress(total, _("上报"), unit="certificates")
         position = None
         while True:
             done = runtime.run(reporting.backfill, SYSTEM, day, position, batch)
@@ -65,6 +68,10 @@ def report(state: CliState, everything: bool, since: datetime | None, batch: int
                 break
         progress.finish()
     click.echo(
-        f"完成 / done: {totals['queued']} 个上报已排队 / reports queued, "
-        f"{totals['skipped']} 个已有上报 / already had one"
+        bilingual(
+            _(
+                "完成：${queued} 个上报已排队，${skipped} 个已有上报",
+                mapping={"queued": totals["queued"], "skipped": totals["skipped"]},
+            )
+        )
     )

@@ -15,6 +15,7 @@ import click
 
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.crypto.sm import SM2PublicKey
+from certarchive.i18n import _, bilingual
 from certarchive.services import ofd_files, seals
 from certarchive.services.context import Context
 from certarchive.services.permissions import SYSTEM
@@ -44,7 +45,7 @@ def existing_seal(state: CliState, agency: str | None) -> dict[str, Any]:
     with opened_runtime(state) as runtime:
         summary = runtime.run(seal_summary, SYSTEM, agency)
     if "public_key_pem" not in summary:
-        fail("该机构尚无印章，请先运行 init / the agency has no seal: run init", 1)
+        fail(_("该机构尚无印章，请先运行 init"), 1)
     return summary
 
 
@@ -82,7 +83,7 @@ def export_public(state: CliState, agency: str | None, out: str) -> None:
     """Write the seal's public key as PEM (``openssl pkey -pubin`` reads it)."""
     summary = existing_seal(state, agency)
     Path(out).write_text(summary["public_key_pem"], encoding="ascii")
-    click.echo(f"已导出 / written: {out}")
+    click.echo(bilingual(_("已导出（${out}）", mapping={"out": out})))
 
 
 def _export(state: CliState, make: Any, agency: str | None, out: str, what: str) -> None:
@@ -92,8 +93,11 @@ def _export(state: CliState, make: Any, agency: str | None, out: str, what: str)
     try:
         Path(out).write_bytes(data)
     except OSError as error:
-        fail(f"无法写入 / cannot write {out}: {error.strerror}", 2)
-    click.echo(f"已导出{what} / written: {out}")
+        fail(
+            _("无法写入（${out}，${strerror}）", mapping={"out": out, "strerror": error.strerror}),
+            2,
+        )
+    click.echo(bilingual(_("已导出${what}（${out}）", mapping={"what": what, "out": out})))
 
 
 @seal.command("certificate")
@@ -145,7 +149,7 @@ def import_certificate(
     made for it; refuse either (exit 1) if it does not belong to this seal or does not
     verify.  Given both, the certificate is imported first and the SESeal must list it."""
     if not certificate_file and not eseal_file:
-        fail("请给出 --certificate 或 --eseal / give --certificate or --eseal", 2)
+        fail(_("请给出 --certificate 或 --eseal"), 2)
     with opened_runtime(state) as runtime:
         if certificate_file:
             certificate_bytes = Path(certificate_file).read_bytes()
@@ -154,10 +158,26 @@ def import_certificate(
                 seals.import_chain, SYSTEM, agency, certificate_bytes, chain_bytes
             )
             click.echo(
-                f"已导入 / imported: {summary['subject']}  serial {summary['serial_number']}  "
-                f"{summary['not_before'][:10]}..{summary['not_after'][:10]}"
+                bilingual(
+                    _(
+                        "已导入（${summary_subject}，${summary_serial_number}，${summary_not_before}，${summary_not_after}）",
+                        mapping={
+                            "summary_subject": summary["subject"],
+                            "summary_serial_number": summary["serial_number"],
+                            "summary_not_before": summary["not_before"][:10],
+                            "summary_not_after": summary["not_after"][:10],
+                        },
+                    )
+                )
             )
         if eseal_file:
             data = Path(eseal_file).read_bytes()
             found = runtime.run(ofd_files.import_eseal, SYSTEM, agency, data)
-            click.echo(f"已导入电子印章 / imported the SESeal: {found['name']} ({found['es_id']})")
+            click.echo(
+                bilingual(
+                    _(
+                        "已导入电子印章（${found_name}，${found_es_id}）",
+                        mapping={"found_name": found["name"], "found_es_id": found["es_id"]},
+                    )
+                )
+            )

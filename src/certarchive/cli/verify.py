@@ -18,6 +18,7 @@ import click
 from certarchive.cli.common import CliState, emit_json, fail, opened_runtime
 from certarchive.crypto.sm import SM2PublicKey, sm3_hex
 from certarchive.documents.verify import Trust, verify_pdf
+from certarchive.i18n import _, bilingual
 from certarchive.ofd.verify import is_ofd, verify_ofd
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.verification import revocation_stamp, signature_facts, signer_lines
@@ -26,10 +27,7 @@ from certarchive.signing.certificates import CertificateError, load_certificates
 
 pass_state = click.make_pass_decorator(CliState)
 MAX_FILE = 20 * 1024 * 1024
-STATUS_NOT_CHECKED = (
-    "未查询登记簿，证照是否已注销未核实 / the registry was not consulted: the revocation "
-    "status was not checked"
-)
+STATUS_NOT_CHECKED = _("未查询登记簿，证照是否已注销未核实")
 
 
 def offline_result(pdf: bytes, trust: Trust) -> dict[str, Any]:
@@ -52,7 +50,11 @@ def offline_result(pdf: bytes, trust: Trust) -> dict[str, Any]:
         "problems": report.problems,
         "summary": [
             *signer_lines(signature),
-            *([f"加注件：{report.shared.text} / annotated copy"] if report.shared else []),
+            *(
+                [_("加注件：${text}", mapping={"text": report.shared.text})]
+                if report.shared
+                else []
+            ),
             STATUS_NOT_CHECKED,
         ],
     }
@@ -65,14 +67,14 @@ def offline_trust(certificate: str | None, public_key: str | None) -> Trust:
             chain = load_certificates(Path(certificate).read_bytes())
             key = public_key_of(chain[0])
         except CertificateError as error:
-            fail(f"证书文件无效 / the certificate file cannot be used: {error}", 2)
+            fail(_("证书文件无效（${error}）", mapping={"error": error}), 2)
         return Trust(
             seal_keys=(key,), roots=(chain[-1],), check_chain=True, intermediates=tuple(chain[1:-1])
         )
     try:
         key = SM2PublicKey.from_pem(Path(str(public_key)).read_bytes())
     except ValueError:
-        fail("公钥文件无效 / not an SM2 public key PEM", 2)
+        fail(_("公钥文件无效"), 2)
     return Trust(seal_keys=(key,), check_chain=False)
 
 
@@ -95,10 +97,10 @@ def verify(
 ) -> None:
     """Verify a certificate file; exit 0 when valid, 1 when not."""
     if certificate and public_key:
-        fail("--certificate 与 --public-key 只能选一个 / give --certificate or --public-key", 2)
+        fail(_("--certificate 与 --public-key 只能选一个"), 2)
     path = Path(file)
     if path.stat().st_size > MAX_FILE:
-        fail(f"文件过大 / file larger than {MAX_FILE // 2**20} MiB", 2)
+        fail(_("文件过大（${max_file}）", mapping={"max_file": MAX_FILE // 2**20}), 2)
     pdf = path.read_bytes()
     if certificate or public_key:
         result = offline_result(pdf, offline_trust(certificate, public_key))
@@ -110,6 +112,6 @@ def verify(
     else:
         click.echo(f"{path.name}: {result['result']}  (SM3 {result['file_sm3']})")
         for line in result.get("summary", []) + result["problems"]:
-            click.echo(f"  {line}")
+            click.echo(f"  {bilingual(line)}")
     if result["result"] != "valid":
         raise SystemExit(1)

@@ -17,6 +17,7 @@ from certarchive.audit.queue import LOG_NAMES, create_outbox
 from certarchive.content.records import RecordLog
 from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.content.shares import ShareBook
+from certarchive.i18n import _
 from certarchive.messaging.outbox import Outbox
 
 
@@ -107,6 +108,8 @@ def evolve(conn: Connection, now: datetime) -> list[str]:
 def require_current(registry: Registry) -> None:
     if registry.generation < LATEST:
         raise RegistryOutdated(
-            f"登记库结构需要升级 / the registry is at generation {registry.generation}, "
-            f"the code needs {LATEST}: run `certarchive init` first"
+            _(
+                "登记库结构需要升级（${generation}，${latest}）",
+                mapping={"generation": registry.generation, "latest": LATEST},
+            )
         )

@@ -11,31 +11,32 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from certarchive.documents.model import KIND_PROOF, KIND_RIGHT, CertificateDocument
+from certarchive.i18n import N_
 
 #: The 不动产权证书 data page, with 附记 moved right after 权利其他状况 (H-1.2).
 RIGHT_LABELS = (
-    "权利人",
-    "共有情况",
-    "坐落",
-    "不动产单元号",
-    "权利类型",
-    "权利性质",
-    "用途",
-    "面积",
-    "使用期限",
-    "权利其他状况",
-    "附记",
+    N_("权利人"),
+    N_("共有情况"),
+    N_("坐落"),
+    N_("不动产单元号"),
+    N_("权利类型"),
+    N_("权利性质"),
+    N_("用途"),
+    N_("面积"),
+    N_("使用期限"),
+    N_("权利其他状况"),
+    N_("附记"),
 )
 
 #: The 不动产登记证明 data page.
 PROOF_LABELS = (
-    "证明权利或事项",
-    "权利人（申请人）",
-    "义务人",
-    "坐落",
-    "不动产单元号",
-    "其他",
-    "附记",
+    N_("证明权利或事项"),
+    N_("权利人（申请人）"),
+    N_("义务人"),
+    N_("坐落"),
+    N_("不动产单元号"),
+    N_("其他"),
+    N_("附记"),
 )
 
 #: The labels whose cells are given room to grow, as on the paper form.

@@ -40,23 +40,25 @@ from pypdf import PdfReader, apply_configuration
 from pypdf.generic import ArrayObject, StreamObject
 
 from certarchive.documents.model import CertificateDocument
+from certarchive.i18n import _
 
 NAMESPACE = "urn:certarchive:xmp:ecert:1/"
 PREFIX = "ecert"
 
 #: key → Chinese name used in messages; the order is the order of comparison reports.
+MISSING = _("（缺失）")
 FIELD_NAMES = {
-    "licenceIdentifier": "证照标识",
-    "licenceNumber": "证照编号",
-    "licenceTypeName": "证照类型名称",
-    "certificateKind": "证照种类",
-    "issuingAuthority": "证照颁发机构",
-    "issueDate": "证照颁发日期",
-    "unitNumber": "不动产单元号",
-    "sealName": "电子印章名称",
-    "sealNumber": "电子印章编号",
-    "version": "版本",
-    "recordDigestSM3": "登记记录摘要",
+    "licenceIdentifier": _("证照标识"),
+    "licenceNumber": _("证照编号"),
+    "licenceTypeName": _("证照类型名称"),
+    "certificateKind": _("证照种类"),
+    "issuingAuthority": _("证照颁发机构"),
+    "issueDate": _("证照颁发日期"),
+    "unitNumber": _("不动产单元号"),
+    "sealName": _("电子印章名称"),
+    "sealNumber": _("电子印章编号"),
+    "version": _("版本"),
+    "recordDigestSM3": _("登记记录摘要"),
 }
 
 #: Limits for reading the metadata of an uploaded file.  Our packets are about 1.5 KB with
@@ -65,7 +67,7 @@ MAX_XMP_BYTES = 64 * 1024
 MAX_XMP_ELEMENTS = 500
 MAX_XMP_DEPTH = 16
 MAX_FILTERS = 2
-_TOO_LARGE = "元数据超出大小限制 / the metadata exceeds the size limits"
+_TOO_LARGE = _("元数据超出大小限制")
 #: pypdf's own limits while it reads an outside file's structure (cross-reference and
 #: object streams): far above what a certificate file needs, far below pypdf's 75 MB.
 _PYPDF_LIMIT = 16 * 2**20
@@ -142,14 +144,14 @@ def _decoded(stream: StreamObject) -> bytes:
         [] if filters is None else list(filters) if isinstance(filters, ArrayObject) else [filters]
     )
     if len(names) > MAX_FILTERS or any(name != "/FlateDecode" for name in names):
-        raise MetadataError("元数据的编码方式不受支持 / the metadata's encoding is not supported")
+        raise MetadataError(_("元数据的编码方式不受支持"))
     data = stream._data  # the encoded bytes; pypdf's get_data() would decode without our limit
-    for _ in names:
+    for _name in names:
         inflater = zlib.decompressobj()
         try:
             data = inflater.decompress(data, MAX_XMP_BYTES + 1)
         except zlib.error:
-            raise MetadataError("元数据无法解压 / the metadata cannot be decompressed") from None
+            raise MetadataError(_("元数据无法解压")) from None
         if len(data) > MAX_XMP_BYTES or inflater.unconsumed_tail:
             raise MetadataTooLarge(_TOO_LARGE)
     if len(data) > MAX_XMP_BYTES:
@@ -163,7 +165,7 @@ def parse_xmp(packet: bytes) -> dict[str, str]:
     if len(packet) > MAX_XMP_BYTES:
         raise MetadataTooLarge(_TOO_LARGE)
     if _DTD.search(packet):
-        raise MetadataError("元数据声明了DTD / the metadata declares a DTD")
+        raise MetadataError(_("元数据声明了DTD"))
     parser = ET.XMLPullParser(events=("start", "end"))
     found: dict[str, str] = {}
     depth = count = 0
@@ -180,7 +182,7 @@ def parse_xmp(packet: bytes) -> dict[str, str]:
             if element.tag.startswith("{" + NAMESPACE + "}"):
                 found[element.tag[len(NAMESPACE) + 2 :]] = element.text or ""
     except ET.ParseError:
-        raise MetadataError("元数据不是有效的XML / the metadata is not valid XML") from None
+        raise MetadataError(_("元数据不是有效的XML")) from None
     return found
 
 
@@ -196,11 +198,11 @@ def read_metadata(pdf: bytes) -> dict[str, str]:
             stream = catalog.get("/Metadata")
             stream = stream.get_object() if stream is not None else None
     except Exception:  # pypdf raises many types for broken input
-        raise MetadataError("无法读取文件元数据 / the file's metadata cannot be read") from None
+        raise MetadataError(_("无法读取文件元数据")) from None
     if stream is None:
         return {}
     if not isinstance(stream, StreamObject):
-        raise MetadataError("无法读取文件元数据 / the file's metadata cannot be read")
+        raise MetadataError(_("无法读取文件元数据"))
     return parse_xmp(_decoded(stream))
 
 
@@ -217,10 +219,14 @@ def compare_metadata(found: Mapping[str, str], expected: Mapping[str, str]) -> l
         in_file, in_registry = found.get(key), expected.get(key)
         if in_file == in_registry:
             continue
-        shown_file = "（缺失）" if in_file is None else repr(in_file)
-        shown_registry = "（缺失）" if in_registry is None else repr(in_registry)
         problems.append(
-            f"{FIELD_NAMES.get(key, key)}不一致：文件为{shown_file}，登记簿为{shown_registry} / "
-            f"{key} differs: file has {in_file!r}, registry has {in_registry!r}"
+            _(
+                "${field}不一致：文件为${in_file}，登记簿为${in_registry}",
+                mapping={
+                    "field": FIELD_NAMES.get(key, key),
+                    "in_file": MISSING if in_file is None else repr(in_file),
+                    "in_registry": MISSING if in_registry is None else repr(in_registry),
+                },
+            )
         )
     return problems

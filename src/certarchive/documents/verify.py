@@ -47,6 +47,7 @@ from certarchive.crypto.sm import SM2PublicKey, sm3
 from certarchive.documents import sigdict, stampdict
 from certarchive.documents.metadata import MetadataError, read_metadata
 from certarchive.documents.stampdict import Revocation, ShareMark
+from certarchive.i18n import _, message_of
 from certarchive.signing.certificates import CertificateSummary, public_key_of
 from certarchive.signing.chain import check_path
 from certarchive.signing.cms import CmsError, read_signed_data
@@ -55,10 +56,9 @@ STANDARD = "standard"
 EARLIER = "earlier"
 OFD = "ofd"
 FORMAT_TEXT = {
-    OFD: "OFD电子签章（GB/T 38540，SM2/SM3） / OFD electronic seal (GB/T 38540, SM2/SM3)",
-    STANDARD: "标准签名（PDF CMS，SM2/SM3） / standard signature (PDF CMS, SM2/SM3)",
-    EARLIER: "早期格式签名（本系统早期版本签发） / earlier format (issued by an earlier "
-    "version of this system)",
+    OFD: _("OFD电子签章（GB/T 38540，SM2/SM3）"),
+    STANDARD: _("标准签名（PDF CMS，SM2/SM3）"),
+    EARLIER: _("早期格式签名（本系统早期版本签发）"),
 }
 
 _EOF = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
@@ -145,8 +145,10 @@ def _locate(pdf: bytes, problems: list[str]) -> list[_Found]:
     for number, match in enumerate(sigdict.BYTE_RANGE.finditer(pdf), start=1):
         if number > MAX_SIGNATURES:
             problems.append(
-                f"签名超过{MAX_SIGNATURES}个，不是本系统的证照文件 / more than "
-                f"{MAX_SIGNATURES} signatures: not a certificate file of this system"
+                _(
+                    "签名超过${max_signatures}个，不是本系统的证照文件",
+                    mapping={"max_signatures": MAX_SIGNATURES},
+                )
             )
             break
         zero, a, b, c = (int(group) for group in match.groups())
@@ -158,9 +160,7 @@ def _locate(pdf: bytes, problems: list[str]) -> list[_Found]:
         elif _TYPE_SIG.search(dictionary) and _EARLIER_FILTER.search(dictionary):
             kind = EARLIER
         else:
-            problems.append(
-                f"第{number}个签名的格式无法识别 / signature {number} is of an unknown format"
-            )
+            problems.append(_("第${number}个签名的格式无法识别", mapping={"number": number}))
             continue
         contents = _CONTENTS.search(pdf, match.end(), end)
         gap_ok = (
@@ -172,10 +172,7 @@ def _locate(pdf: bytes, problems: list[str]) -> list[_Found]:
             and _HEX.fullmatch(pdf, a + 1, b - 1) is not None
         )
         if not gap_ok:
-            problems.append(
-                f"第{number}个签名的字节范围格式错误 / "
-                f"signature {number} has a malformed byte range"
-            )
+            problems.append(_("第${number}个签名的字节范围格式错误", mapping={"number": number}))
             continue
         found.append(_Found(a, b, c, dictionary, pdf[a + 1 : b - 1], kind))
     return found
@@ -219,40 +216,43 @@ def _judge_standard(
     """Check a CMS signature: container, digest, signature, key and chain."""
     unpacked = _contents(sig.contents)
     if unpacked is None:
-        problems.append(f"第{number}个签名的内容不可读 / signature {number} cannot be read")
+        problems.append(_("第${number}个签名的内容不可读", mapping={"number": number}))
         return _Judgement(False)
     der, padding_clean = unpacked
     if not padding_clean:
-        problems.append(
-            f"第{number}个签名的填充区含有非零字节 / signature {number} has non-zero bytes "
-            "after its signature data"
-        )
+        problems.append(_("第${number}个签名的填充区含有非零字节", mapping={"number": number}))
         return _Judgement(False)
     try:
         content = read_signed_data(der)
     except CmsError as error:
-        problems.append(f"第{number}个签名：{error}")
+        problems.append(
+            _("第${number}个签名：${problem}", mapping={"number": number, "problem": error})
+        )
         return _Judgement(False)
     summary = CertificateSummary.of(content.signer)
     if content.message_digest != sm3(signed_bytes) or not content.signature_verifies():
         problems.append(
-            f"第{number}个签名与文件内容不符，文件已被篡改 / "
-            f"signature {number} does not match the file: it was altered"
+            _("第${number}个签名与文件内容不符，文件已被篡改", mapping={"number": number})
         )
         return _Judgement(False, summary)
     if public_key_of(content.signer) not in trust.seal_keys:
         problems.append(
-            f"第{number}个签名不是由受信任的印章证书签署（签名者：{summary.subject}） / "
-            f"signature {number} was not made by a trusted seal (signer: {summary.subject})"
+            _(
+                "第${number}个签名不是由受信任的印章证书签署（签名者：${subject}）",
+                mapping={"number": number, "subject": summary.subject},
+            )
         )
         return _Judgement(False, summary)
     if trust.check_chain:
         moment = content.signing_time or sigdict.parse_time(sig.dictionary)
         if moment is None:
-            problems.append(f"第{number}个签名没有签名时间 / signature {number} has no time")
+            problems.append(_("第${number}个签名没有签名时间", mapping={"number": number}))
             return _Judgement(False, summary)
         chain_problems = check_path(content.signer, content.certificates, trust.roots, moment)
-        problems += [f"第{number}个签名：{problem}" for problem in chain_problems]
+        problems += [
+            _("第${number}个签名：${problem}", mapping={"number": number, "problem": problem})
+            for problem in chain_problems
+        ]
         return _Judgement(not chain_problems, summary)
     return _Judgement(True, summary)
 
@@ -268,13 +268,10 @@ def _judge_earlier(
     fingerprint = _EARLIER_FINGERPRINT.search(sig.dictionary)
     known = {key.fingerprint() for key in trust.seal_keys}
     if fingerprint and fingerprint.group(1).decode() not in known:
-        problems.append(
-            f"第{number}个签名由其他密钥签署 / signature {number} was made with another key"
-        )
+        problems.append(_("第${number}个签名由其他密钥签署", mapping={"number": number}))
     else:
         problems.append(
-            f"第{number}个签名与文件内容不符，文件已被篡改 / "
-            f"signature {number} does not match the file: it was altered"
+            _("第${number}个签名与文件内容不符，文件已被篡改", mapping={"number": number})
         )
     return _Judgement(False)
 
@@ -287,10 +284,7 @@ def _check_between(
     for first, last in itertools.pairwise(edges):
         update = pdf[first:last]
         if len(stampdict.find_markers(update)) != 1 or stampdict.restructures(update):
-            problems.append(
-                "两次签名之间有注销水印以外的修改 / "
-                "something other than a revocation stamp was added between signatures"
-            )
+            problems.append(_("两次签名之间有注销水印以外的修改"))
 
 
 def _check_chain(
@@ -305,16 +299,11 @@ def _check_chain(
     problems = report.problems
     end = sig.b + sig.c
     if end not in boundaries:
-        problems.append(
-            f"第{number}个签名未覆盖到修订末尾 / "
-            f"signature {number} does not end at the end of a revision"
-        )
+        problems.append(_("第${number}个签名未覆盖到修订末尾", mapping={"number": number}))
     if number == 1:
         return
     if previous_end > sig.a:
-        problems.append(
-            f"第{number}个签名与前一个签名范围重叠 / signature {number} overlaps the previous one"
-        )
+        problems.append(_("第${number}个签名与前一个签名范围重叠", mapping={"number": number}))
         return
     own_revision_start = max((edge for edge in boundaries if edge < sig.a), default=0)
     _check_between(pdf, boundaries, previous_end, own_revision_start, problems)
@@ -352,14 +341,11 @@ def _check_signatures(pdf: bytes, trust: Trust, report: VerificationReport) -> N
         )
         previous_end = end
     if len({sig.format for sig in found}) > 1:
-        report.problems.append("文件混用了两种签名格式 / the file mixes two signature formats")
+        report.problems.append(_("文件混用了两种签名格式"))
     if not found:
-        report.problems.append("文件没有电子印章签名 / the file carries no seal signature")
+        report.problems.append(_("文件没有电子印章签名"))
     elif previous_end != len(pdf):
-        report.problems.append(
-            "文件在签名后被修改（签名后追加了内容） / "
-            "the file was changed after signing (bytes were appended after the last signature)"
-        )
+        report.problems.append(_("文件在签名后被修改（签名后追加了内容）"))
 
 
 def verify_pdf(
@@ -372,16 +358,16 @@ def verify_pdf(
     """
     report = VerificationReport(valid=False)
     if not isinstance(pdf, bytes | bytearray) or b"%PDF-" not in bytes(pdf[:1024]):
-        report.problems.append("不是PDF文件 / the input is not a PDF file")
+        report.problems.append(_("不是PDF文件"))
         return report
     pdf = bytes(pdf)
     _check_signatures(pdf, trust, report)
     try:
         report.metadata = read_metadata(pdf) if metadata is None else metadata
     except MetadataError as error:
-        report.problems.append(str(error))
+        report.problems.append(message_of(error))
     else:
         if not report.metadata:
-            report.problems.append("文件缺少证照元数据 / the file carries no certificate metadata")
+            report.problems.append(_("文件缺少证照元数据"))
     report.valid = not report.problems
     return report

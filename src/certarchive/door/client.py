@@ -15,6 +15,7 @@ from certarchive.crypto.keyring import Keyring
 from certarchive.door import door_path
 from certarchive.door.address import socket_address
 from certarchive.door.protocol import DoorClosed, function_name, receive, send
+from certarchive.i18n import _
 from certarchive.workflow.engine import Actor
 
 T = TypeVar("T")
@@ -56,17 +57,11 @@ class RemoteRuntime:
             send(self._sock, (kind, name, actor, args, kwargs))
             outcome, value = receive(self._sock, restricted=False)
         except (DoorClosed, OSError):
-            raise DoorError(
-                "与运行中的服务器的连接中断，请核对操作是否已完成 / the connection to the "
-                "running server broke off: check whether the change was made"
-            ) from None
+            raise DoorError(_("与运行中的服务器的连接中断，请核对操作是否已完成")) from None
         if outcome == "refused":
             raise value
         if outcome == "failed":
-            raise DoorError(
-                f"运行中的服务器未能执行 / the running server could not run it: {value} "
-                "(see the server's log)"
-            )
+            raise DoorError(_("运行中的服务器未能执行（${value}）", mapping={"value": value}))
         return value
 
     def run(self, fn: Callable[..., T], actor: Actor, *args: Any, **kwargs: Any) -> T:

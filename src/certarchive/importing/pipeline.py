@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from certarchive.i18n import bilingual
 from certarchive.importing.workers import RenderSetup, pool, render_line
 from certarchive.jsonread import JsonRefused
 from certarchive.services.errors import ServiceError
@@ -59,14 +60,14 @@ class Options:
 
 
 def describe_fields(fields: dict[str, str]) -> str:
-    """A refusal's fields as one line of words: "path: problem; …"."""
-    return "; ".join(f"{path}: {problem}" for path, problem in fields.items())
+    """A refusal's fields as one line of words for the command line: "path: 中文 / English; …"."""
+    return "; ".join(f"{path}: {bilingual(problem)}" for path, problem in fields.items())
 
 
 def describe_refused(refused: JsonRefused) -> str:
     label = "not JSON" if refused.kind == "invalid" else "refused"
     where = f" at {refused.path}" if refused.path else ""
-    return f"{label}{where} ({refused.message})"
+    return f"{label}{where} ({bilingual(refused.message)})"
 
 
 class Importer:
@@ -181,7 +182,11 @@ class Importer:
                 self._settle(line.number)
             else:
                 assert isinstance(outcome, ServiceError)
-                words = describe_fields(outcome.fields) if outcome.fields else outcome.message
+                words = (
+                    describe_fields(outcome.fields)
+                    if outcome.fields
+                    else bilingual(outcome.message)
+                )
                 self._settle(line.number, words)
 
 

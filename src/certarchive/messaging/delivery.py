@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from certarchive.crypto.sm import sm3_hex
+from certarchive.i18n import _, bilingual
 from certarchive.messaging.channels import Answer, Channel, Mailer, SmsGateway, WeChat
 from certarchive.messaging.outbox import (
     BACK_OFF,
@@ -191,11 +192,13 @@ class Courier:
                 later = earlier.next_attempt_at if earlier.state == PENDING else now + WAIT
                 defer(outbox, message, max(later, now) + timedelta(seconds=1))
                 continue
-            _, reference = opened(message, ctx.keyring)
+            _library, reference = opened(message, ctx.keyring)
             try:
                 body = build_report(ctx, message_id, reference)
             except EntryIncomplete as incomplete:
-                said = f"登记簿缺少或不符 / the registry lacks or fails: {incomplete}"
+                said = bilingual(
+                    _("登记簿缺少或不符：${problems}", mapping={"problems": incomplete})
+                )
                 refuse(outbox, message, "incomplete", sealed_refusal(ctx.keyring, message_id, said))
                 ctx.audit(
                     "report.refused",

@@ -20,6 +20,7 @@ import struct
 from dataclasses import dataclass
 
 from certarchive.documents.sfnt import write_sfnt
+from certarchive.i18n import _
 
 #: Tables copied unchanged (hinting programs, metrics headers, names); the rest
 #: (layout, vertical metrics, vendor tables) are dropped.
@@ -49,7 +50,7 @@ def _directory(data: bytes) -> dict[bytes, tuple[int, int]]:
     if data[:4] == b"ttcf":
         (start,) = struct.unpack_from(">I", data, 12)
     if data[start : start + 4] not in (b"\x00\x01\x00\x00", b"true"):
-        raise FontError("不是TrueType字体 / not a TrueType font")
+        raise FontError(_("不是TrueType字体"))
     (count,) = struct.unpack_from(">H", data, start + 4)
     tables = {}
     for i in range(count):
@@ -107,7 +108,7 @@ def _unicode_cmap(table: bytes) -> dict[int, int]:
                 return _cmap_format4(table, found[key])
             if fmt == 12:
                 return _cmap_format12(table, found[key])
-    raise FontError("字体没有Unicode字符映射 / the font has no Unicode cmap")
+    raise FontError(_("字体没有Unicode字符映射"))
 
 
 @functools.cache
@@ -116,7 +117,7 @@ def _load(path: str) -> _Font:
         data = fh.read()
     tables = _directory(data)
     if b"glyf" not in tables:
-        raise FontError("字体不是TrueType轮廓 / the font has no TrueType outlines")
+        raise FontError(_("字体不是TrueType轮廓"))
     head = data[tables[b"head"][0] :]
     (long_loca,) = struct.unpack_from(">h", head, 50)
     (glyphs,) = struct.unpack_from(">H", data, tables[b"maxp"][0] + 4)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 from lxml import etree
 
+from certarchive.i18n import _
+
 #: Our packages have about 10 entries of a few hundred KB in all; a revoked one a few more.
 MAX_ENTRIES = 200
 MAX_ENTRY_BYTES = 16 * 2**20
@@ -59,35 +61,31 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise PackageError(
-            "不是OFD文件（无法读取zip包） / not an OFD file (not a readable zip)"
-        ) from None
+        raise PackageError(_("不是OFD文件（无法读取zip包）")) from None
     entries = [info for info in infos if not info.is_dir()]
     if len(infos) > MAX_ENTRIES:
         raise PackageError(
-            f"OFD包的文件过多（多于{MAX_ENTRIES}个） / the OFD package has too many entries "
-            f"(more than {MAX_ENTRIES})"
+            _("OFD包的文件过多（多于${max_entries}个）", mapping={"max_entries": MAX_ENTRIES})
         )
     if any(info.file_size > MAX_ENTRY_BYTES for info in entries) or (
         sum(info.file_size for info in entries) > MAX_TOTAL_BYTES
     ):
-        raise PackageError("OFD包超出大小限制 / the OFD package exceeds the size limits")
+        raise PackageError(_("OFD包超出大小限制"))
     files: dict[str, bytes] = {}
     for info in entries:
         if not _safe_name(info.filename) or info.filename in files:
             raise PackageError(
-                f"OFD包中的文件名不合规：{info.filename!r} / "
-                f"the OFD package holds an unacceptable name: {info.filename!r}"
+                _("OFD包中的文件名不合规：${filename}", mapping={"filename": repr(info.filename)})
             )
         try:
             with archive.open(info) as member:
                 content = member.read(info.file_size + 1)
         except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError):
             raise PackageError(
-                f"OFD包中的文件无法读取：{info.filename} / an entry cannot be read: {info.filename}"
+                _("OFD包中的文件无法读取：${filename}", mapping={"filename": info.filename})
             ) from None
         if len(content) != info.file_size:
-            raise PackageError("OFD包超出大小限制 / the OFD package exceeds the size limits")
+            raise PackageError(_("OFD包超出大小限制"))
         files[info.filename] = content
     return files
 
@@ -100,13 +98,13 @@ _PARSER = etree.XMLParser(
 def parse_xml(data: bytes, name: str):
     """An XML part of a package, refused (:class:`PackageError`) past the limits."""
     if len(data) > MAX_XML_BYTES or b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise PackageError(f"{name} 超出限制或含DTD / {name} exceeds the limits or has a DTD")
+        raise PackageError(_("${name} 超出限制或含DTD", mapping={"name": name}))
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError:
-        raise PackageError(f"{name} 不是合规的XML / {name} is not well-formed XML") from None
+        raise PackageError(_("${name} 不是合规的XML", mapping={"name": name})) from None
     for count, node in enumerate(root.iter(), start=1):
         depth = sum(1 for _ in node.iterancestors())
         if count > MAX_XML_ELEMENTS or depth > MAX_XML_DEPTH:
-            raise PackageError(f"{name} 超出XML限制 / {name} exceeds the XML limits")
+            raise PackageError(_("${name} 超出XML限制", mapping={"name": name}))
     return root

@@ -27,6 +27,7 @@ from certarchive.crypto.sm import sm3
 from certarchive.documents.metadata import FIELD_NAMES
 from certarchive.documents.stampdict import Revocation
 from certarchive.documents.verify import OFD, SignatureResult, Trust, VerificationReport
+from certarchive.i18n import _, message_of
 from certarchive.ofd.package import PackageError, parse_xml, read_zip
 from certarchive.ofd.sign import EMPTY_ANNOTATIONS, SIGNATURES, signatures_index
 from certarchive.ofd.writer import ANNOTATIONS, OFD_XML
@@ -48,7 +49,7 @@ def _path(location: str | None) -> str:
 
 def _xml(files: dict[str, bytes], name: str):
     if name not in files:
-        raise PackageError(f"OFD包缺少{name} / the OFD package lacks {name}")
+        raise PackageError(_("OFD包缺少${name}", mapping={"name": name}))
     return parse_xml(files[name], name)
 
 
@@ -66,9 +67,7 @@ def _metadata(ofd_root) -> dict[str, str]:
 def _check_references(files: dict[str, bytes], info, number: int, problems: list[str]) -> set[str]:
     references = info.find(q("References"))
     if references is None or references.get("CheckMethod", "MD5") not in _SM3_NAMES:
-        problems.append(
-            f"第{number}个签名的摘要算法不是SM3 / signature {number} does not use SM3 digests"
-        )
+        problems.append(_("第${number}个签名的摘要算法不是SM3", mapping={"number": number}))
         return set()
     covered = set()
     for reference in references.iterfind(q("Reference")):
@@ -79,19 +78,16 @@ def _check_references(files: dict[str, bytes], info, number: int, problems: list
         except (binascii.Error, ValueError):
             expected = b""
         if name not in files:
-            problems.append(f"签名保护的文件缺失：{name} / a signed file is missing: {name}")
+            problems.append(_("签名保护的文件缺失：${name}", mapping={"name": name}))
         elif sm3(files[name]) != expected:
-            problems.append(f"文件在签名后被修改：{name} / {name} was changed after signing")
+            problems.append(_("文件在签名后被修改：${name}", mapping={"name": name}))
     return covered
 
 
 def _check_signer(found, trust: Trust, number: int, problems: list[str]) -> None:
     key = public_key_of(found.certificate)
     if key not in trust.seal_keys:
-        problems.append(
-            f"第{number}个签名不是受信任的电子印章所签 / "
-            f"signature {number} was not made by a trusted seal"
-        )
+        problems.append(_("第${number}个签名不是受信任的电子印章所签", mapping={"number": number}))
     if trust.check_chain:
         problems += check_path(found.certificate, trust.intermediates, trust.roots, found.signed_at)
         if not found.problems:  # the seal read and verified: whoever made it must be trusted
@@ -109,21 +105,19 @@ def _signature(
     root = _xml(files, location)
     info = root.find(q("SignedInfo"))
     if info is None:
-        raise PackageError(f"{location} 缺少SignedInfo / {location} lacks SignedInfo")
+        raise PackageError(_("${location} 缺少SignedInfo", mapping={"location": location}))
     covered = _check_references(files, info, number, problems)
     value_name = _path(root.findtext(q("SignedValue")))
     if value_name not in files:
-        raise PackageError(f"OFD包缺少签名值 {value_name} / the package lacks {value_name}")
+        raise PackageError(_("OFD包缺少签名值 ${value_name}", mapping={"value_name": value_name}))
     try:
         found = read_ses_signature(files[value_name])
     except SesError as error:
-        problems.append(str(error))
+        problems.append(message_of(error))
         return covered, {location, value_name}, None
     problems += found.problems
     if found.data_hash != sm3(files[location]):
-        problems.append(
-            f"第{number}个签名的签名描述文件被修改 / signature {number}'s Signature.xml was changed"
-        )
+        problems.append(_("第${number}个签名的签名描述文件被修改", mapping={"number": number}))
     _check_signer(found, trust, number, problems)
     seal_name = found.seal["eseal_info"]["property"]["name"].native
     result = SignatureResult(
@@ -147,13 +141,12 @@ def _coverage(files: dict[str, bytes], last_covered: set[str], own: set[str]) ->
     if ANNOTATIONS not in last_covered:
         if ANNOTATIONS not in files:
             problems.append(
-                f"签名保护的文件缺失：{ANNOTATIONS} / a signed file is missing: {ANNOTATIONS}"
+                _("签名保护的文件缺失：${annotations}", mapping={"annotations": ANNOTATIONS})
             )
         elif files[ANNOTATIONS] == EMPTY_ANNOTATIONS:
             allowed.add(ANNOTATIONS)
     return problems + [
-        f"文件未受最后一个签名保护（签名后添加）：{name} / "
-        f"{name} is not covered by the last signature (added after signing)"
+        _("文件未受最后一个签名保护（签名后添加）：${name}", mapping={"name": name})
         for name in sorted(set(files) - allowed)
     ]
 
@@ -186,21 +179,19 @@ def _check_package(files: dict[str, bytes], trust: Trust, report: VerificationRe
     report.metadata = _metadata(ofd_root)
     index_name = _path(ofd_root.findtext(f"{q('DocBody')}/{q('Signatures')}"))
     if not index_name:
-        report.problems.append("文件没有电子印章签名 / the file carries no seal signature")
+        report.problems.append(_("文件没有电子印章签名"))
         return
     locations = [
         _path(node.get("BaseLoc")) for node in _xml(files, index_name).iter(q("Signature"))
     ]
     if not locations:
-        report.problems.append("文件没有电子印章签名 / the file carries no seal signature")
+        report.problems.append(_("文件没有电子印章签名"))
         return
     if len(locations) > MAX_SIGNATURES:
-        report.problems.append("签名数量过多 / the file carries too many signatures")
+        report.problems.append(_("签名数量过多"))
         return
     if files[index_name] != signatures_index(len(locations)):
-        report.problems.append(
-            "签名列表与其所列签名不符 / the signature index is not the one its signatures imply"
-        )
+        report.problems.append(_("签名列表与其所列签名不符"))
     covered: set[str] = set()
     own: set[str] = set()
     for number, location in enumerate(locations, start=1):
@@ -211,7 +202,7 @@ def _check_package(files: dict[str, bytes], trust: Trust, report: VerificationRe
     if len(locations) > 1:
         report.revoked = _revocation(files, covered)
     if not report.metadata:
-        report.problems.append("文件缺少证照元数据 / the file carries no certificate metadata")
+        report.problems.append(_("文件缺少证照元数据"))
 
 
 def is_ofd(data: bytes) -> bool:
@@ -226,6 +217,6 @@ def verify_ofd(data: bytes, trust: Trust) -> VerificationReport:
         files = read_zip(data)
         _check_package(files, trust, report)
     except PackageError as error:
-        report.problems.append(str(error))
+        report.problems.append(message_of(error))
     report.valid = not report.problems
     return report

@@ -18,6 +18,7 @@ from typing import Any
 from certarchive.content.certificate import Certificate
 from certarchive.crypto.sm import sm3_hex
 from certarchive.documents.model import KIND_TITLES
+from certarchive.i18n import _
 from certarchive.schemas.errors import checked
 from certarchive.schemas.reporting import LibraryReport, standard_item
 from certarchive.services.certdata import read_data, read_file
@@ -72,7 +73,7 @@ def _file(ctx: Context, cert: Certificate, ref: dict[str, Any]) -> dict[str, Any
     digest = sm3_hex(data)
     if digest != cert.file_log(file_format)[number]["digest"]:
         raise EntryIncomplete(
-            {"licence.file": "文件与登记的SM3摘要不符 / the file does not match its stored SM3"}
+            {"licence.file": _("文件与登记的SM3摘要不符")}
         )
     return {
         "file_sm3": digest,

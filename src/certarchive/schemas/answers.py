@@ -57,10 +57,13 @@ class Open(BaseModel):
 
 
 class Error(Answer):
-    """Every refusal (CONTRACT.md): a code, a "中文 / English" message, the bad fields."""
+    """Every refusal (CONTRACT.md): a code, a message in the reader's language, the bad
+    fields."""
 
     error: str = Field(examples=["invalid", "not_found", "forbidden"])
-    message: str = Field(description="中文 / English")
+    message: str = Field(
+        description="in the request's language: the lang cookie, else Accept-Language, else Chinese"
+    )
     fields: dict[str, str] = Field(description="JSON path of every bad field -> problem")
 
 

@@ -46,7 +46,9 @@ class BackupJob(Open):
     state: Literal["running", "done", "failed"]
     progress: BackupProgress
     snapshot: str | None = Field(default=None, description="the snapshot written (export)")
-    error: str | None = Field(default=None, description="中文 / English")
+    error: str | None = Field(
+        default=None, description="in the request's language (Accept-Language or the lang cookie)"
+    )
     interrupted: bool = False
     incremental: bool | None = Field(default=None, description="null: scheduled (auto)")
     trigger: Literal["web", "api", "schedule"] | None = None

@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
+from certarchive.i18n import _
 from certarchive.schemas.rules import Checked, Partial, Problem, is_absent, line_error
 from certarchive.schemas.types import NOT_STRING
 from certarchive.validation import identifiers as ids
@@ -61,8 +62,8 @@ TEXT_MAX = 500
 LONG_TEXT_MAX = 2000
 ITEMS_MAX = 100
 
-REQUIRED = "必填 / required"
-Z3 = "法人或其他组织仅发电子证书 / legal persons receive electronic certificates only"
+REQUIRED = _("必填")
+Z3 = _("法人或其他组织仅发电子证书")
 PAPER = "paper"  # validation context: the case's delivery includes paper (Z-3)
 
 # Case number: year of acceptance, 6-digit county code (GB/T 2260), sequence of that year
@@ -153,9 +154,9 @@ def _share(text: str) -> str:
     text = text.translate(_SHARE_SYMBOLS)
     value = share_value(text)
     if value is None:
-        raise _fail("份额须写作1/2或30% / share must be written like 1/2 or 30%")
+        raise _fail(_("份额须写作1/2或30%"))
     if not 0 < value <= 1:
-        raise _fail("份额须大于0且不超过1 / share must be greater than 0 and at most 1")
+        raise _fail(_("份额须大于0且不超过1"))
     return text
 
 
@@ -167,17 +168,14 @@ def _moment(value: object) -> datetime:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise _fail(
-            "须为带时区的ISO 8601时间 / must be an ISO 8601 time with a time zone, "
-            "e.g. 2026-11-20T10:00:00+08:00"
-        )
+        raise _fail(_("须为带时区的ISO 8601时间"))
     return moment
 
 
 def _check_passport(text: str) -> list[str]:
     if _PASSPORT.fullmatch(ids.normalize(text)):
         return []
-    return ["护照号须为5至20位字母或数字 / passport number must be 5 to 20 letters or digits"]
+    return [_("护照号须为5至20位字母或数字")]
 
 
 def _check_nothing(text: str) -> list[str]:
@@ -242,10 +240,10 @@ class Party(_Stored):
     id_number: IdNumber
     phone: _matching(  # type: ignore[valid-type]
         PHONE_PATTERN,
-        "手机号须为11位大陆手机号码 / phone must be an 11-digit mainland mobile number",
+        _("手机号须为11位大陆手机号码"),
     ) = None
     email: _matching(  # type: ignore[valid-type]
-        EMAIL_PATTERN, "电子邮箱格式不正确 / email must be an e-mail address, e.g. a@b.cn"
+        EMAIL_PATTERN, _("电子邮箱格式不正确")
     ) = None
     share: Share | None = None
 
@@ -280,18 +278,12 @@ def _party_rules(loc: str, parties: tuple[Party | None, ...], shared: bool | Non
         if party is None:
             continue
         if (party.id_type, party.id_number) in seen:
-            problems.append(
-                ((loc, i, "id_number"), "与前面的当事人重复 / same person as an earlier entry")
-            )
+            problems.append(((loc, i, "id_number"), _("与前面的当事人重复")))
         seen.add((party.id_type, party.id_number))
         if shared and party.share is None:
-            problems.append(
-                ((loc, i, "share"), "按份共有须填写每人份额 / 按份共有 needs each holder's share")
-            )
+            problems.append(((loc, i, "share"), _("按份共有须填写每人份额")))
         elif shared is False and party.share is not None:
-            problems.append(
-                ((loc, i, "share"), "仅按份共有填写份额 / a share is only given under 按份共有")
-            )
+            problems.append(((loc, i, "share"), _("仅按份共有填写份额")))
     return problems
 
 
@@ -299,13 +291,13 @@ def _co_ownership_rules(co_ownership: str, holders: tuple[Party | None, ...]) ->
     """Holder count fits 共有情况, and 按份共有 shares add up to exactly one."""
     loc = ("holders",)
     if co_ownership == SOLE and len(holders) != 1:
-        return [(loc, "单独所有须恰有一个权利人 / 单独所有 needs exactly one holder")]
+        return [(loc, _("单独所有须恰有一个权利人"))]
     if co_ownership != SOLE and len(holders) < 2:
-        return [(loc, "共有须至少两个权利人 / co-ownership needs at least two holders")]
+        return [(loc, _("共有须至少两个权利人"))]
     if co_ownership == SHARED:
         shares = [h.share for h in holders if h is not None and h.share]
         if len(shares) == len(holders) and sum(share_value(s) or 0 for s in shares) != 1:
-            return [(loc, "按份共有的份额之和须为1 / shares must add up to exactly one")]
+            return [(loc, _("按份共有的份额之和须为1"))]
     return []
 
 
@@ -408,9 +400,7 @@ class ProofCertificate(CertificateData):
         problems = _party_rules("holders", values["holders"] or (), False)
         problems += _party_rules("obligors", values["obligors"] or (), False)
         if values["proved_right"] == MORTGAGE and not values["obligors"]:
-            problems.append(
-                (("obligors",), "抵押权证明须列明义务人 / a mortgage proof must name its obligors")
-            )
+            problems.append((("obligors",), _("抵押权证明须列明义务人")))
         return problems + super().rules(values, data, context)
 
 
@@ -443,7 +433,7 @@ class CaseDocument(_Stored):
 
     case_no: _matching(  # type: ignore[valid-type]
         CASE_NO_PATTERN,
-        "案件编号须形如2026-411526-000123 / case_no must look like 2026-411526-000123",
+        _("案件编号须形如2026-411526-000123"),
     )
     registration_type: Choice(*REGISTRATION_TYPES)  # type: ignore[valid-type]
     recorded_at: RecordedAt
@@ -456,7 +446,7 @@ class CaseDocument(_Stored):
         ),
     ] = ()
     fee: _matching(  # type: ignore[valid-type]
-        FEE_PATTERN, "登记费应为金额，如80.00 / fee must be an amount in yuan, e.g. 80.00"
+        FEE_PATTERN, _("登记费应为金额，如80.00")
     ) = None
     replaces: Annotated[
         tuple[Serial, ...],
@@ -486,9 +476,7 @@ class CaseDocument(_Stored):
         problems += _replaces_rules(values["registration_type"], values["replaces"] or None)
         registration_type = values["registration_type"]
         if registration_type == "cancellation" and certificates:
-            problems.append(
-                (("certificates",), "注销登记不颁发证书 / a cancellation issues no certificate")
-            )
+            problems.append((("certificates",), _("注销登记不颁发证书")))
         elif registration_type != "cancellation" and not certificates:
             problems.append((("certificates",), REQUIRED))
         return problems
@@ -503,22 +491,20 @@ def _replaces_rules(
         problems.append(
             (
                 ("replaces",),
-                "转移、变更、注销登记须列明被替换的证书 / transfer, change and "
-                "cancellation cases must list the certificates they replace",
+                _("转移、变更、注销登记须列明被替换的证书"),
             )
         )
     elif registration_type not in (None, *REPLACING_TYPES) and replaces is not None:
         problems.append(
             (
                 ("replaces",),
-                "仅转移、变更、注销登记可替换证书 / only transfer, change and "
-                "cancellation cases replace certificates",
+                _("仅转移、变更、注销登记可替换证书"),
             )
         )
     seen = set()
     for i, serial in enumerate(replaces or ()):
         if serial in seen:
-            problems.append((("replaces", i), "证书编号重复 / serial listed twice"))
+            problems.append((("replaces", i), _("证书编号重复")))
         if serial is not None:
             seen.add(serial)
     return problems

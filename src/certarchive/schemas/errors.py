@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from certarchive.i18n import _
 from certarchive.schemas.rules import KNOWN_ERRORS
 from certarchive.services.errors import Invalid
 
@@ -14,17 +15,17 @@ Model = TypeVar("Model", bound=BaseModel)
 ROOT = "$"  # the path reported when the body itself is not an object
 
 _MESSAGES = {
-    "missing": "必填 / required",
-    "extra_forbidden": "未知字段 / unknown field",
-    "string_type": "须为字符串 / must be a string",
-    "dict_type": "须为JSON对象 / must be a JSON object",
-    "model_type": "须为JSON对象 / must be a JSON object",
-    "model_attributes_type": "须为JSON对象 / must be a JSON object",
-    "decimal_parsing": "须为数字 / must be a number",
-    "decimal_type": "须为数字 / must be a number",
-    "finite_number": "须为有限数字 / must be a finite number",
-    "list_type": "须为数组 / must be a list",
-    "tuple_type": "须为数组 / must be a list",
+    "missing": _("必填"),
+    "extra_forbidden": _("未知字段"),
+    "string_type": _("须为字符串"),
+    "dict_type": _("须为JSON对象"),
+    "model_type": _("须为JSON对象"),
+    "model_attributes_type": _("须为JSON对象"),
+    "decimal_parsing": _("须为数字"),
+    "decimal_type": _("须为数字"),
+    "finite_number": _("须为有限数字"),
+    "list_type": _("须为数组"),
+    "tuple_type": _("须为数组"),
 }
 
 
@@ -41,23 +42,26 @@ def _message(error: Any) -> str:
         return _MESSAGES[kind]
     if kind == "literal_error":
         options = ctx.get("expected", "").replace("'", "").replace(" or ", ", ")
-        return f"须为以下之一：{options.replace(', ', '、')} / must be one of: {options}"
+        return _(
+            "须为以下之一：${options_replace}（${options}）",
+            mapping={"options_replace": options.replace(", ", "、"), "options": options},
+        )
     if kind in ("too_short", "string_too_short"):
         limit = ctx["min_length"]
         if limit == 1:
-            return "必填 / required"
-        return f"至少{limit}个字符 / must be at least {limit} characters"
+            return _("必填")
+        return _("至少${limit}个字符", mapping={"limit": limit})
     if kind == "too_long" and ctx.get("field_type") in ("List", "Tuple"):
         limit = ctx["max_length"]
-        return f"不能超过{limit}项 / must have at most {limit} items"
+        return _("不能超过${limit}项", mapping={"limit": limit})
     if kind in ("too_long", "string_too_long"):
         limit = ctx["max_length"]
-        return f"不能超过{limit}个字符 / must be at most {limit} characters"
+        return _("不能超过${limit}个字符", mapping={"limit": limit})
     if kind == "greater_than_equal":
-        return f"须不小于{ctx['ge']} / must be at least {ctx['ge']}"
+        return _("须不小于${ctx_ge}", mapping={"ctx_ge": ctx["ge"]})
     if kind not in KNOWN_ERRORS:
         return str(error["msg"])  # our own custom errors carry the contract's words
-    return "无效 / invalid"
+    return _("无效")
 
 
 def fields_of(invalid: ValidationError) -> dict[str, str]:

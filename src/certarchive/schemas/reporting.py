@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from certarchive.i18n import _
 from certarchive.schemas.case import ID_TYPES, Choice
 from certarchive.schemas.types import AwareTime, Text
 
@@ -92,7 +93,7 @@ class CatalogueEntry(_Strict):
     def _revocation(self) -> CatalogueEntry:
         revoked = self.status == "revoked"
         if revoked != (self.revoked_at is not None) or revoked != bool(self.revocation_cause):
-            raise ValueError("注销状态与注销日期、原因不符 / status and revocation disagree")
+            raise ValueError(_("注销状态与注销日期、原因不符"))
         return self
 
 

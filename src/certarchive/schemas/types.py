@@ -8,10 +8,11 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from certarchive.i18n import _
 from certarchive.validation.text import text_problem
 
-NOT_STRING = "须为字符串 / must be a string"
-AWARE_TIME = "须为带时区的ISO 8601时间 / must be an ISO 8601 time with a time zone"
+NOT_STRING = _("须为字符串")
+AWARE_TIME = _("须为带时区的ISO 8601时间")
 
 
 def _text(value: object) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from certarchive.content.principals import INSTITUTION_ROLE, ROLES, User
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.identity import enroll_totp
@@ -29,7 +30,7 @@ def _user(ctx: Context, name: str) -> User:
     ctx.require("admin.users")
     user = ctx.registry.users.get(name) if isinstance(name, str) else None
     if user is None:
-        raise NotFound("用户不存在 / no such user")
+        raise NotFound(_("用户不存在"))
     return user
 
 
@@ -39,16 +40,16 @@ def _enabled_admins(ctx: Context) -> list[str]:
 
 def _guard_self_and_last_admin(ctx: Context, user: User, what: str) -> None:
     if user.name == ctx.actor.name:
-        raise Conflict(f"不能{what}自己的账户 / you cannot {_EN[what]} your own account")
+        raise Conflict(_SELF[what])
     if user.role == "admin" and _enabled_admins(ctx) == [user.name]:
-        raise Conflict(
-            f"这是唯一启用的管理员，不能{what} / the only enabled admin cannot be "
-            f"{_EN_PAST[what]}: add another admin first"
-        )
+        raise Conflict(_LAST_ADMIN[what])
 
 
-_EN = {"停用": "disable", "更改角色": "change the role of"}
-_EN_PAST = {"停用": "disabled", "更改角色": "demoted"}
+_SELF = {"停用": _("不能停用自己的账户"), "更改角色": _("不能更改自己的账户的角色")}
+_LAST_ADMIN = {
+    "停用": _("这是唯一启用的管理员，不能停用，请先添加另一名管理员"),
+    "更改角色": _("这是唯一启用的管理员，不能更改其角色，请先添加另一名管理员"),
+}
 
 
 def end_user_sessions(ctx: Context, name: str) -> int:
@@ -69,7 +70,7 @@ def disable_user(ctx: Context, name: str, reason: str = "") -> None:
 def disable_account(ctx: Context, user: User, reason: str = "") -> None:
     """Disable ``user`` (whom the caller may manage), ending its sessions, audited."""
     if is_disabled(user):
-        raise Conflict("账户已停用 / the account is disabled already")
+        raise Conflict(_("账户已停用"))
     user.disabled = True
     ended = end_user_sessions(ctx, user.name)
     ctx.audit(
@@ -85,7 +86,7 @@ def enable_user(ctx: Context, name: str) -> None:
 
 def enable_account(ctx: Context, user: User) -> None:
     if not is_disabled(user):
-        raise Conflict("账户未停用 / the account is not disabled")
+        raise Conflict(_("账户未停用"))
     user.disabled = False
     ctx.audit("admin.user.enable", f"user:{user.name}")
 
@@ -96,15 +97,15 @@ def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
     factor."""
     user = _user(ctx, name)
     if role not in ROLES:
-        raise Invalid("角色无效 / invalid role", {"role": "one of " + ", ".join(ROLES)})
+        raise Invalid(_("角色无效"), {"role": "one of " + ", ".join(ROLES)})
     if role == user.role:
-        raise Conflict(f"该用户已是此角色 / the user has the role {role} already")
+        raise Conflict(_("该用户已是此角色（${role}）", mapping={"role": role}))
     if user.role == INSTITUTION_ROLE:
-        raise Conflict("机构用户不能改为工作人员角色 / a clerk cannot take a staff role")
+        raise Conflict(_("机构用户不能改为工作人员角色"))
     if user.role == "admin":
         _guard_self_and_last_admin(ctx, user, "更改角色")
     elif user.name == ctx.actor.name:
-        raise Conflict("不能更改自己的角色 / you cannot change your own role")
+        raise Conflict(_("不能更改自己的角色"))
     before, user.role = user.role, role
     ended = end_user_sessions(ctx, name)  # a session carries the role it signed in with
     ctx.audit(
@@ -120,13 +121,13 @@ def change_role(ctx: Context, name: str, role: str) -> dict[str, str] | None:
 def check_new_password(password: Any, confirmation: Any = None) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(
-            f"密码至少{MIN_PASSWORD}个字符 / the password needs at least {MIN_PASSWORD} characters",
+            _("密码至少${min_password}个字符", mapping={"min_password": MIN_PASSWORD}),
             {"password": f"at least {MIN_PASSWORD} characters"},
         )
     if confirmation is not None and confirmation != password:
         raise Invalid(
-            "两次输入的密码不一致 / the two passwords differ",
-            {"password_again": "须与密码相同 / must repeat the password"},
+            _("两次输入的密码不一致"),
+            {"password_again": _("须与密码相同")},
         )
     return password
 

@@ -9,6 +9,7 @@ from certarchive.audit.log import AppendOnlyLog, get_log, signing_key
 from certarchive.audit.queue import LOG_NAMES, entry_dict, get_outbox
 from certarchive.audit.verify import LogReport, load_checkpoint_file, verify_log
 from certarchive.crypto.sm import SM2PublicKey
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.permissions import SYSTEM
@@ -23,7 +24,9 @@ MAX_SEQ = 2**31 - 1  # the logs' IOBTrees take 32-bit keys: a larger one is a Ty
 
 def _log_name(name: str) -> str:
     if name not in LOG_NAMES:
-        raise NotFound("日志不存在 / no such log: " + " | ".join(LOG_NAMES))
+        raise NotFound(
+            _("日志不存在（${log_names_join}）", mapping={"log_names_join": " | ".join(LOG_NAMES)})
+        )
     return name
 
 
@@ -44,11 +47,11 @@ def _numbers(ranges: Mapping[str, tuple[Any, int, int]]) -> dict[str, int]:
     for name, (value, low, high) in ranges.items():
         number = _whole_number(value)
         if number is None or not low <= number <= high:
-            problems[name] = f"须为{low}至{high}的整数 / must be a whole number {low}..{high}"
+            problems[name] = _("须为${low}至${high}的整数", mapping={"low": low, "high": high})
         else:
             numbers[name] = number
     if problems:
-        raise Invalid("参数无效 / invalid parameters", problems)
+        raise Invalid(_("参数无效"), problems)
     return numbers
 
 
@@ -101,9 +104,7 @@ def verify(ctx: Context, name: str, external_text: str | None = None) -> LogRepo
     try:
         external, key = load_checkpoint_file(external_text)
     except (ValueError, TypeError):
-        raise Invalid(
-            "检查点文件无效 / not a checkpoint file", {"checkpoint": "JSON from `audit checkpoint`"}
-        ) from None
+        raise Invalid(_("检查点文件无效"), {"checkpoint": "JSON from `audit checkpoint`"}) from None
     return verify_log(log, external, key, outbox)
 
 
@@ -152,7 +153,7 @@ def read_entries(ctx: Context, name: str, start: Any = 0, limit: Any = 100) -> d
 def _sequenced(log: AppendOnlyLog) -> int:
     """The log's sequenced size; a proof needs at least one sequenced entry."""
     if log.size == 0:
-        raise Conflict("日志尚无已排序的条目 / the log has no sequenced entries yet")
+        raise Conflict(_("日志尚无已排序的条目"))
     return log.size
 
 

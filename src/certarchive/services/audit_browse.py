@@ -23,6 +23,7 @@ from certarchive.audit.log import AppendOnlyLog, get_log
 from certarchive.audit.proof import EXPORT_FORMAT, NOT_COVERED, check_inclusion
 from certarchive.audit.queue import LOG_NAMES, entry_bytes, entry_dict
 from certarchive.crypto.sm import SM2PublicKey
+from certarchive.i18n import _
 from certarchive.services.audit import MAX_SEQ, shown_entry
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
@@ -30,7 +31,7 @@ from certarchive.services.issuance import CHINA
 
 PAGE_SIZE = 50
 MAX_EXPORT = 20_000  # entries in one export: built whole in the request (≈ 1.5 KiB a line)
-FILTER_INVALID = "筛选条件无效 / the filter is invalid"
+FILTER_INVALID = _("筛选条件无效")
 TEXT_FILTERS = ("actor", "action", "object")
 
 
@@ -95,7 +96,7 @@ def _date(value: str, name: str, problems: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        problems[name] = "日期格式为 年-月-日，如 2026-03-01 / a date such as 2026-03-01"
+        problems[name] = _("日期格式为 年-月-日，如 2026-03-01")
         return None
 
 
@@ -110,20 +111,20 @@ def parse_filter(ctx: Context, params: Mapping[str, Any]) -> LogFilter:
     problems: dict[str, str] = {}
     log = text("log") or "audit"
     if log not in LOG_NAMES:
-        problems["log"] = "须为 audit 或 sharing / audit or sharing"
+        problems["log"] = _("须为 audit 或 sharing")
     since, until = _date(text("from"), "from", problems), _date(text("to"), "to", problems)
     if since and until and since > until:
-        problems["to"] = "结束日期早于开始日期 / the end is before the start"
+        problems["to"] = _("结束日期早于开始日期")
     agency, marks = text("agency"), ()
     if agency:
         found = ctx.registry.agencies.get(agency)
         if found is None or ctx.actor.agency not in (None, agency):
-            problems["agency"] = "没有这个登记机构 / no such agency"
+            problems["agency"] = _("没有这个登记机构")
         else:
             marks = (found.settings["county_code"], found.settings["county"])
     page = text("page") or "1"
     if not (page.isascii() and page.isdigit() and 1 <= int(page) <= MAX_SEQ):
-        problems["page"] = "页码须为正整数 / a page number from 1"
+        problems["page"] = _("页码须为正整数")
     if problems:
         raise Invalid(FILTER_INVALID, problems)
     return LogFilter(
@@ -204,7 +205,7 @@ def browse(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 def _seq(log: AppendOnlyLog, value: Any) -> int:
     text = value if isinstance(value, str) else ""
     if not (text.isascii() and text.isdigit() and int(text) < log.size):
-        raise NotFound("日志中没有这个条目 / no such entry in the log")
+        raise NotFound(_("日志中没有这个条目"))
     return int(text)
 
 
@@ -219,7 +220,7 @@ def entry_proof(ctx: Context, name: str, seq_text: Any) -> dict[str, Any]:
     checkpoint, and what the check found (an empty ``problems`` list: verified)."""
     ctx.require("audit.read")
     if name not in LOG_NAMES:
-        raise NotFound("日志不存在 / no such log")
+        raise NotFound(_("日志不存在"))
     log = get_log(ctx.conn, name)
     seq = _seq(log, seq_text)
     record = log.entries[seq]
@@ -266,13 +267,17 @@ def export_lines(ctx: Context, params: Mapping[str, Any]) -> Iterator[str]:
     log = get_log(ctx.conn, wanted.log)
     checkpoint = log.latest_checkpoint()
     if checkpoint is None:
-        raise Invalid(FILTER_INVALID, {"log": "日志尚无已签名的检查点 / no signed checkpoint yet"})
+        raise Invalid(FILTER_INVALID, {"log": _("日志尚无已签名的检查点")})
     personal = "certificate.read_personal" in ctx.actor.permissions
     chosen = [seq for seq, _ in _matching(ctx, log, wanted) if seq < checkpoint["size"]]
     if len(chosen) > MAX_EXPORT:
         raise Invalid(
             FILTER_INVALID,
-            {"from": f"一次最多导出{MAX_EXPORT}条，请缩小范围 / at most {MAX_EXPORT} entries"},
+            {
+                "from": _(
+                    "一次最多导出${max_export}条，请缩小范围", mapping={"max_export": MAX_EXPORT}
+                )
+            },
         )
     ctx.audit("audit.export", f"log:{wanted.log}", detail={**wanted.query(), "count": len(chosen)})
     public_key = SM2PublicKey.from_bytes(log.public_key).to_pem().decode()

@@ -20,16 +20,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from certarchive.content.backups import BackupState, backup_state
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
 
 KINDS = {"export": "backup.export", "verify": "backup.verify", "drill": "backup.verify"}
 ACTIVE = ("queued", "running")
 STALE = timedelta(seconds=60)  # a running job whose heartbeat is older was interrupted
-INTERRUPTED = (
-    "任务中断：服务器在任务进行中停止，未生成完整快照 / interrupted: the server stopped "
-    "while the job ran; no complete-looking snapshot was left"
-)
+INTERRUPTED = _("任务中断：服务器在任务进行中停止，未生成完整快照")
 
 
 def _state(ctx: Context, create: bool = False) -> BackupState | None:
@@ -57,15 +55,21 @@ def start_job(
     """Queue a job for the worker; refused while another is queued or running (one at a
     time: two exports into one repository would only race for its lock)."""
     if kind not in KINDS:
-        raise Invalid("未知的任务类型 / unknown job kind", {"kind": "export, verify or drill"})
+        raise Invalid(_("未知的任务类型"), {"kind": "export, verify or drill"})
     ctx.require(KINDS[kind])
     state = _state(ctx, create=True)
     assert state is not None
     busy = active_job(state)
     if busy is not None:
         raise Conflict(
-            f"备份任务 {busy['id']} 正在进行，请待其结束后再试 / backup job {busy['id']} "
-            f"({busy['kind']}) is still {busy['state']}: wait until it finishes"
+            _(
+                "备份任务 ${busy_id} 正在进行，请待其结束后再试（${busy_kind}，${busy_state}）",
+                mapping={
+                    "busy_id": busy["id"],
+                    "busy_kind": busy["kind"],
+                    "busy_state": busy["state"],
+                },
+            )
         )
     now = ctx.now().isoformat()
     record = {
@@ -98,7 +102,7 @@ def get_job(ctx: Context, number: int) -> dict[str, Any]:
     state = _state(ctx)
     record = state.jobs.get(number) if state is not None else None
     if record is None:
-        raise NotFound("备份任务不存在 / no such backup job")
+        raise NotFound(_("备份任务不存在"))
     return dict(record)
 
 

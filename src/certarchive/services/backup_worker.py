@@ -36,6 +36,7 @@ from certarchive.backup.repository import Repository
 from certarchive.backup.restore import RestoreFailed, RestoreRefused
 from certarchive.backup.retention import PruneRefused, prune
 from certarchive.backup.verify import VerifyReport, verify_repository
+from certarchive.i18n import _, message_of
 from certarchive.services import backup_jobs
 from certarchive.services.context import utc_now
 from certarchive.services.permissions import SYSTEM
@@ -114,7 +115,10 @@ def _fault_text(report: VerifyReport) -> str:
     shown = "; ".join(f"[{f.kind}] {f}" for f in report.faults[:3])
     more = f" (+{len(report.faults) - 3})" if len(report.faults) > 3 else ""
     count = len(report.faults)
-    return f"校验发现 {count} 处错误 / verify found {count} faults: {shown}{more}"
+    return _(
+        "校验发现 ${count} 处错误（${shown}，${more}）",
+        mapping={"count": count, "shown": shown, "more": more},
+    )
 
 
 class BackupWorker:
@@ -217,12 +221,14 @@ class BackupWorker:
         try:
             outcome = self._run(job, progress)
         except JobFailed as failure:
-            outcome = Outcome(False, error=str(failure))
+            outcome = Outcome(False, error=message_of(failure))
         except EXPECTED as error:
             outcome = Outcome(False, error=_message(error))
         except Exception as exc:
             log.warning("backup job %s failed: %s", job["id"], type(exc).__name__)
-            outcome = Outcome(False, error=f"内部错误 / internal error ({type(exc).__name__})")
+            outcome = Outcome(
+                False, error=_("内部错误（${name}）", mapping={"name": type(exc).__name__})
+            )
         finally:
             done.set()
             ticker.join()
@@ -288,8 +294,7 @@ class BackupWorker:
             copy = Repository(settings.backups.copy_to)
             if not copy.path.is_dir():  # never fill the mount point of an absent disk
                 raise JobFailed(
-                    f"副本目录不存在（磁盘未挂载？）/ the copy's folder {copy.path} does not "
-                    "exist (is the disk mounted?): create it once on that disk"
+                    _("副本目录 ${path} 不存在（磁盘未挂载？）", mapping={"path": copy.path})
                 )
             copied = mirror(repository, copy)
             outcome.steps.append(
@@ -298,7 +303,12 @@ class BackupWorker:
             progress.set_phase("verify copy")
             report = verify_repository(copy.path, key, remember=False)
             if not report.ok:
-                raise JobFailed(f"副本 / the copy at {copy.path}: {_fault_text(report)}")
+                raise JobFailed(
+                    _(
+                        "副本（${path}，${fault_text_report}）",
+                        mapping={"path": copy.path, "fault_text_report": _fault_text(report)},
+                    )
+                )
             outcome.steps.append(f"verified the copy: {len(report.snapshots)} snapshots")
         return outcome
 
@@ -327,16 +337,21 @@ class BackupWorker:
             "seconds": round(time.monotonic() - started, 1),
             "certificates": report.restored.certificates,
         }
-        error = None if report.ok else "演练发现差异 / the drill found differences"
+        error = None if report.ok else _("演练发现差异")
         return Outcome(report.ok, snapshot=report.snapshot, error=error, drill=result)
 
 
 def _message(error: BaseException) -> str:
     if isinstance(error, OSError):
-        return f"读写失败 / could not read or write: {error.strerror or type(error).__name__}"
+        return _(
+            "读写失败（${error}）",
+            mapping={"error": error.strerror or type(error).__name__},
+        )
     if isinstance(error, RestoreFailed):
-        return f"快照无法恢复 / the snapshot does not restore: {len(error.faults)} faults"
-    return str(error)
+        return _(
+            "快照无法恢复（${len_error_faults}）", mapping={"len_error_faults": len(error.faults)}
+        )
+    return message_of(error)
 
 
 _WORKERS: dict[int, BackupWorker] = {}

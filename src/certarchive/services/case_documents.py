@@ -14,6 +14,7 @@ from ZODB.blob import Blob
 
 from certarchive.content.casefile import CaseFile
 from certarchive.crypto.sm import sm3_hex
+from certarchive.i18n import _
 from certarchive.services.cases import get_case
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
@@ -44,15 +45,17 @@ def add_document(
         problems["name"] = f"1..{NAME_MAX} characters, no '/'"
     expected = SIGNATURES.get(content_type) if isinstance(content_type, str) else None
     if expected is None:
-        problems["content_type"] = "须为 / must be one of " + ", ".join(SIGNATURES)
+        problems["content_type"] = _(
+            "须为（${signatures_join}）", mapping={"signatures_join": ", ".join(SIGNATURES)}
+        )
     elif not data.startswith(expected):
-        problems["file"] = "内容与类型不符 / the content is not of the declared type"
+        problems["file"] = _("内容与类型不符")
     if not data:
-        problems["file"] = "文件为空 / the file is empty"
+        problems["file"] = _("文件为空")
     elif len(data) > MAX_BYTES:
-        problems["file"] = f"文件过大 / larger than {MAX_BYTES // 2**20} MiB"
+        problems["file"] = _("文件过大（${max_bytes}）", mapping={"max_bytes": MAX_BYTES // 2**20})
     if problems:
-        raise Invalid("扫描件无效 / the document is refused", problems)
+        raise Invalid(_("扫描件无效"), problems)
     case = get_case(ctx, case_no)
     number = len(case.documents) + 1
     blob = Blob()
@@ -84,7 +87,7 @@ def read_document(ctx: Context, case_no: str, number: int) -> tuple[dict[str, An
     ctx.require("certificate.read_personal")
     case = get_case(ctx, case_no)
     if not 1 <= number <= len(case.documents):
-        raise NotFound("扫描件不存在 / no such document")
+        raise NotFound(_("扫描件不存在"))
     data = document_bytes(ctx, case, number)
     ctx.audit("case.document.read", f"case:{case.case_no}", detail={"number": number})
     return _metadata(case.documents[number]), data

@@ -8,6 +8,7 @@ from typing import Any
 from certarchive.content.agency import Agency
 from certarchive.content.casefile import REPLACING_TYPES, CaseFile
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.schemas.bodies import Payment
 from certarchive.schemas.errors import validated
 from certarchive.services import certificates as certificate_services
@@ -28,7 +29,7 @@ def get_case(ctx: Context, case_no: str) -> CaseFile:
         case = agency.cases.get(case_no)
         if case is not None:
             return case
-    raise NotFound("案卷不存在 / no such case")
+    raise NotFound(_("案卷不存在"))
 
 
 def agency_for_case(ctx: Context, case_no: str) -> Agency:
@@ -38,8 +39,8 @@ def agency_for_case(ctx: Context, case_no: str) -> Agency:
         if agency.settings["county_code"] == county_code:
             return agency
     raise Invalid(
-        "案卷号的行政区划代码不属于本机构 / the case number's county code is not this agency's",
-        {"case_no": "行政区划代码不符 / county code of no agency you may record for"},
+        _("案卷号的行政区划代码不属于本机构"),
+        {"case_no": _("行政区划代码不符")},
     )
 
 
@@ -72,7 +73,7 @@ def record_case(ctx: Context, document: Any) -> dict[str, Any]:
     try:
         case_data = validate_case(document).to_dict()
     except CaseInvalid as invalid:
-        raise Invalid("案卷数据不符合要求 / the case is invalid (Z-1)", invalid.fields) from None
+        raise Invalid(_("案卷数据不符合要求"), invalid.fields) from None
     agency = agency_for_case(ctx, case_data["case_no"])
     existing = recorded_before(agency, case_data["case_no"], data_digest(case_data))
     if existing is not None:
@@ -86,7 +87,7 @@ def recorded_before(agency: Agency, case_no: str, digest: str) -> CaseFile | Non
     new; a conflict if recorded with other content."""
     existing = agency.cases.get(case_no)
     if existing is not None and existing.document_digest != digest:
-        raise Conflict("案卷号已存在且内容不同 / case number already recorded with other content")
+        raise Conflict(_("案卷号已存在且内容不同"))
     return existing
 
 
@@ -110,14 +111,18 @@ def record_validated(
     case.document_digest = digest
     agency.cases.add(case.case_no, case)
     ctx.audit("case.create", f"case:{case.case_no}", None, digest)
-    fire_case(ctx, case, "record", "登簿 / recorded")
+    fire_case(ctx, case, "record", _("登簿"))
     for data in case_data.get("certificates", ()):
-        create_certificate(ctx, case, data, "登簿生成 / recorded")
+        create_certificate(ctx, case, data, _("登簿生成"))
     if not paper:
         notify_recorded(ctx, case, case_data.get("certificates", ()), case_data.get("fee"))
     for cert in replaced:
         certificate_services.revoke_certificate(
-            ctx, cert, case.registration_type, f"案卷 {case.case_no} 登簿", case.case_no
+            ctx,
+            cert,
+            case.registration_type,
+            _("案卷 ${case_no} 登簿", mapping={"case_no": case.case_no}),
+            case.case_no,
         )
     return case
 
@@ -140,27 +145,25 @@ def _replaced_certificates(
         if cert is None and absent_ok:
             continue
         if cert is None:
-            problems[f"replaces[{n}]"] = "证书不存在 / no such certificate"
+            problems[f"replaces[{n}]"] = _("证书不存在")
         elif cert.agency != agency.name:
-            problems[f"replaces[{n}]"] = (
-                "证书不属于本案卷的登记机构 / the certificate belongs to another agency"
-            )
+            problems[f"replaces[{n}]"] = _("证书不属于本案卷的登记机构")
         elif units and cert.unit_number not in units:
-            problems[f"replaces[{n}]"] = (
-                "证书的不动产单元号与本案卷不符 / the certificate is of another real-estate unit"
-            )
+            problems[f"replaces[{n}]"] = _("证书的不动产单元号与本案卷不符")
         elif cert.state in ("draft", "revoked"):
-            problems[f"replaces[{n}]"] = f"证书状态为 {cert.state}，不能注销 / cannot be revoked"
+            problems[f"replaces[{n}]"] = _(
+                "证书状态为 ${state}，不能注销", mapping={"state": cert.state}
+            )
         else:
             found.append(cert)
     if problems:
-        raise Invalid("被替代的证书无效 / replaced certificates are invalid (H-4.2)", problems)
+        raise Invalid(_("被替代的证书无效"), problems)
     return found
 
 
 def _parse_payment(payment: Any) -> dict[str, str]:
     """The payment body (:class:`certarchive.schemas.bodies.Payment`) as stored."""
-    body = validated(Payment, payment, "缴费信息无效 / the payment is invalid")
+    body = validated(Payment, payment, _("缴费信息无效"))
     return {"receipt_no": body.receipt_no, "amount": str(body.amount), "paid_at": body.paid_at}
 
 
@@ -175,17 +178,19 @@ def confirm_payment(ctx: Context, case_no: str, payment: Any) -> dict[str, Any]:
     case = get_case(ctx, case_no)
     if case.payment is not None:
         if case.payment["receipt_no"] != details["receipt_no"]:
-            raise Conflict("案卷已缴费 / the case is already paid with another receipt")
+            raise Conflict(_("案卷已缴费"))
         return _payment_result(ctx, case)
-    fire_case(ctx, case, "pay", f"票据 {details['receipt_no']}")
+    fire_case(
+        ctx, case, "pay", _("票据 ${receipt_no}", mapping={"receipt_no": details["receipt_no"]})
+    )
     case.payment = details
     certificates = ctx.agency(case.agency).certificates
     for cert_id in case.certificate_ids:
         cert = certificates[cert_id]
         if cert.state == "draft":
-            fire_certificate(ctx, cert, "issue", "缴费后自动签发 / issued on payment")
+            fire_certificate(ctx, cert, "issue", _("缴费后自动签发"))
             notify_issued(ctx, cert, issue_code(ctx, cert))
-    fire_case(ctx, case, "certify", "电子证书自动生成 / certificates generated")
+    fire_case(ctx, case, "certify", _("电子证书自动生成"))
     return _payment_result(ctx, case)
 
 
@@ -212,12 +217,12 @@ def file_case(ctx: Context, case_no: str, comment: str = "") -> dict[str, Any]:
     """H-2.5: archive the case once every live certificate was collected."""
     ctx.require("case.file")
     case = get_case(ctx, case_no)
-    fire_case(ctx, case, "file", comment or "归档 / filed")
+    fire_case(ctx, case, "file", comment or _("归档"))
     case.filed_at = ctx.now()
     certificates = ctx.agency(case.agency).certificates
     for cert in (certificates[i] for i in case.certificate_ids):
         if cert.state in ("issued", "downloaded"):
-            fire_certificate(ctx, cert, "archive", comment or "案卷归档 / case filed")
+            fire_certificate(ctx, cert, "archive", comment or _("案卷归档"))
     return case_summary(ctx, case)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from certarchive.content.certificate import Certificate
 from certarchive.documents.stampdict import REVOCATION_CAUSES
+from certarchive.i18n import _, joined
 from certarchive.schemas.bodies import Correction, PaperEvent, Reissue, Revocation, Rollback
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import (
@@ -32,10 +33,10 @@ from certarchive.services.transitions import (
 from certarchive.validation.case import CaseInvalid, validate_certificate_changes
 from certarchive.validation.identifiers import mask_id_number, mask_name, normalize
 
-REVOCATION_INVALID = "注销请求无效 / the revocation is invalid"
-ROLLBACK_INVALID = "回退请求无效 / the rollback is invalid"
-REISSUE_INVALID = "重发请求无效 / the re-issue is invalid"
-CORRECTION_INVALID = "更正请求无效 / the correction is invalid"
+REVOCATION_INVALID = _("注销请求无效")
+ROLLBACK_INVALID = _("回退请求无效")
+REISSUE_INVALID = _("重发请求无效")
+CORRECTION_INVALID = _("更正请求无效")
 PAPER_EVENTS = {
     # event: (paper states it may follow, the new paper state)
     "issued": ((None,), "issued"),
@@ -53,7 +54,7 @@ def find_certificate(ctx: Context, key: str, missing_ok: bool = False) -> Certif
         if cert is not None:
             return cert
     if not missing_ok:
-        raise NotFound("证书不存在 / no such certificate")
+        raise NotFound(_("证书不存在"))
     return None
 
 
@@ -108,7 +109,7 @@ def metadata(ctx: Context, cert: Certificate) -> dict[str, Any]:
 def data_of(ctx: Context, cert: Certificate, number: int | None = None) -> dict[str, Any]:
     ctx.require("certificate.read_personal")
     if number is not None and not 1 <= number <= cert.version:
-        raise NotFound("版本不存在 / no such version")
+        raise NotFound(_("版本不存在"))
     return read_data(ctx, cert, number)
 
 
@@ -135,13 +136,13 @@ def current_file_bytes(ctx: Context, cert: Certificate, file_format: str = "pdf"
     """The current file in ``file_format``: the stored PDF, or the OFD (made on first
     request for a certificate that has none yet, see :mod:`.ofd_files`)."""
     if cert.state == "draft":
-        raise NotFound("证书尚未生成文件 / the certificate has no file yet")
+        raise NotFound(_("证书尚未生成文件"))
     if file_format == "ofd":
         if "ofd" not in ctx.runtime.settings.formats:
-            raise NotFound("本系统未启用OFD格式 / OFD files are not enabled (certarchive.formats)")
+            raise NotFound(_("本系统未启用OFD格式"))
         return current_ofd(ctx, cert)
     if cert.current_file is None and not pdf_pending(ctx, cert):
-        raise NotFound("证书没有PDF文件 / the certificate has no PDF file")
+        raise NotFound(_("证书没有PDF文件"))
     return current_pdf(ctx, cert)
 
 
@@ -157,7 +158,7 @@ def file_for_staff(ctx: Context, cert: Certificate, file_format: str = "pdf") ->
     not the holder's collection and sets no collection time (H-2.2)."""
     ctx.require("certificate.download_file")
     if not has_file(cert) and file_format == "pdf":
-        raise NotFound("证书尚未生成文件 / the certificate has no file yet")
+        raise NotFound(_("证书尚未生成文件"))
     data = current_file_bytes(ctx, cert, file_format)
     ctx.audit(
         "certificate.read_file",
@@ -175,11 +176,11 @@ def download_by_holder(ctx: Context, cert: Certificate, file_format: str = "pdf"
     retries the other, which then finds the certificate already downloaded.
     """
     if cert.state == "draft" or not has_file(cert):
-        raise NotFound("证书不存在 / no such certificate")
+        raise NotFound(_("证书不存在"))
     data = current_file_bytes(ctx, cert, file_format)
     if cert.state == "issued":
         cert.first_downloaded_at = ctx.now()
-        fire_certificate(ctx, cert, "download", "首次下载 / first download")
+        fire_certificate(ctx, cert, "download", _("首次下载"))
     return data
 
 
@@ -200,7 +201,7 @@ def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict
     body = validated(Correction, {"changes": changes, "comment": comment}, CORRECTION_INVALID)
     comment = body.comment
     if cert.state != "draft":
-        raise Conflict("只能更正草稿，请先回退 / only a draft can be corrected: roll back first")
+        raise Conflict(_("只能更正草稿，请先回退"))
     new_data = _corrected(ctx, cert, changes)
     before = certificate_state_digest(cert)
     append_version(ctx, cert, new_data, comment, sorted(changes))
@@ -211,7 +212,7 @@ def correct(ctx: Context, cert: Certificate, changes: Any, comment: str) -> dict
 
 
 def issue_again(ctx: Context, cert: Certificate, comment: str = "") -> dict[str, Any]:
-    fire_certificate(ctx, cert, "issue", comment or "更正后重新签发 / issued again")
+    fire_certificate(ctx, cert, "issue", comment or _("更正后重新签发"))
     return metadata(ctx, cert)
 
 
@@ -226,7 +227,9 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
     agency = ctx.agency(cert.agency)
     case = agency.cases[cert.case_no]
     revoke_certificate(ctx, cert, "correction", reason, None)
-    new = create_certificate(ctx, case, new_data, f"重新签发，替代 {cert.serial}")
+    new = create_certificate(
+        ctx, case, new_data, _("重新签发，替代 ${serial}", mapping={"serial": cert.serial})
+    )
     new.replaces = cert.serial
     fire_certificate(ctx, new, "issue", reason)
     notify_issued(ctx, new, issue_code(ctx, new))  # its holders get a code, as on issuance
@@ -236,14 +239,14 @@ def reissue(ctx: Context, cert: Certificate, reason: str, changes: Any) -> dict[
 
 def _corrected(ctx: Context, cert: Certificate, changes: Any) -> dict[str, Any]:
     if not isinstance(changes, dict):
-        raise Invalid("changes 应为对象 / changes must be an object", {"changes": "not an object"})
+        raise Invalid(_("changes 应为对象"), {"changes": "not an object"})
     delivery = ctx.agency(cert.agency).cases[cert.case_no].delivery
     try:
         return validate_certificate_changes(
             cert.kind, read_data(ctx, cert), changes, delivery=delivery
         )
     except CaseInvalid as invalid:
-        raise Invalid("更正内容无效 / the corrections are invalid", invalid.fields) from None
+        raise Invalid(_("更正内容无效"), invalid.fields) from None
 
 
 def revoke(
@@ -255,7 +258,7 @@ def revoke(
     )
     cause, reason, case_no = body.cause, body.reason, body.case_no
     if case_no is not None and case_no not in ctx.agency(cert.agency).cases:
-        raise Invalid("案卷不存在 / no such case", {"case_no": "案卷不存在 / no such case"})
+        raise Invalid(_("案卷不存在"), {"case_no": _("案卷不存在")})
     revoke_certificate(ctx, cert, cause, reason, case_no)
     return metadata(ctx, cert)
 
@@ -271,23 +274,31 @@ def revoke_certificate(
         "reason": reason,
         "case_no": case_no,
     }
-    fire_certificate(ctx, cert, "revoke", f"{REVOCATION_CAUSES[cause]}: {reason}")
+    fire_certificate(
+        ctx,
+        cert,
+        "revoke",
+        joined("${cause}: ${reason}", cause=REVOCATION_CAUSES[cause], reason=reason),
+    )
 
 
 def paper_event(ctx: Context, cert: Certificate, event: Any) -> dict[str, Any]:
     """H-2.3/H-2.4 paper certificate handed over; H-4.2 handed back or lost and announced."""
     ctx.require("certificate.manage")
-    event = validated(PaperEvent, {"event": event}, "事件无效 / unknown event").event
+    event = validated(PaperEvent, {"event": event}, _("事件无效")).event
     allowed_from, new_status = PAPER_EVENTS[event]
     if cert.paper_status not in allowed_from or cert.state == "draft":
-        raise Conflict(f"纸质证书状态 {cert.paper_status} 不允许 {event} / not allowed now")
+        raise Conflict(
+            _(
+                "纸质证书状态 ${paper_status} 不允许 ${event}",
+                mapping={"paper_status": cert.paper_status, "event": event},
+            )
+        )
     holders = read_data(ctx, cert).get("holders", ())
     if event == "issued" and any(h["id_type"] == "credit_code" for h in holders):
-        raise Conflict(
-            "法人或其他组织仅发电子证书 / legal persons get electronic certificates only (Z-3)"
-        )
+        raise Conflict(_("法人或其他组织仅发电子证书"))
     if event != "issued" and cert.state != "revoked":
-        raise Conflict("证书未注销，无需交回 / only a revoked certificate's paper is handed back")
+        raise Conflict(_("证书未注销，无需交回"))
     before = certificate_state_digest(cert)
     cert.paper_status = new_status
     cert.paper_events.append({"at": ctx.now().isoformat(), "actor": ctx.actor.name, "event": event})

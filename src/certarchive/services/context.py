@@ -19,6 +19,7 @@ from certarchive.audit.log import get_log
 from certarchive.audit.queue import enqueue, get_outbox
 from certarchive.content.agency import Agency
 from certarchive.content.registry import Registry, get_registry
+from certarchive.i18n import _
 from certarchive.services.errors import AgencyRequired, Forbidden, NotFound
 from certarchive.storage import changes_pending
 from certarchive.validation.identifiers import mask_identifiers_in
@@ -84,7 +85,7 @@ class Context:
             name = self.actor.agency
         agency = registry.agencies.get(name) if name else None
         if agency is None or (self.actor.agency not in (None, name)):
-            raise NotFound("登记机构不存在 / no such agency")
+            raise NotFound(_("登记机构不存在"))
         return agency
 
     def visible_agencies(self) -> list[Agency]:
@@ -96,7 +97,12 @@ class Context:
 
     def require(self, permission: str) -> None:
         if permission not in self.actor.permissions:
-            raise Forbidden(f"无权限 / {self.actor.role} lacks permission {permission}")
+            raise Forbidden(
+                _(
+                    "无权限（${role}，${permission}）",
+                    mapping={"role": self.actor.role, "permission": permission},
+                )
+            )
 
     def _queue(self, log: str) -> OOBTree:
         """Where this entry waits until it is sequenced (``certarchive.audit_queue``).

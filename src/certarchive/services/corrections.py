@@ -22,16 +22,17 @@ from typing import Any
 
 from certarchive.config import WorkCalendar
 from certarchive.content.agency import Agency
+from certarchive.i18n import _
 from certarchive.services.certificates import find_certificate
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.services.issuance import CHINA
 
 RESOLUTIONS = {
-    "reissued": "已注销并重新签发 / revoked and re-issued",
-    "rolled_back": "已回退更正后重新签发 / rolled back, corrected and issued again",
-    "correction_registration": "已转更正登记 / passed to correction registration",
-    "no_error": "经核实无误 / checked: no error",
+    "reissued": _("已注销并重新签发"),
+    "rolled_back": _("已回退更正后重新签发"),
+    "correction_registration": _("已转更正登记"),
+    "no_error": _("经核实无误"),
 }
 CHANNELS = ("counter", "phone", "online", "other")
 WEEKENDS_ONLY = WorkCalendar()
@@ -74,9 +75,11 @@ def create_request(
     ctx.require("certificate.manage")
     problems = {}
     if not isinstance(description, str) or not 1 <= len(description.strip()) <= 2000:
-        problems["description"] = "必填，至多2000字 / required, at most 2000 characters"
+        problems["description"] = _("必填，至多2000字")
     if channel not in CHANNELS:
-        problems["channel"] = "须为 / must be one of " + ", ".join(CHANNELS)
+        problems["channel"] = _(
+            "须为（${channels_join}）", mapping={"channels_join": ", ".join(CHANNELS)}
+        )
     received = ctx.now()
     if received_at not in (None, ""):
         try:
@@ -86,12 +89,12 @@ def create_request(
             if received > ctx.now() + timedelta(minutes=5):
                 raise ValueError
         except ValueError:
-            problems["received_at"] = "须为不晚于现在的时间 / must be a time not in the future"
+            problems["received_at"] = _("须为不晚于现在的时间")
     cert = find_certificate(ctx, serial, missing_ok=True) if isinstance(serial, str) else None
     if cert is None or cert.serial is None:
-        problems["serial"] = "证书不存在 / no such certificate"
+        problems["serial"] = _("证书不存在")
     if problems:
-        raise Invalid("更正申请无效 / the correction request is invalid", problems)
+        raise Invalid(_("更正申请无效"), problems)
     assert cert is not None
     agency = ctx.agency(cert.agency)
     request_id = f"{received.astimezone(CHINA):%Y%m%d}-{secrets.token_hex(3)}"
@@ -125,11 +128,9 @@ def _view(ctx: Context, agency: Agency, record: dict[str, Any]) -> dict[str, Any
     ).decode()
     shown["overdue"] = record["state"] == "open" and datetime.fromisoformat(record["due_at"]) < now
     shown["advice"] = (
-        "登记簿有误：先办理更正登记，再重新签发 / in the registry book: correction "
-        "registration first, then re-issue"
+        _("登记簿有误：先办理更正登记，再重新签发")
         if record["in_registry_book"]
-        else "登记簿无误：直接注销并重新签发 / not in the registry book: revoke and re-issue "
-        "directly"
+        else _("登记簿无误：直接注销并重新签发")
     )
     return shown
 
@@ -163,14 +164,19 @@ def close_request(ctx: Context, request_id: Any, resolution: Any) -> dict[str, A
             (None, None),
         )
     if agency is None or record is None:
-        raise NotFound("更正申请不存在 / no such correction request")
+        raise NotFound(_("更正申请不存在"))
     if resolution not in RESOLUTIONS:
         raise Invalid(
-            "处理结果无效 / unknown resolution",
-            {"resolution": "须为 / must be one of " + ", ".join(RESOLUTIONS)},
+            _("处理结果无效"),
+            {
+                "resolution": _(
+                    "须为（${resolutions_join}）",
+                    mapping={"resolutions_join": ", ".join(RESOLUTIONS)},
+                )
+            },
         )
     if record["state"] != "open":
-        raise Conflict("更正申请已办结 / the request is closed already")
+        raise Conflict(_("更正申请已办结"))
     now = ctx.now()
     record = dict(
         record,

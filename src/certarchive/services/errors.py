@@ -5,6 +5,8 @@ Messages name the problem, Chinese first, and never carry personal data or secre
 
 from __future__ import annotations
 
+from certarchive.i18n import _
+
 
 class ServiceError(Exception):
     status = 400
@@ -43,8 +45,7 @@ class AgencyRequired(ServiceError):
     def __init__(self, names: list[str]) -> None:
         listed = ", ".join(names)
         super().__init__(
-            f"有多个登记机构（{listed}），请用 --agency 指定其一 / several agencies "
-            f"({listed}): name one with --agency",
+            _("有多个登记机构（${listed}），请用 --agency 指定其一", mapping={"listed": listed}),
             {"agency": listed},
         )
 

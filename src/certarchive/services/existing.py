@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from certarchive.content.casefile import CaseFile
+from certarchive.i18n import _
 from certarchive.services.cases import agency_for_case, record_validated, recorded_before
 from certarchive.services.certdata import data_digest
 from certarchive.services.context import Context
@@ -36,9 +37,9 @@ from certarchive.validation.existing import ExistingCase
 from certarchive.validation.identifiers import parse_serial
 
 CREATED, PRESENT = "created", "present"
-ISSUED = "存量证照导入 / issued on paper, imported"
+ISSUED = _("存量证照导入")
 #: The payment a paper-era case is marked with: paid then, no receipt kept here.
-PAPER_ERA_RECEIPT = "纸质证书时期 / paper era"
+PAPER_ERA_RECEIPT = _("纸质证书时期")
 
 
 @dataclass(frozen=True)
@@ -173,15 +174,13 @@ def _check_serials(ctx: Context, line: Line) -> None:
     for i, (printed, issued_at) in enumerate(line.papers):
         serial = parse_serial(printed)
         if (serial.province, serial.county) != (settings["province"], settings["county"]):
-            problems[f"certificates[{i}].serial"] = (
-                f"编号须为{settings['province']}…{settings['county']}的编号 / the serial "
-                "names another province or county than the agency's"
+            problems[f"certificates[{i}].serial"] = _(
+                "编号须为${province}…${county}的编号",
+                mapping={"province": settings["province"], "county": settings["county"]},
             )
         elif printed in agency.catalog.serial:
-            problems[f"certificates[{i}].serial"] = (
-                "证书编号已在登记簿中 / the serial is already in the registry"
-            )
+            problems[f"certificates[{i}].serial"] = _("证书编号已在登记簿中")
         if issued_at > ctx.now():
-            problems[f"certificates[{i}].issued_at"] = "发证时间在将来 / issued in the future"
+            problems[f"certificates[{i}].issued_at"] = _("发证时间在将来")
     if problems:
-        raise Invalid("存量证书编号无效 / the paper serials are invalid (H-1.6)", problems)
+        raise Invalid(_("存量证书编号无效"), problems)

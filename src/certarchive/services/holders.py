@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.schemas.bodies import HolderSignIn
 from certarchive.schemas.errors import validated
 from certarchive.services.certdata import read_data
@@ -84,7 +85,7 @@ def sign_in(ctx: Context, id_number: Any, code: Any) -> SignIn:
     body = validated(
         HolderSignIn,
         {"id_number": id_number, "download_code": code},
-        "登录信息不完整 / the sign-in is incomplete",
+        _("登录信息不完整"),
     )
     normalized, code = normalize(body.id_number), body.download_code
     blind = ctx.keyring.blind_index(normalized)
@@ -171,7 +172,7 @@ def find_own(ctx: Context, session: dict[str, Any], serial: str) -> Certificate:
     for cert in _certificates(ctx, session):
         if cert.serial == wanted:
             return cert
-    raise NotFound("证书不存在 / no such certificate")
+    raise NotFound(_("证书不存在"))
 
 
 def download(

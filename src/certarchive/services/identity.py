@@ -33,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from certarchive.content.principals import INSTITUTION_ROLE, ApiClient, User
 from certarchive.content.registry import Registry
 from certarchive.crypto.sm import sm3_hex
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, NotFound
 from certarchive.services.permissions import client_actor, institution_actor, staff_actor
@@ -151,7 +152,7 @@ def enroll_totp(ctx: Context, name: str) -> dict[str, str]:
     ctx.require("admin.users")
     user = ctx.registry.users.get(name)
     if user is None:
-        raise NotFound("用户不存在 / no such user")
+        raise NotFound(_("用户不存在"))
     return set_totp(ctx, user)
 
 
@@ -339,9 +340,9 @@ def revoke_client(ctx: Context, key_id: str, reason: str | None = None) -> dict[
     ctx.require("admin.clients")
     client = ctx.registry.clients.get(key_id) if isinstance(key_id, str) else None
     if client is None:
-        raise NotFound("客户端不存在 / no such client")
+        raise NotFound(_("客户端不存在"))
     if client.revoked:
-        raise Conflict("客户端已吊销 / the client is revoked already")
+        raise Conflict(_("客户端已吊销"))
     client.revoked = True
     detail = {"key_id": key_id}
     if reason:
@@ -370,9 +371,9 @@ def unlock_user(ctx: Context, name: str) -> None:
     ctx.require("admin.users")
     user = ctx.registry.users.get(name)
     if user is None:
-        raise NotFound("用户不存在 / no such user")
+        raise NotFound(_("用户不存在"))
     if not _locked(user, ctx.now()):
-        raise Conflict("账户未被锁定 / the account is not locked")
+        raise Conflict(_("账户未被锁定"))
     user.locked_until = None
     user.failed_logins = 0
     ctx.audit("admin.user.unlock", _user_label(user))

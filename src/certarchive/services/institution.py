@@ -18,6 +18,7 @@ from typing import Any
 from certarchive.content.certificate import Certificate
 from certarchive.content.principals import INSTITUTION_ROLE, ApiClient, User
 from certarchive.crypto.sm import sm3_hex
+from certarchive.i18n import _
 from certarchive.services import accounts, certificates
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid, NotFound
@@ -27,7 +28,7 @@ from certarchive.services.setup import add_user
 from certarchive.validation.identifiers import normalize
 from certarchive.validation.text import text_problem
 
-LOOKUP_INVALID = "查询条件无效 / the look-up is invalid"
+LOOKUP_INVALID = _("查询条件无效")
 PURPOSE_LIMITS = (2, 60)
 ID_NUMBER = re.compile(r"[0-9A-Za-z()（）-]{5,40}")
 #: How a look-up's text was read, as the sharing log records it.
@@ -38,7 +39,9 @@ def _purpose(value: Any, problems: dict[str, str]) -> str:
     text = value.strip() if isinstance(value, str) else ""
     low, high = PURPOSE_LIMITS
     if not low <= len(text) <= high:
-        problems["purpose"] = f"请说明用途，{low}至{high}个字 / state the purpose ({low}..{high})"
+        problems["purpose"] = _(
+            "请说明用途，${low}至${high}个字", mapping={"low": low, "high": high}
+        )
     elif text_problem(text):
         problems["purpose"] = text_problem(text) or ""
     return text
@@ -50,7 +53,7 @@ def client_of(ctx: Context) -> ApiClient:
     user = ctx.registry.users.get(ctx.actor.name)
     client = ctx.registry.clients.get(user.institution or "") if user is not None else None
     if client is None:
-        raise NotFound("机构不存在 / no such institution")
+        raise NotFound(_("机构不存在"))
     return client
 
 
@@ -69,10 +72,7 @@ def _mode(text: str, problems: dict[str, str]) -> str:
     if UNIT_NUMBER.fullmatch(text):
         return "unit_number"
     if not ID_NUMBER.fullmatch(text):
-        problems["q"] = (
-            "请输入证书编号、28位不动产单元号或权利人证件号码 / enter a serial, a 28-character "
-            "unit number or the holder's ID number"
-        )
+        problems["q"] = _("请输入证书编号、28位不动产单元号或权利人证件号码")
     return "holder_id"
 
 
@@ -183,14 +183,14 @@ def _own_clerk(ctx: Context, name: Any) -> User:
     _client, clerks = _clerks(ctx)
     found = next((u for u in clerks if u.name == name), None)
     if found is None:
-        raise NotFound("本机构没有这个用户 / no such clerk in your institution")
+        raise NotFound(_("本机构没有这个用户"))
     return found
 
 
 def disable_clerk(ctx: Context, name: Any, reason: str = "") -> None:
     clerk = _own_clerk(ctx, name)
     if clerk.name == ctx.actor.name:
-        raise Conflict("不能停用自己的账户 / you cannot disable your own account")
+        raise Conflict(_("不能停用自己的账户"))
     accounts.disable_account(ctx, clerk, reason)
 
 

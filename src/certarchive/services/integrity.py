@@ -22,6 +22,7 @@ from certarchive.crypto.sm import DecryptionError, sm3_hex
 from certarchive.documents.metadata import certificate_metadata, compare_metadata
 from certarchive.documents.verify import EARLIER, Trust, verify_pdf
 from certarchive.findings import Findings
+from certarchive.i18n import _, joined
 from certarchive.ofd.verify import verify_ofd
 from certarchive.services.case_documents import document_bytes
 from certarchive.services.certdata import data_digest, read_data, read_file
@@ -50,8 +51,8 @@ def _unreadable(exc: Exception) -> str:
     """A problem's words for a record that could not be read: the exception's type only
     (its text may quote stored data)."""
     if isinstance(exc, DecryptionError):
-        return "无法解密 / does not decrypt"
-    return f"无法读取 / cannot be read ({type(exc).__name__})"
+        return _("无法解密")
+    return _("无法读取（${name}）", mapping={"name": type(exc).__name__})
 
 
 def _each(report: IntegrityReport, label: str, records: Any) -> Iterator[tuple[str, Any]]:
@@ -60,16 +61,18 @@ def _each(report: IntegrityReport, label: str, records: Any) -> Iterator[tuple[s
     try:
         items = list(records)
     except Exception as exc:  # a broken bucket: name it and go on
-        report.problems.append(f"{label}: {_unreadable(exc)}")
+        report.problems.append(
+            joined("${place}: ${problem}", place=label, problem=_unreadable(exc))
+        )
         return
     for index, record in enumerate(items, 1):
         number = record.get("number", index) if isinstance(record, dict) else index
-        yield f"{label} {number}", record
+        yield joined("${label} ${number}", label=label, number=number), record
 
 
 def _check_version(ctx: Context, cert: Certificate, record: Any) -> str | None:
     if data_digest(read_data(ctx, cert, record["number"])) != record["digest"]:
-        return "摘要不符 / digest differs"
+        return _("摘要不符")
     return None
 
 
@@ -83,7 +86,7 @@ def _check_file(
 ) -> list[str]:
     pdf = read_file(ctx, cert, record["number"], file_format)
     if sm3_hex(pdf) != record["digest"]:
-        return ["摘要不符 / digest differs"]
+        return [_("摘要不符")]
     log = cert.file_log(file_format)
     if log is None or record["number"] != len(log) or cert.state == "draft":
         return []
@@ -99,35 +102,45 @@ def _check_certificate(
 ) -> None:
     label = cert.serial or cert.id
     report.on_demand += pending(cert)
-    for place, record in _each(report, f"{label} 版本", cert.versions):
+    versions = joined("${serial} ${versions}", serial=label, versions=_("版本"))
+    for place, record in _each(report, versions, cert.versions):
         report.versions += 1
         try:
             problem = _check_version(ctx, cert, record)
         except Exception as exc:  # one bad record must not stop the check (#13)
             problem = _unreadable(exc)
         if problem:
-            report.problems.append(f"{place}: {problem}")
-    logs = [("pdf", "文件", cert.files), ("ofd", "OFD文件", cert.file_log("ofd") or ())]
+            report.problems.append(joined("${place}: ${problem}", place=place, problem=problem))
+    logs = [("pdf", _("文件"), cert.files), ("ofd", _("OFD文件"), cert.file_log("ofd") or ())]
     for file_format, name, log in logs:
-        for place, record in _each(report, f"{label} {name}", log):
+        for place, record in _each(
+            report, joined("${serial} ${files}", serial=label, files=name), log
+        ):
             report.files += 1
             try:
                 problems = _check_file(ctx, cert, record, trust, report, file_format)
             except Exception as exc:
                 problems = [_unreadable(exc)]
-            report.problems.extend(f"{place}: {problem}" for problem in problems)
+            report.problems.extend(
+                joined("${place}: ${problem}", place=place, problem=problem) for problem in problems
+            )
 
 
 def _check_documents(ctx: Context, case: CaseFile, report: IntegrityReport) -> None:
-    for place, record in _each(report, f"{case.case_no} 扫描件", case.documents):
+    scans = joined("${case_no} ${scans}", case_no=case.case_no, scans=_("扫描件"))
+    for place, record in _each(report, scans, case.documents):
         report.documents += 1
         try:
             differs = sm3_hex(document_bytes(ctx, case, record["number"])) != record["digest"]
         except Exception as exc:
-            report.problems.append(f"{place}: {_unreadable(exc)}")
+            report.problems.append(
+                joined("${place}: ${problem}", place=place, problem=_unreadable(exc))
+            )
             continue
         if differs:
-            report.problems.append(f"{place}: 摘要不符 / digest differs")
+            report.problems.append(
+                joined("${place}: ${problem}", place=place, problem=_("摘要不符"))
+            )
 
 
 def _guarded(report: IntegrityReport, label: str, check: Callable[[], None]) -> None:
@@ -135,7 +148,9 @@ def _guarded(report: IntegrityReport, label: str, check: Callable[[], None]) -> 
     try:
         check()
     except Exception as exc:
-        report.problems.append(f"{label}: {_unreadable(exc)}")
+        report.problems.append(
+            joined("${place}: ${problem}", place=label, problem=_unreadable(exc))
+        )
 
 
 def check_registry(ctx: Context) -> IntegrityReport:
@@ -161,12 +176,16 @@ def _items(report: IntegrityReport, label: str, folder: Any) -> Iterator[tuple[s
     try:
         keys = list(folder.keys())
     except Exception as exc:
-        report.problems.append(f"{label}: {_unreadable(exc)}")
+        report.problems.append(
+            joined("${place}: ${problem}", place=label, problem=_unreadable(exc))
+        )
         return
     for key in keys:
         try:
             item = folder[key]
         except Exception as exc:
-            report.problems.append(f"{key}: {_unreadable(exc)}")
+            report.problems.append(
+                joined("${place}: ${problem}", place=key, problem=_unreadable(exc))
+            )
             continue
         yield key, item

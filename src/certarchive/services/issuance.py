@@ -169,6 +169,7 @@ def signed_files(
     files = {}
     if "pdf" in formats:
         pdf = render_certificate(doc, font_path=font_path, pages=pages)
+        # i18n: keep (the signature's /Reason, written into the signed file)
         signed = sign_pdf(pdf, seal, "签发 / issued", signed_at=signed_at)
         files["pdf"] = SignedFile(signed, seal.summary)
     if "ofd" in formats:

@@ -11,6 +11,7 @@ from typing import Any
 
 from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.workflow.definitions import CASE, CERTIFICATE
 from certarchive.workflow.engine import WorkflowEngine
@@ -27,34 +28,31 @@ def _live_certificates(case: CaseFile, ctx: Context) -> list[Certificate]:
 
 def case_paid(cert: Certificate, ctx: Context) -> str | None:
     if _case_of(cert, ctx).payment is None:
-        return "案卷尚未缴费，不能出证 / the case is not paid yet (Z-4)"
+        return _("案卷尚未缴费，不能出证")
     return None
 
 
 def not_superseded(cert: Certificate, ctx: Context) -> str | None:
     if cert.replaced_by is not None:
-        return f"证书已被 {cert.replaced_by} 替代 / the certificate was superseded"
+        return _("证书已被 ${replaced_by} 替代", mapping={"replaced_by": cert.replaced_by})
     return None
 
 
 def never_downloaded(cert: Certificate, ctx: Context) -> str | None:
     if cert.first_downloaded_at is not None:
-        return (
-            "证书已被下载，须更正登记后注销重发 / "
-            "already downloaded: correct, revoke and re-issue (H-4.3)"
-        )
+        return _("证书已被下载，须更正登记后注销重发")
     return None
 
 
 def collected(cert: Certificate, ctx: Context) -> str | None:
     if cert.first_downloaded_at is None and not cert.paper_handed_over:
-        return "证书尚未下载或领取纸质证书 / not yet downloaded nor handed over on paper (H-2.5)"
+        return _("证书尚未下载或领取纸质证书")
     return None
 
 
 def all_certificates_issued(case: CaseFile, ctx: Context) -> str | None:
     if any(cert.state == "draft" for cert in _live_certificates(case, ctx)):
-        return "仍有证书未签发 / some certificates are not issued"
+        return _("仍有证书未签发")
     return None
 
 
@@ -62,7 +60,7 @@ def all_certificates_collected(case: CaseFile, ctx: Context) -> str | None:
     # A case whose certificates are all revoked, or a cancellation that issued none, has
     # nothing left to collect.
     if any(collected(cert, ctx) for cert in _live_certificates(case, ctx)):
-        return "仍有证书未下载或未领取纸质证书 / not every certificate was collected (H-2.5)"
+        return _("仍有证书未下载或未领取纸质证书")
     return None
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.messaging.outbox import LIBRARY, enqueue, of_case
 from certarchive.services.certdata import read_data
 from certarchive.services.context import Context
@@ -196,7 +197,7 @@ def resend_code(ctx: Context, cert: Certificate, holder_number: int) -> None:
     holders = read_data(ctx, cert).get("holders", ())
     if not 1 <= holder_number <= len(holders) or not holders[holder_number - 1].get("phone"):
         raise Invalid(
-            "该权利人没有登记手机号 / this holder has no phone number on record",
+            _("该权利人没有登记手机号"),
             {"holder": "no phone on record"},
         )
     _send_new_code(ctx, cert, holders[holder_number - 1]["phone"])

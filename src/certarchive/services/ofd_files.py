@@ -27,6 +27,7 @@ from certarchive.documents.model import CertificateDocument
 from certarchive.documents.pagemodel import Page
 from certarchive.documents.seal_image import seal_png
 from certarchive.documents.stampdict import Revocation
+from certarchive.i18n import _, listed, message_of
 from certarchive.ofd.revoke import revoke_package
 from certarchive.ofd.sign import OfdSeal, seal_package
 from certarchive.ofd.writer import write_ofd
@@ -183,38 +184,35 @@ def import_eseal(ctx: Context, agency_name: str | None, data: bytes) -> dict[str
     seal = agency.seal
     assert seal is not None
     if len(data) > MAX_ESEAL_BYTES:
-        problem = "电子印章文件过大 / the SESeal file is too large"
+        problem = _("电子印章文件过大")
         raise Invalid(problem, {"eseal": problem})
     try:
         der = _der(data)
         parsed = read_seseal(der)
     except (SesError, ValueError) as error:
-        raise Invalid(str(error), {"eseal": str(error)}) from None
+        raise Invalid(message_of(error), {"eseal": message_of(error)}) from None
     leaf = current_chain(agency)[0]
     if leaf.dump() not in seal_certificates(parsed):
-        problem = (
-            "电子印章不属于本印章的证书（证书列表中没有当前印章证书） / the SESeal does not "
-            "belong to the seal certificate (its certificate list lacks the current one)"
-        )
+        problem = _("电子印章不属于本印章的证书（证书列表中没有当前印章证书）")
         raise Invalid(problem, {"eseal": problem})
     if parsed["eseal_info"]["es_id"].native != seal.number:
-        problem = (
-            f"电子印章编号与印章编号{seal.number}不符 / the SESeal's number is not the "
-            f"seal's number {seal.number}"
-        )
+        problem = _("电子印章编号与印章编号${number}不符", mapping={"number": seal.number})
         raise Invalid(problem, {"eseal": problem})
     now = ctx.now()
     valid_from, valid_to = seal_validity(parsed)
     if not valid_from <= now <= valid_to:
-        problem = (
-            f"电子印章不在有效期内（{valid_from:%Y-%m-%d} 至 {valid_to:%Y-%m-%d}） / the SESeal "
-            f"is not valid today (valid {valid_from:%Y-%m-%d} to {valid_to:%Y-%m-%d})"
+        problem = _(
+            "电子印章不在有效期内（${valid_from} 至 ${valid_to}）",
+            mapping={
+                "valid_from": format(valid_from, "%Y-%m-%d"),
+                "valid_to": format(valid_to, "%Y-%m-%d"),
+            },
         )
         raise Invalid(problem, {"eseal": problem})
     trust = registry_trust(ctx)
     untrusted = maker_problems(parsed, trust.roots, trust.intermediates, now)
     if untrusted:
-        problem = "；".join(untrusted)
+        problem = listed(untrusted)
         raise Invalid(problem, {"eseal": problem})
     seal.eseal = der
     seal.eseal_source = SOURCE_IMPORTED

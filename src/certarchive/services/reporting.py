@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.messaging.outbox import (
     LIBRARY,
     PENDING,
@@ -144,8 +145,8 @@ def overview(ctx: Context) -> dict[str, Any]:
         "configured": _configured(ctx),
         "counts": counts(ctx),
         "refused": _listed(ctx, iter(outbox.refused)),
-        "pending": _listed(ctx, (message_id for _, message_id in outbox.reports_due)),
-        "sent": _listed(ctx, (message_id for _, message_id in outbox.reports_sent_at)),
+        "pending": _listed(ctx, (message_id for _moment, message_id in outbox.reports_due)),
+        "sent": _listed(ctx, (message_id for _moment, message_id in outbox.reports_sent_at)),
     }
 
 
@@ -166,11 +167,11 @@ def resend(ctx: Context, message_id: str) -> dict[str, Any]:
     outbox = _outbox(ctx)
     message = outbox.messages.get(message_id) if isinstance(message_id, str) else None
     if message is None or message.channel != LIBRARY or message.licence is None:
-        raise NotFound("没有该上报 / no such report")
+        raise NotFound(_("没有该上报"))
     if message.licence.split(":", 1)[0] not in _visible(ctx):
-        raise NotFound("没有该上报 / no such report")
+        raise NotFound(_("没有该上报"))
     if message.state != REFUSED:
-        raise Conflict("该上报未被拒收，无需重发 / the report was not refused: nothing to resend")
+        raise Conflict(_("该上报未被拒收，无需重发"))
     send_again(outbox, message, ctx.now())
     ctx.audit("report.resend", f"report:{message_id}", detail={"event": message.template})
     return _row(ctx, message)

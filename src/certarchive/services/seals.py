@@ -24,6 +24,7 @@ from certarchive.content.registry import DemoAuthority
 from certarchive.crypto.keyring import Keyring
 from certarchive.crypto.sm import SM2PrivateKey, SM2PublicKey
 from certarchive.documents.verify import Trust
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.signing.certificates import (
@@ -99,8 +100,11 @@ def demo_authority(ctx: Context) -> tuple[SM2PrivateKey, x509.Certificate]:
         name = build_name(
             {
                 "country_name": "CN",
+                # i18n: keep (the certificate's own names, in both languages)
                 "organization_name": "certarchive 演示证书机构 / DEMO certificate authority",
+                # i18n: keep
                 "organizational_unit_name": "仅供演示，非正式CA / for demonstration only",
+                # i18n: keep
                 "common_name": "certarchive 演示根证书 / DEMO ROOT CA",
             }
         )
@@ -158,7 +162,7 @@ def _record_chain(
 def current_chain(agency: Agency) -> tuple[x509.Certificate, ...]:
     """The seal's newest chain, leaf first; :class:`NotFound` before ``init`` gave one."""
     if agency.seal is None or not agency.seal.chains:
-        raise NotFound("印章尚无证书，请运行 init / the seal has no certificate yet: run init")
+        raise NotFound(_("印章尚无证书，请运行 init"))
     return _loaded(agency.seal.chains[-1]["chain"])
 
 
@@ -246,14 +250,12 @@ def import_chain(
         rest = load_certificates(chain) if chain else []
         leaf, *intermediates = [*given, *rest]
         if public_key_of(leaf) != SM2PublicKey.from_bytes(agency.seal.public_key):
-            raise CertificateError(
-                "证书的公钥不是本印章的公钥 / the certificate is not for this seal's key"
-            )
+            raise CertificateError(_("证书的公钥不是本印章的公钥"))
     except CertificateError as error:
-        raise Invalid(str(error), {"certificate": str(error)}) from None
+        raise Invalid(error.args[0], {"certificate": error.args[0]}) from None
     roots = [cert for cert in intermediates if cert.self_signed != "no"]
     if not roots:
-        problem = "证书链缺少根证书 / the chain lacks its root certificate"
+        problem = _("证书链缺少根证书")
         raise Invalid(problem, {"chain": problem})
     problems = check_path(leaf, intermediates, roots, ctx.now())
     if problems:

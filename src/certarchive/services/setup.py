@@ -19,6 +19,7 @@ from certarchive.content.evolve import evolve
 from certarchive.content.principals import ALL_ROLES, INSTITUTION_ROLE, SCOPES, ApiClient, User
 from certarchive.content.registry import ROOT_KEY, Registry
 from certarchive.crypto.sm import SM2PrivateKey, sm3_hex
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Conflict, Invalid
 from certarchive.services.permissions import SHARING_SCOPES
@@ -50,14 +51,14 @@ def add_agency(ctx: Context, config: AgencyConfig) -> list[str]:
     """A further county in a province-wide registry, with its own seal and serials."""
     registry = ctx.registry
     if config.name in registry.agencies:
-        raise Conflict("登记机构已存在 / the agency exists already")
+        raise Conflict(_("登记机构已存在"))
     clash = [
         name
         for name in registry.agencies
         if registry.agencies[name].settings["county_code"] == config.county_code
     ]
     if clash:
-        raise Conflict(f"行政区划代码已被 {clash[0]} 使用 / county code already used")
+        raise Conflict(_("行政区划代码已被 ${clash_0} 使用", mapping={"clash_0": clash[0]}))
     created = ensure_agency(ctx, config) + ensure_seal_certificates(ctx)
     for item in created:
         ctx.audit("admin.agency.add", item)
@@ -111,14 +112,14 @@ def add_user(
     if role == INSTITUTION_ROLE:
         client = _sharing_client(ctx, institution, problems)
         if agency is not None and client is not None and agency != client.agency:
-            problems["agency"] = "机构用户的登记机构即其客户端的 / a clerk has its client's agency"
+            problems["agency"] = _("机构用户的登记机构即其客户端的")
     elif institution is not None or institution_admin:
-        problems["institution"] = "仅用于机构用户 / only for the institution role"
+        problems["institution"] = _("仅用于机构用户")
     if problems:
-        raise Invalid("用户信息无效 / the user is invalid", problems)
+        raise Invalid(_("用户信息无效"), problems)
     registry = ctx.registry
     if name in registry.users:
-        raise Conflict("用户已存在 / the user exists already")
+        raise Conflict(_("用户已存在"))
     if agency is not None:
         ctx.agency(agency)
     user = User(name, role, PASSWORDS.hash(password), client.agency if client else agency)
@@ -139,13 +140,10 @@ def _sharing_client(ctx: Context, wanted: str | None, problems: dict[str, str]) 
         named = [c for c in clients.values() if c.name == wanted and not c.revoked]
         found = named[0] if len(named) == 1 else None
     if found is None or found.revoked:
-        problems["institution"] = "没有这个有效的接口客户端 / no such live API client"
+        problems["institution"] = _("没有这个有效的接口客户端")
         return None
     if not set(found.scopes) <= SHARING_SCOPES:
-        problems["institution"] = (
-            "只有查看、下载证照的机构可有机构用户 / only a client whose scopes are "
-            "certificates:read / certificates:download can have clerks"
-        )
+        problems["institution"] = _("只有查看、下载证照的机构可有机构用户")
         return None
     return found
 
@@ -156,11 +154,9 @@ def add_client(
     """Create an API client; its key is returned once and stored only as a hash."""
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if not scopes or unknown:
-        raise Invalid(
-            "权限范围无效 / invalid scopes", {"scope": "one or more of " + ", ".join(SCOPES)}
-        )
+        raise Invalid(_("权限范围无效"), {"scope": "one or more of " + ", ".join(SCOPES)})
     if not 2 <= len(name) <= 64:
-        raise Invalid("名称无效 / invalid name", {"name": "2..64 characters"})
+        raise Invalid(_("名称无效"), {"name": "2..64 characters"})
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = f"{CLIENT_KEY_PREFIX}{key_id}.{secret}"

@@ -21,6 +21,7 @@ from certarchive.content.shares import Share, ShareBook
 from certarchive.crypto.sm import sm3_hex
 from certarchive.documents.stampdict import ShareMark
 from certarchive.documents.watermark import stamp_shared
+from certarchive.i18n import _
 from certarchive.schemas.bodies import ShareRequest
 from certarchive.schemas.errors import validated
 from certarchive.services.context import Context
@@ -33,8 +34,8 @@ from certarchive.services.seals import signer
 
 CODE_LENGTH = 10
 TOKEN_BYTES = 24
-GONE = "该授权已撤回或已过期 / this share was withdrawn or has expired"
-UNKNOWN = "授权不存在 / no such share"
+GONE = _("该授权已撤回或已过期")
+UNKNOWN = _("授权不存在")
 
 
 def book(ctx: Context) -> ShareBook:
@@ -55,7 +56,7 @@ def _store_copy(ctx: Context, share: Share, pdf: bytes) -> None:
 def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, Any]:
     """A share of one of the holder's live certificates; its address and code are given
     once (only their keyed digests are kept)."""
-    request = validated(ShareRequest, body, "授权信息无效 / the share is invalid")
+    request = validated(ShareRequest, body, _("授权信息无效"))
     serial, institution, purpose, days = (
         request.serial,
         request.institution,
@@ -64,7 +65,7 @@ def create_share(ctx: Context, session: dict[str, Any], body: Any) -> dict[str, 
     )
     cert = find_own(ctx, session, serial)
     if cert.state == "revoked":
-        raise Conflict("已注销的证书不能授权使用 / a revoked certificate cannot be shared")
+        raise Conflict(_("已注销的证书不能授权使用"))
     now = ctx.now()
     expires = now + timedelta(days=days)
     share = Share(

@@ -30,6 +30,7 @@ from certarchive.documents.metadata import (
     read_metadata,
 )
 from certarchive.documents.verify import EARLIER, FORMAT_TEXT, VerificationReport, verify_pdf
+from certarchive.i18n import _, message_of
 from certarchive.ofd.verify import is_ofd, verify_ofd
 from certarchive.services.certdata import read_data
 from certarchive.services.certificates import mask_party
@@ -42,22 +43,21 @@ from certarchive.services.sharing import find_share
 from certarchive.validation.identifiers import mask_identifiers_in
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-NOT_FOUND = "未找到该证照 / no such certificate"
+NOT_FOUND = _("未找到该证照")
 
 STATUS_TEXT = {
-    "valid": "有效 / valid",
-    "revoked": "已注销 / revoked",
-    "superseded": "已被替代 / superseded",
-    "withdrawn": "已回退更正中，暂不有效 / withdrawn for correction, not valid now",
+    "valid": _("有效"),
+    "revoked": _("已注销"),
+    "superseded": _("已被替代"),
+    "withdrawn": _("已回退更正中，暂不有效"),
 }
 RESULT_TEXT = {
     **STATUS_TEXT,
-    "invalid": "文件无效 / the file is not valid",
-    "unknown": "登记簿中无此证照 / the registry holds no such certificate",
-    "mismatch": "文件与登记簿不一致 / the file does not match the registry",
-    "shared": "加注件（授权用证）有效 / a valid annotated copy (shared by the holder)",
-    "share_ended": "加注件的授权已撤回或已过期 / the annotated copy's share was withdrawn or "
-    "has expired",
+    "invalid": _("文件无效"),
+    "unknown": _("登记簿中无此证照"),
+    "mismatch": _("文件与登记簿不一致"),
+    "shared": _("加注件（授权用证）有效"),
+    "share_ended": _("加注件的授权已撤回或已过期"),
 }
 
 
@@ -225,7 +225,7 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
         try:
             metadata: dict[str, str] | None = read_metadata(pdf)
         except MetadataTooLarge as error:
-            raise Invalid(str(error), {"file": str(error)}) from None
+            raise Invalid(message_of(error), {"file": message_of(error)}) from None
         except MetadataError:
             metadata = None  # verify_pdf reports it; the file names no certificate
         cert = _find_by_serial(ctx, (metadata or {}).get("licenceNumber"))
@@ -264,10 +264,9 @@ def verify_file(ctx: Context, pdf: bytes) -> dict[str, Any]:
     if not matching or registry["problems"]:
         outcome = "mismatch"
         problems.append(
-            "文件有本机构的有效签名，但不是登记簿存档的任何一份文件 / the file carries a valid "
-            "seal signature but is none of the files the registry stored"
+            _("文件有本机构的有效签名，但不是登记簿存档的任何一份文件")
             if not matching
-            else "文件元数据与登记簿记录不一致 / the file's metadata disagrees with the registry"
+            else _("文件元数据与登记簿记录不一致")
         )
     elif status != "valid":
         outcome = status
@@ -299,10 +298,7 @@ def _annotated_copy(
         "text": mark.text,
     }
     if share is None or share.file is None or share.file["digest"] != digest:
-        problems.append(
-            "文件是加注件，但不是登记簿为该授权制作的文件 / the file is an annotated copy but "
-            "not the one the registry made for that share"
-        )
+        problems.append(_("文件是加注件，但不是登记簿为该授权制作的文件"))
         outcome = "mismatch"
     else:
         outcome = "shared" if share.live(ctx.now()) else "share_ended"
@@ -332,10 +328,16 @@ def signer_lines(signature: dict[str, Any]) -> list[str]:
     if certificates:
         cert = certificates[-1]
         lines.append(
-            f"签名证书：{cert['subject']}，序列号 {cert['serial_number']}，有效期 "
-            f"{cert['not_before'][:10]} 至 {cert['not_after'][:10]}。 / Signed with the "
-            f"certificate {cert['subject']}, serial {cert['serial_number']}, valid "
-            f"{cert['not_before'][:10]} to {cert['not_after'][:10]}."
+            _(
+                "签名证书：${cert_subject}，序列号 ${cert_serial_number}，"
+                "有效期 ${cert_not_before} 至 ${cert_not_after}。",
+                mapping={
+                    "cert_subject": cert["subject"],
+                    "cert_serial_number": cert["serial_number"],
+                    "cert_not_before": cert["not_before"][:10],
+                    "cert_not_after": cert["not_after"][:10],
+                },
+            )
         )
     return lines
 
@@ -347,45 +349,47 @@ def _summary(result: dict[str, Any]) -> list[str]:
     signature = result.get("signature")
     if signature is not None:
         lines.append(
-            "电子印章签名完好，文件自签章后未被改动。 / The seal signature is intact: the file "
-            "was not changed after sealing."
+            _("电子印章签名完好，文件自签章后未被改动。")
             if signature["valid"]
-            else "电子印章签名验证未通过。 / The seal signature does not verify."
+            else _("电子印章签名验证未通过。")
         )
         lines += signer_lines(signature)
     cert = result.get("certificate")
     if outcome == "unknown":
-        lines.append(
-            "登记簿中找不到文件所载的证照编号。 / The registry does not know the "
-            "certificate number the file carries."
-        )
+        lines.append(_("登记簿中找不到文件所载的证照编号。"))
     elif cert is not None and signature and signature["valid"]:
         if result["registry"].get("consistent"):
-            lines.append("文件与登记簿存档一致。 / The file is identical to the registry's copy.")
+            lines.append(_("文件与登记簿存档一致。"))
         lines.append(
             {
-                "valid": "该证照现行有效。 / The certificate is currently valid.",
-                "revoked": f"该证照已于{(cert.get('revocation') or {}).get('revoked_on')}注销"
-                f"（{(cert.get('revocation') or {}).get('cause_label')}）。 / The "
-                "certificate was revoked.",
-                "superseded": "这是该证照的较早文件，已被更新的文件或新证照替代。 / This is an "
-                "earlier file of the certificate; a newer file or certificate "
-                "replaces it.",
-                "withdrawn": "该证照已回退更正，暂不有效。 / The certificate was withdrawn for "
-                "correction and is not valid now.",
-                "mismatch": "文件与登记簿记录不一致，不能作为有效证照。 / The file does not match "
-                "the registry's record and cannot be relied on.",
-                "shared": "这是权利人授权的加注件，仅在授权范围和期限内有效。 / This is an "
-                "annotated copy the holder shared; it is valid only for its purpose and time.",
-                "share_ended": "该加注件的授权已撤回或过期，不能再使用。 / This annotated copy's "
-                "share was withdrawn or has expired: it can no longer be used.",
+                "valid": _("该证照现行有效。"),
+                "revoked": _(
+                    "该证照已于${revoked_on}注销（${cause}）。",
+                    mapping={
+                        "revoked_on": (cert.get("revocation") or {}).get("revoked_on"),
+                        "cause": (cert.get("revocation") or {}).get("cause_label"),
+                    },
+                ),
+                "superseded": _("这是该证照的较早文件，已被更新的文件或新证照替代。"),
+                "withdrawn": _("该证照已回退更正，暂不有效。"),
+                "mismatch": _("文件与登记簿记录不一致，不能作为有效证照。"),
+                "shared": _("这是权利人授权的加注件，仅在授权范围和期限内有效。"),
+                "share_ended": _("该加注件的授权已撤回或过期，不能再使用。"),
             }.get(outcome, "")
         )
         copy = result.get("annotated_copy")
         if copy:
-            lines.append(f"加注：{copy['text']} / annotated for {copy['institution']}")
+            lines.append(
+                _(
+                    "加注：${copy_text}（${copy_institution}）",
+                    mapping={"copy_text": copy["text"], "copy_institution": copy["institution"]},
+                )
+            )
         if cert.get("replaced_by"):
             lines.append(
-                f"替代它的证照为{cert['replaced_by']}。 / It was replaced by {cert['replaced_by']}."
+                _(
+                    "替代它的证照为${cert_replaced_by}。",
+                    mapping={"cert_replaced_by": cert["replaced_by"]},
+                )
             )
     return [line for line in lines if line]

@@ -17,6 +17,7 @@ from typing import Any
 from asn1crypto import csr, keys, pem, x509
 
 from certarchive.crypto.sm import SM2PrivateKey, SM2PublicKey, sm3, sm3_hex
+from certarchive.i18n import _
 from certarchive.signing import algorithms
 
 _ALGORITHM = {"algorithm": "sm2_sm3"}
@@ -47,12 +48,12 @@ def public_key_of(cert: x509.Certificate) -> SM2PublicKey:
         if algorithm["algorithm"].dotted != "1.2.840.10045.2.1" or (
             algorithm["parameters"].chosen.dotted != algorithms.SM2_CURVE
         ):
-            raise CertificateError("证书的公钥不是SM2公钥 / the certificate's key is not SM2")
+            raise CertificateError(_("证书的公钥不是SM2公钥"))
         return SM2PublicKey.from_bytes(bytes(info["public_key"]))
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         if isinstance(error, CertificateError):
             raise
-        raise CertificateError("证书的公钥无法读取 / the certificate's key is unreadable") from None
+        raise CertificateError(_("证书的公钥无法读取")) from None
 
 
 def same_name(first: x509.Name, second: x509.Name) -> bool:
@@ -200,16 +201,16 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.
 def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Certificates from PEM (one or several blocks) or one DER certificate, in file order."""
     if len(data) > MAX_PEM_BYTES:
-        raise CertificateError("证书文件过大 / the certificate file is too large")
+        raise CertificateError(_("证书文件过大"))
     blocks = [match.group(0) for match in _PEM_BLOCK.finditer(data)]
     try:
         if blocks:
             ders = []
             for block in blocks:
-                kind, _, der = pem.unarmor(block)
+                kind, _headers, der = pem.unarmor(block)
                 if kind != "CERTIFICATE":
                     raise CertificateError(
-                        f"文件中有非证书内容（{kind}） / the file holds a {kind}, not a certificate"
+                        _("文件中有非证书内容（${kind}）", mapping={"kind": kind})
                     )
                 ders.append(der)
         else:
@@ -220,13 +221,11 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     except (ValueError, TypeError, KeyError) as error:
         if isinstance(error, CertificateError):
             raise
-        raise CertificateError("不是有效的X.509证书 / not a valid X.509 certificate") from None
+        raise CertificateError(_("不是有效的X.509证书")) from None
     if not certs:
-        raise CertificateError("文件中没有证书 / the file holds no certificate")
+        raise CertificateError(_("文件中没有证书"))
     if len(certs) > MAX_CHAIN:
-        raise CertificateError(
-            f"证书链超过{MAX_CHAIN}张 / the chain has more than {MAX_CHAIN} certificates"
-        )
+        raise CertificateError(_("证书链超过${max_chain}张", mapping={"max_chain": MAX_CHAIN}))
     return certs
 
 

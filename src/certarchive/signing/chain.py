@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from asn1crypto import x509
 
+from certarchive.i18n import _
 from certarchive.signing.certificates import same_name, signature_verifies
 
 MAX_DEPTH = 6
@@ -83,8 +84,10 @@ def check_path(
     for cert in found.certificates:
         if not _valid_at(cert, at):
             problems.append(
-                f"证书在签名时不在有效期内（{cert.subject.human_friendly}） / "
-                f"a certificate was not valid at the signing time ({cert.subject.human_friendly})"
+                _(
+                    "证书在签名时不在有效期内（${human_friendly}）",
+                    mapping={"human_friendly": cert.subject.human_friendly},
+                )
             )
     return problems
 
@@ -98,24 +101,20 @@ def _path(
     roots = [x509.Certificate.load(der) for der in root_ders]
     problems: list[str] = []
     if not _may_sign_documents(leaf):
-        problems.append("签名证书不允许用于签署文件 / the certificate may not sign documents")
+        problems.append(_("签名证书不允许用于签署文件"))
     trusted = set(root_ders)
     path = [leaf]
     current = leaf
     while current.dump() not in trusted:
         if len(path) > MAX_DEPTH:
-            problems.append("证书链过长 / the certificate chain is too long")
+            problems.append(_("证书链过长"))
             return _Path(tuple(problems), ())
         issuer = _issuer_of(current, [*roots, *intermediates])
         if issuer is None or issuer.dump() == current.dump():  # an untrusted self-signed root
-            problems.append(
-                "证书链未指向受信任的根证书 / the certificate chain does not lead to a trusted root"
-            )
+            problems.append(_("证书链未指向受信任的根证书"))
             return _Path(tuple(problems), ())
         if not _may_issue(issuer):
-            problems.append(
-                "证书链中的签发者不是CA证书 / an issuer in the chain is not a CA certificate"
-            )
+            problems.append(_("证书链中的签发者不是CA证书"))
         path.append(issuer)
         current = issuer
     return _Path(tuple(problems), tuple(path))

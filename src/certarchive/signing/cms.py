@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from asn1crypto import cms, x509
 
+from certarchive.i18n import _
 from certarchive.signing import algorithms
 from certarchive.signing.certificates import CertificateError, public_key_of, same_name
 
@@ -107,7 +108,7 @@ def _single(attributes: cms.CMSAttributes, name: str) -> object | None:
     if not values:
         return None
     if len(values) != 1 or len(values[0]) != 1:
-        raise CmsError(f"签名属性{name}重复 / the signed attribute {name} is repeated")
+        raise CmsError(_("签名属性${name}重复", mapping={"name": name}))
     return values[0][0].native
 
 
@@ -124,45 +125,45 @@ def _signer_certificate(
                 return cert
         elif cert.key_identifier == sid.chosen.native:
             return cert
-    raise CmsError("签名中没有签名者的证书 / the signature does not carry its signer's certificate")
+    raise CmsError(_("签名中没有签名者的证书"))
 
 
 def read_signed_data(der: bytes) -> SignedContent:
     """Parse a DER ContentInfo of SignedData with exactly one SM2 signer; :class:`CmsError`
     says in words what is wrong."""
     if len(der) > MAX_CMS_BYTES:
-        raise CmsError("签名数据过大 / the signature container is too large")
+        raise CmsError(_("签名数据过大"))
     try:
         info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].native not in _SIGNED_DATA_TYPES:
-            raise CmsError("签名不是SignedData / the signature is not a CMS SignedData")
+            raise CmsError(_("签名不是SignedData"))
         signed = info["content"]
         if signed["encap_content_info"]["content"].native is not None:
-            raise CmsError("签名不是分离式签名 / the signature is not detached")
+            raise CmsError(_("签名不是分离式签名"))
         raw_certs = signed["certificates"]
         if len(raw_certs) > MAX_CERTIFICATES:
-            raise CmsError("签名携带的证书过多 / the signature carries too many certificates")
+            raise CmsError(_("签名携带的证书过多"))
         certificates = [choice.chosen for choice in raw_certs if choice.name == "certificate"]
         signers = signed["signer_infos"]
         if len(signers) != 1:
-            raise CmsError("签名应恰有一个签名者 / the signature must have exactly one signer")
+            raise CmsError(_("签名应恰有一个签名者"))
         signer_info = signers[0]
         if signer_info["digest_algorithm"]["algorithm"].native != "sm3":
-            raise CmsError("摘要算法不是SM3 / the digest algorithm is not SM3")
+            raise CmsError(_("摘要算法不是SM3"))
         if signer_info["signature_algorithm"]["algorithm"].dotted not in _SIGNATURE_ALGORITHMS:
-            raise CmsError("签名算法不是SM2 / the signature algorithm is not SM2")
+            raise CmsError(_("签名算法不是SM2"))
         attributes = signer_info["signed_attrs"]
         if not len(attributes):
-            raise CmsError("签名缺少签名属性 / the signature has no signed attributes")
+            raise CmsError(_("签名缺少签名属性"))
         if _single(attributes, "content_type") not in _DATA_TYPES:
-            raise CmsError("签名属性内容类型错误 / the signed content type is not data")
+            raise CmsError(_("签名属性内容类型错误"))
         digest = _single(attributes, "message_digest")
         if not isinstance(digest, bytes):
-            raise CmsError("签名缺少消息摘要 / the signature has no message digest")
+            raise CmsError(_("签名缺少消息摘要"))
         signing_time = _single(attributes, "signing_time")
         signature = bytes(signer_info["signature"])
         if len(signature) > MAX_SIGNATURE:
-            raise CmsError("签名值过长 / the signature value is too long")
+            raise CmsError(_("签名值过长"))
         return SignedContent(
             signer=_signer_certificate(signer_info, certificates),
             certificates=certificates,
@@ -175,4 +176,4 @@ def read_signed_data(der: bytes) -> SignedContent:
     except CmsError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):
-        raise CmsError("签名数据格式错误 / the signature container is malformed") from None
+        raise CmsError(_("签名数据格式错误")) from None

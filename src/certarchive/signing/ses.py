@@ -39,6 +39,7 @@ from typing import ClassVar
 from asn1crypto import core, x509
 
 from certarchive.crypto.sm import SM2PrivateKey
+from certarchive.i18n import _, message_of
 from certarchive.signing import algorithms
 from certarchive.signing.certificates import public_key_of
 from certarchive.signing.chain import check_path
@@ -173,9 +174,7 @@ def make_seseal(
 ) -> bytes:
     """An SESeal (DER) for ``seal``, usable with ``seal_certificates``, signed by its maker."""
     if public_key_of(maker_certificate) != maker_key.public_key:
-        raise SesError(
-            "制章人证书与密钥不匹配 / the seal maker's certificate does not match its key"
-        )
+        raise SesError(_("制章人证书与密钥不匹配"))
     info = SealInfo(
         {
             "header": {"id": HEADER_ID, "version": VERSION, "vid": VENDOR_ID},
@@ -211,35 +210,31 @@ def make_seseal(
 
 def _loaded(spec: type[core.Sequence], der: bytes, what: str) -> core.Sequence:
     if len(der) > MAX_SES_BYTES:
-        raise SesError(f"{what}超出大小限制 / the {what} exceeds the size limit")
+        raise SesError(_("${what}超出大小限制", mapping={"what": what}))
     try:
         value = spec.load(der, strict=True)
         value.native  # noqa: B018 - parse every field now, so errors surface here
     except (ValueError, TypeError, KeyError, OverflowError):
-        raise SesError(f"无法解析{what} / the {what} cannot be parsed") from None
+        raise SesError(_("无法解析${what}", mapping={"what": what})) from None
     return value
 
 
 def read_seseal(der: bytes) -> SESeal:
     """An SESeal from outside: parsed, header and maker signature checked."""
-    seal = _loaded(SESeal, der, "电子印章 SESeal")
+    seal = _loaded(SESeal, der, _("电子印章 SESeal"))
     info = seal["eseal_info"]
     header = info["header"]
     if header["id"].native != HEADER_ID or header["version"].native != VERSION:
-        raise SesError("电子印章不是第4版（GB/T 38540） / the SESeal is not version 4 (GB/T 38540)")
+        raise SesError(_("电子印章不是第4版（GB/T 38540）"))
     if seal["sign_alg_id"].dotted != algorithms.SM2_WITH_SM3:
-        raise SesError("电子印章签名算法不是SM2 / the SESeal is not signed with SM2")
+        raise SesError(_("电子印章签名算法不是SM2"))
     try:
         maker = x509.Certificate.load(seal["cert"].native)
         maker_key = public_key_of(maker)
     except Exception:
-        raise SesError(
-            "电子印章的制章人证书无法读取 / the seal maker's certificate cannot be read"
-        ) from None
+        raise SesError(_("电子印章的制章人证书无法读取")) from None
     if not maker_key.verify(_maker_message(info, seal["cert"].native), seal["signed_value"].native):
-        raise SesError(
-            "电子印章的制章人签名无效 / the seal maker's signature on the SESeal does not verify"
-        )
+        raise SesError(_("电子印章的制章人签名无效"))
     return seal
 
 
@@ -272,14 +267,14 @@ def maker_problems(
         problems = (
             []
             if maker.not_valid_before <= at <= maker.not_valid_after
-            else ["证书在签名时不在有效期内 / a certificate was not valid at the signing time"]
+            else [_("证书在签名时不在有效期内")]
         )
     else:
         problems = check_path(maker, intermediates, roots, at)
     if not problems:
         return []
     return [
-        "电子印章的制章人证书不受信任 / the seal maker's certificate is not trusted",
+        _("电子印章的制章人证书不受信任"),
         *problems,
     ]
 
@@ -334,39 +329,32 @@ class ReadSignature:
 
 def read_ses_signature(der: bytes) -> ReadSignature:
     """Parse and check an SES_Signature; :class:`SesError` if it cannot be read at all."""
-    value = _loaded(SESSignature, der, "签章数据 SES_Signature")
+    value = _loaded(SESSignature, der, _("签章数据 SES_Signature"))
     to_sign = value["to_sign"]
     problems: list[str] = []
     try:
         certificate = x509.Certificate.load(value["cert"].native)
         key = public_key_of(certificate)
     except Exception:
-        raise SesError("签章者证书无法读取 / the signer's certificate cannot be read") from None
+        raise SesError(_("签章者证书无法读取")) from None
     if to_sign["version"].native != VERSION:
-        problems.append("签章数据不是第4版 / the SES_Signature is not version 4")
+        problems.append(_("签章数据不是第4版"))
     if value["signature_alg_id"].dotted != algorithms.SM2_WITH_SM3:
-        problems.append("签章算法不是SM2 / the signature algorithm is not SM2-with-SM3")
+        problems.append(_("签章算法不是SM2"))
     elif not key.verify(to_sign.dump(), value["signature"].native):
-        problems.append(
-            "签章的SM2签名无效 / the SM2 signature of the SES_Signature does not verify"
-        )
+        problems.append(_("签章的SM2签名无效"))
     signed_at = to_sign["time_info"].native
     try:
         seal = read_seseal(to_sign["eseal"].dump())
     except SesError as error:
-        problems.append(str(error))
+        problems.append(message_of(error))
         seal = to_sign["eseal"]
     else:
         if value["cert"].native not in seal_certificates(seal):
-            problems.append(
-                "签章者证书不在电子印章的证书列表中 / "
-                "the signer's certificate is not one the seal may be used with"
-            )
+            problems.append(_("签章者证书不在电子印章的证书列表中"))
         valid_from, valid_to = seal_validity(seal)
         if not valid_from <= signed_at <= valid_to:
-            problems.append(
-                "签章时电子印章不在有效期内 / the seal was not valid at the signing time"
-            )
+            problems.append(_("签章时电子印章不在有效期内"))
     return ReadSignature(
         data_hash=to_sign["data_hash"].native,
         property_info=to_sign["property_info"].native,

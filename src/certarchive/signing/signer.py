@@ -9,6 +9,7 @@ from functools import cached_property
 from asn1crypto import x509
 
 from certarchive.crypto.sm import SM2PrivateKey
+from certarchive.i18n import _
 from certarchive.signing.certificates import CertificateError, CertificateSummary, public_key_of
 from certarchive.signing.cms import MAX_SIGNATURE, build_signed_data
 
@@ -26,7 +27,7 @@ class Signer:
 
     def __post_init__(self) -> None:
         if not self.chain or public_key_of(self.chain[0]) != self.key.public_key:
-            raise CertificateError("证书与印章密钥不匹配 / the certificate does not match the key")
+            raise CertificateError(_("证书与印章密钥不匹配"))
 
     @property
     def certificate(self) -> x509.Certificate:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from certarchive.i18n import _
 from certarchive.schemas.case import (
     CO_OWNERSHIPS,
     DELIVERIES,
@@ -52,7 +53,7 @@ __all__ = [
     "validate_certificate_changes",
 ]
 
-_NOT_OBJECT = "须为JSON对象 / must be a JSON object"
+_NOT_OBJECT = _("须为JSON对象")
 
 
 class CaseInvalid(ValueError):
@@ -94,7 +95,7 @@ def validate_certificate_changes(
         raise CaseInvalid({"changes": _NOT_OBJECT})
     errors: dict[str, str] = {}
     if "kind" in changes and changes["kind"] != kind:
-        errors["kind"] = "证书种类不可更改 / kind cannot be changed"
+        errors["kind"] = _("证书种类不可更改")
     context = {PAPER: delivery in PAPER_DELIVERIES}
     result = checked(CertificateData, {**current, **changes, "kind": kind}, context)
     if isinstance(result, dict):

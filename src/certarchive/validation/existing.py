@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from certarchive.documents.model import CHINA_TIME
+from certarchive.i18n import _
 from certarchive.schemas.errors import ROOT, checked
 from certarchive.schemas.existing import PAPER_FIELDS, PaperCertificate
 from certarchive.validation.case import CaseData, CaseInvalid, validate_case
 from certarchive.validation.identifiers import SERIAL_WORDS, parse_serial
 
-NOT_OBJECT = "须为JSON对象 / must be a JSON object"
-NOTHING_ISSUED = "注销登记没有可导入的证书 / a cancellation issues no certificate to import"
+NOT_OBJECT = _("须为JSON对象")
+NOTHING_ISSUED = _("注销登记没有可导入的证书")
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,21 @@ def _rules(case: CaseData, issues: tuple[PaperCertificate, ...]) -> dict[str, st
         at = f"certificates[{i}]"
         serial = parse_serial(issue.serial)
         if serial.kind != data.kind:
-            problems[f"{at}.serial"] = (
-                f"编号是{SERIAL_WORDS[serial.kind]}的编号，与证书种类不符 / the serial is "
-                f"of a {serial.kind} certificate but the certificate is a {data.kind}"
+            problems[f"{at}.serial"] = _(
+                "编号是${serial_words_serial_kind}的编号，与证书种类不符（${kind}，${kind2}）",
+                mapping={
+                    "serial_words_serial_kind": SERIAL_WORDS[serial.kind],
+                    "kind": serial.kind,
+                    "kind2": data.kind,
+                },
             )
         elif serial.year != issue.issued_at.astimezone(CHINA_TIME).year:
-            problems[f"{at}.serial"] = (
-                "编号年份与发证年份不符 / the serial's year is not the year of issue"
-            )
+            problems[f"{at}.serial"] = _("编号年份与发证年份不符")
         elif issue.serial in seen:
-            problems[f"{at}.serial"] = "证书编号重复 / serial listed twice"
+            problems[f"{at}.serial"] = _("证书编号重复")
         seen.add(issue.serial)
         if issue.issued_at < case.recorded_at:
-            problems[f"{at}.issued_at"] = (
-                "发证时间早于登簿时间 / issued before the case was recorded"
-            )
+            problems[f"{at}.issued_at"] = _("发证时间早于登簿时间")
     return problems
 
 

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from certarchive.i18n import _
+
 # -- ISO 7064 check characters (GB/T 17710) -------------------------------------------------
 
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -116,23 +118,23 @@ def check_resident_id(value: str, *, today: date | None = None) -> list[str]:
     """
     number = normalize(value)
     if len(number) != 18:
-        return ["身份证号须为18位 / resident ID must be 18 characters"]
+        return [_("身份证号须为18位")]
     if not _digits(number[:17]):
-        return ["身份证号前17位须为数字 / resident ID must start with 17 digits"]
+        return [_("身份证号前17位须为数字")]
     if number[17] not in "0123456789X":
-        return ["身份证号末位须为数字或X / resident ID must end with a digit or X"]
+        return [_("身份证号末位须为数字或X")]
     problems = []
     if number[:2] not in _PROVINCES:
-        problems.append("身份证号地址码无效 / resident ID area code is not a province of GB/T 2260")
+        problems.append(_("身份证号地址码无效"))
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        problems.append("身份证号出生日期无效 / resident ID birth date is not a real date")
+        problems.append(_("身份证号出生日期无效"))
     else:
         if born < _EARLIEST_BIRTH or born > (today or date.today()):
-            problems.append("身份证号出生日期超出范围 / resident ID birth date is out of range")
+            problems.append(_("身份证号出生日期超出范围"))
     if resident_id_check_char(number[:17]) != number[17]:
-        problems.append("身份证号校验位错误 / resident ID check digit is wrong")
+        problems.append(_("身份证号校验位错误"))
     return problems
 
 
@@ -175,22 +177,20 @@ def check_credit_code(value: str) -> list[str]:
     """
     code = normalize(value)
     if len(code) != 18:
-        return ["统一社会信用代码须为18位 / credit code must be 18 characters"]
+        return [_("统一社会信用代码须为18位")]
     if any(c not in CREDIT_CODE_ALPHABET for c in code):
         return [
-            "统一社会信用代码含有非法字符 / credit code may only use digits and capital "
-            "letters other than I, O, S, V, Z"
+            _("统一社会信用代码含有非法字符")
         ]
     problems = []
     if not _digits(code[2:8]):
-        problems.append("统一社会信用代码行政区划码须为6位数字 / credit code area must be 6 digits")
+        problems.append(_("统一社会信用代码行政区划码须为6位数字"))
     if organisation_code_check_char(code[8:16]) != code[16]:
         problems.append(
-            "统一社会信用代码中组织机构代码校验位错误 / credit code: the organisation code "
-            "check character is wrong"
+            _("统一社会信用代码中组织机构代码校验位错误")
         )
     if credit_code_check_char(code[:17]) != code[17]:
-        problems.append("统一社会信用代码校验位错误 / credit code check character is wrong")
+        problems.append(_("统一社会信用代码校验位错误"))
     return problems
 
 
@@ -212,12 +212,12 @@ PARCEL_RIGHT_TYPES = "ABCDEFGHSWXY"
 # (民法典 art. 247, 248).
 _OWNERSHIP_OF_RIGHT = {"A": "J", "C": "J", "G": "G", "H": "G"}
 FIXTURE_TYPES = "FLQW"  # 房屋等建筑物构筑物, 森林或林木, 其他定着物, 无定着物
-_UNIT_DIGIT_FIELDS = (  # (start, end, 中文, English) of the all-digit segments
-    (0, 6, "县级行政区划代码", "county code"),
-    (6, 9, "地籍区", "cadastral zone"),
-    (9, 12, "地籍子区", "cadastral sub-zone"),
-    (14, 19, "宗地顺序号", "parcel sequence"),
-    (20, 28, "定着物单元编号", "fixture unit"),
+_UNIT_DIGIT_FIELDS = (  # (start, end, name) of the all-digit segments
+    (0, 6, _("县级行政区划代码")),
+    (6, 9, _("地籍区")),
+    (9, 12, _("地籍子区")),
+    (14, 19, _("宗地顺序号")),
+    (20, 28, _("定着物单元编号")),
 )
 
 
@@ -231,23 +231,28 @@ def check_unit_number(value: str) -> list[str]:
     """
     unit = normalize(value)
     if len(unit) != 28:
-        return ["不动产单元号须为28位 / unit number must be 28 characters"]
+        return [_("不动产单元号须为28位")]
     found = [  # (position, problem), reported in position order
-        (start + 1, f"第{start + 1}位起：{zh}须为数字 / position {start + 1}: {en} must be digits")
-        for start, end, zh, en in _UNIT_DIGIT_FIELDS
+        (
+            start + 1,
+            _("第${start}位起：${field}须为数字", mapping={"start": start + 1, "field": name}),
+        )
+        for start, end, name in _UNIT_DIGIT_FIELDS
         if not _digits(unit[start:end])
     ]
     ownership, right, fixture = unit[12], unit[13], unit[19]
     if ownership not in PARCEL_OWNERSHIP:
         found.append(
-            (13, "第13位：宗地特征码须为G、J或Z / position 13: parcel feature must be G, J or Z")
+            (13, _("第13位：宗地特征码须为G、J或Z"))
         )
     if right not in PARCEL_RIGHT_TYPES:
         found.append(
             (
                 14,
-                "第14位：权利类型码无效 / position 14: parcel right type must be one "
-                "of " + ", ".join(PARCEL_RIGHT_TYPES),
+                _(
+                    "第14位：权利类型码须为${types}之一",
+                    mapping={"types": ", ".join(PARCEL_RIGHT_TYPES)},
+                ),
             )
         )
     elif ownership in PARCEL_OWNERSHIP and _OWNERSHIP_OF_RIGHT.get(right, ownership) != ownership:
@@ -255,24 +260,21 @@ def check_unit_number(value: str) -> list[str]:
         found.append(
             (
                 14,
-                f"第14位：该权利类型须与所有权{needed}组合 / position 14: this right "
-                f"type needs ownership {needed}",
+                _("第14位：该权利类型须与所有权${needed}组合", mapping={"needed": needed}),
             )
         )
     if fixture not in FIXTURE_TYPES:
         found.append(
             (
                 20,
-                "第20位：定着物特征码须为F、L、Q或W / position 20: fixture code must "
-                "be F, L, Q or W",
+                _("第20位：定着物特征码须为F、L、Q或W"),
             )
         )
     elif fixture == "W" and unit[20:] != "00000000":
         found.append(
             (
                 21,
-                "第21位起：无定着物时须为00000000 / position 21: a unit without "
-                "fixture ends in 00000000",
+                _("第21位起：无定着物时须为00000000"),
             )
         )
     return [problem for _, problem in sorted(found)]
@@ -294,19 +296,18 @@ def _licence_check_input(type_code: str, issuer: str, serial: str, version: str)
     problems = []
     if len(type_code) != 21 or check_credit_code(type_code[:18]) or not _digits(type_code[18:]):
         problems.append(
-            "证照类型代码须为定义机构的统一社会信用代码加3位顺序号 / licence type "
-            "code must be a valid credit code followed by 3 digits"
+            _("证照类型代码须为定义机构的统一社会信用代码加3位顺序号")
         )
     if check_credit_code(issuer):
         problems.append(
-            "颁证单位代码须为有效的统一社会信用代码 / issuer must be a valid credit code"
+            _("颁证单位代码须为有效的统一社会信用代码")
         )
     if not _LICENCE_SERIAL.fullmatch(serial):
         problems.append(
-            "流水号须为1至64位数字或大写字母 / serial must be 1 to 64 digits or capital letters"
+            _("流水号须为1至64位数字或大写字母")
         )
     if len(version) != 3 or not _digits(version) or version == "000":
-        problems.append("版本号须为001至999 / version must be 001 to 999")
+        problems.append(_("版本号须为001至999"))
     return problems
 
 
@@ -332,13 +333,12 @@ def check_licence_identifier(value: str) -> list[str]:
     parts = rest.split(".")
     if root or not dot or len(parts) != 5:
         return [
-            "电子证照标识结构错误 / licence identifier must read 1.2.156.3005.2.type."
-            "issuer.serial.version.check"
+            _("电子证照标识结构错误")
         ]
     *body, check = parts
     problems = _licence_check_input(*body)
     if not problems and iso7064_mod37_36("".join(body)) != check:
-        problems.append("电子证照标识校验位错误 / licence identifier check character is wrong")
+        problems.append(_("电子证照标识校验位错误"))
     return problems
 
 
@@ -382,15 +382,15 @@ def format_serial(
     ``width`` is the zero-padded sequence width, 7 in most places and 8 in some.
     """
     if province not in PROVINCE_ABBREVIATIONS or len(province) != 1:
-        raise ValueError("省份简称无效 / province must be a one-character abbreviation")
+        raise ValueError(_("省份简称无效"))
     if not 1000 <= year <= 9999:
-        raise ValueError("年份须为4位 / year must have 4 digits")
+        raise ValueError(_("年份须为4位"))
     if not re.fullmatch(r"[\u4e00-\u9fff]+", county):
-        raise ValueError("县名须为汉字 / county must be Chinese characters")
+        raise ValueError(_("县名须为汉字"))
     if kind not in SERIAL_WORDS:
-        raise ValueError("证书种类须为right或proof / kind must be right or proof")
+        raise ValueError(_("证书种类须为right或proof"))
     if not 1 <= width <= 10 or not 1 <= seq < 10**width:
-        raise ValueError("顺序号超出位数 / sequence must be positive and fit the width")
+        raise ValueError(_("顺序号超出位数"))
     return f"{province}({year}){county}{SERIAL_WORDS[kind]}第{seq:0{width}d}号"
 
 
@@ -398,9 +398,7 @@ def parse_serial(value: str) -> Serial:
     """The parts of a serial printed with ``()`` or full-width ``（）``; ValueError otherwise."""
     match = _SERIAL.fullmatch(value.strip())
     if not match or int(match["seq"]) == 0:
-        raise ValueError(
-            "证书编号格式错误 / serial must read like 豫(2026)潢川县不动产权第0000123号"
-        )
+        raise ValueError(_("证书编号格式错误，应如：豫(2026)潢川县不动产权第0000123号"))
     kind = next(k for k, word in SERIAL_WORDS.items() if word == match["word"])
     return Serial(
         match["province"],

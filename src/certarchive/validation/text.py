@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 
+from certarchive.i18n import _
+
 #: What no text may contain: C0 controls but \t \n \r, DEL and C1, and lone surrogates.
 _FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
-SURROGATE = "含有无效字符（孤立代理项） / contains an invalid character (a lone surrogate)"
-CONTROL = "含有控制字符 / contains control characters"
+SURROGATE = _("含有无效字符（孤立代理项）")
+CONTROL = _("含有控制字符")
 
 
 def text_problem(text: str) -> str | None:

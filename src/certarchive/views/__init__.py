@@ -16,10 +16,11 @@ from pyramid.events import BeforeRender
 from pyramid.renderers import JSON
 from pyramid.tweens import EXCVIEW, INGRESS
 
+from certarchive.i18n import TRANSLATION_DIRS, locale_negotiator, localized_json
 from certarchive.services.context import utc_now
 from certarchive.services.ratelimit import RateLimiter
 from certarchive.views import security
-from certarchive.views.i18n import locale_negotiator, renderer_globals
+from certarchive.views.i18n import renderer_globals
 from certarchive.views.inputs import form_deriver
 from certarchive.views.page_cache import PageCache
 from certarchive.views.settings import load_web_settings
@@ -137,11 +138,13 @@ def includeme(config: Configurator) -> None:
     }
 
     # JSON as UTF-8 text a person can read (不动产, not \u4e0d\u52a8\u4ea7), everywhere.
-    config.add_renderer("json", JSON(serializer=json.dumps, ensure_ascii=False))
+    # Messages in a JSON answer are given in the request's language.
+    config.add_renderer("json", localized_json(JSON(serializer=json.dumps, ensure_ascii=False)))
     config.include("pyramid_jinja2")
     config.add_jinja2_renderer(".jinja2")
     config.add_subscriber(renderer_globals, BeforeRender)
     config.set_locale_negotiator(locale_negotiator)
+    config.add_translation_dirs(TRANSLATION_DIRS)
 
     config.set_security_policy(security.SecurityPolicy())
     config.add_request_method(security.request_id, "request_id", reify=True)

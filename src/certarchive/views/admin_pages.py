@@ -21,11 +21,12 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.principals import ROLES, SCOPES
+from certarchive.i18n import _
 from certarchive.services import accounts, identity, setup
 from certarchive.services.errors import Invalid, NotFound
 
 USER_ACTIONS = ("unlock", "disable", "enable", "role", "password", "totp")
-CONFIRM = "请勾选确认框后再提交 / tick the confirmation box to go ahead"
+CONFIRM = _("请勾选确认框后再提交")
 
 
 def _text(request: Request, name: str, limit: int = 500) -> str:
@@ -35,7 +36,7 @@ def _text(request: Request, name: str, limit: int = 500) -> str:
 
 def _confirmed(request: Request) -> None:
     if request.POST.get("confirm") != "yes":
-        raise Invalid(CONFIRM, {"confirm": "须勾选 / must be ticked"})
+        raise Invalid(CONFIRM, {"confirm": _("须勾选")})
 
 
 def _agency(request: Request) -> str | None:
@@ -98,7 +99,7 @@ def user_action(request: Request) -> Response:
     ctx = request.ctx
     name, action = request.matchdict["name"], request.matchdict["action"]
     if action not in USER_ACTIONS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     if action == "unlock":
         identity.unlock_user(ctx, name)
         return _done(request, "unlocked", name)
@@ -136,8 +137,8 @@ def revoke_client(request: Request) -> Response:
     reason = _text(request, "reason")
     if not reason:
         raise Invalid(
-            "请填写吊销原因 / give the reason for the revocation",
-            {"reason": "必填 / required"},
+            _("请填写吊销原因"),
+            {"reason": _("必填")},
         )
     _confirmed(request)
     revoked = identity.revoke_client(request.ctx, request.matchdict["key_id"], reason)

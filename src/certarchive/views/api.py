@@ -14,6 +14,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.i18n import _
 from certarchive.schemas.bodies import CodeRequest, Comment, WechatBinding
 from certarchive.schemas.errors import validated
 from certarchive.services import case_documents, cases, certificates, holders, notifications
@@ -25,14 +26,14 @@ from certarchive.views.common import file_response, json_object, limit_rate, pdf
 from certarchive.views.errors import RateLimited, TooLarge, error_response
 from certarchive.views.security import resolve_identity
 
-HOLDER_WRONG = "证件号码或下载码不正确 / wrong ID number or download code"
-HOLDER_LOCKED = "尝试次数过多，请15分钟后再试 / too many failed attempts: try again in 15 minutes"
+HOLDER_WRONG = _("证件号码或下载码不正确")
+HOLDER_LOCKED = _("尝试次数过多，请15分钟后再试")
 
 
 def _comment(request: Request) -> str:
     """The optional comment body of issuing again and filing (:class:`Comment`)."""
     body = json_object(request, required=False)
-    return validated(Comment, body, "备注无效 / the comment is invalid").comment
+    return validated(Comment, body, _("备注无效")).comment
 
 
 def _public_case(summary: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def certificate_version(request: Request) -> dict[str, Any]:
     cert = get_certificate(ctx, request.matchdict["serial"])
     text = request.matchdict["number"]
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= cert.version:
-        raise NotFound("版本不存在 / no such version")
+        raise NotFound(_("版本不存在"))
     number = int(text)
     record = certificates.versions(ctx, cert)[number - 1]
     return {
@@ -245,12 +246,10 @@ def add_document(request: Request) -> dict[str, Any]:
     """A scanned document as multipart ``file`` (and an optional ``name``)."""
     limit = case_documents.MAX_BYTES
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
-        raise TooLarge(f"文件过大 / the file exceeds {limit} bytes")
+        raise TooLarge(_("文件过大（${limit}）", mapping={"limit": limit}))
     upload = request.POST.get("file") if request.content_type == "multipart/form-data" else None
     if upload is None or not hasattr(upload, "file"):
-        raise Invalid(
-            "请以multipart/form-data上传file / upload multipart field file", {"file": "required"}
-        )
+        raise Invalid(_("请以multipart/form-data上传file"), {"file": "required"})
     data = upload.file.read(limit + 1)
     name = request.POST.get("name") or upload.filename
     result = case_documents.add_document(
@@ -279,7 +278,7 @@ def list_documents(request: Request) -> dict[str, Any]:
 def read_document(request: Request) -> Response:
     text = request.matchdict["number"]
     if not text.isascii() or not text.isdigit():
-        raise NotFound("扫描件不存在 / no such document")
+        raise NotFound(_("扫描件不存在"))
     record, data = case_documents.read_document(
         request.ctx, request.matchdict["case_no"], int(text)
     )
@@ -316,10 +315,8 @@ def holder_sign_in(request: Request) -> Any:
     }
 
 
-CODE_ACCEPTED = (
-    "如证件号码和手机号属于有效证照的权利人，新下载码将发送至该手机，原下载码随即失效 / if the "
-    "ID number and phone belong to a holder of a valid certificate, a new download code is "
-    "sent to that phone and the earlier codes stop working"
+CODE_ACCEPTED = _(
+    "如证件号码和手机号属于有效证照的权利人，新下载码将发送至该手机，原下载码随即失效"
 )
 
 
@@ -328,13 +325,15 @@ def holder_code(request: Request) -> Any:
     """A new download code for a holder (CONTRACT.md): 202 whatever the pair, so that
     nothing about who holds what can be learned; limited per address and per ID number."""
     limit_rate(request, "holder")
-    body = validated(CodeRequest, json_object(request), "信息不完整 / the request is incomplete")
+    body = validated(CodeRequest, json_object(request), _("信息不完整"))
     blind = request.ctx.keyring.blind_index(normalize(body.id_number))
     decision = request.registry.rate_limits["holder_code"].hit(blind)
     if not decision.allowed:
         raise RateLimited(
-            f"申请过于频繁，请{decision.retry_after}秒后再试 / too many requests for this ID "
-            f"number: retry in {decision.retry_after} s",
+            _(
+                "申请过于频繁，请${retry_after}秒后再试",
+                mapping={"retry_after": decision.retry_after},
+            ),
             decision.retry_after,
             audit=decision.first_refusal,
         )
@@ -346,7 +345,7 @@ def holder_code(request: Request) -> Any:
 @view_config(route_name="api.holder.wechat", request_method="POST", permission="holder.read")
 def holder_wechat_bind(request: Request) -> Response:
     """Z-4: notices by WeChat, to the openid the official account's page got for the holder."""
-    body = validated(WechatBinding, json_object(request), "openid无效 / the openid is invalid")
+    body = validated(WechatBinding, json_object(request), _("openid无效"))
     notifications.bind_wechat(request.ctx, resolve_identity(request).session, body.openid)
     return Response(status=204)
 

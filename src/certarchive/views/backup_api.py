@@ -13,6 +13,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
+from certarchive.i18n import _
 from certarchive.services import backup_jobs
 from certarchive.services.backup_worker import worker_for
 from certarchive.services.errors import Invalid, NotFound
@@ -35,8 +36,8 @@ def _incremental(body: dict[str, Any]) -> bool:
     value = body.get("incremental", False)
     if not isinstance(value, bool):
         raise Invalid(
-            "incremental 须为 true 或 false / incremental must be true or false",
-            {"incremental": "须为布尔值 / must be a boolean"},
+            _("incremental 须为 true 或 false"),
+            {"incremental": _("须为布尔值")},
         )
     return value
 
@@ -88,7 +89,7 @@ def snapshots(request: Request) -> dict[str, Any]:
 
 def job_number(text: str) -> int:
     if not text.isdigit() or len(text) > 9:
-        raise NotFound("备份任务不存在 / no such backup job")
+        raise NotFound(_("备份任务不存在"))
     return int(text)
 
 

@@ -18,6 +18,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.backup.keys import default_key_path
+from certarchive.i18n import _
 from certarchive.services import backup_jobs
 from certarchive.services.errors import NotFound
 from certarchive.views.backup_api import queue_job
@@ -61,7 +62,7 @@ def backups(request: Request) -> dict[str, Any]:
 @view_config(route_name="staff.backups.start", request_method="POST", permission="backup.verify")
 def start(request: Request) -> Response:
     if request.matchdict["kind"] not in STARTS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     kind, incremental = STARTS[request.matchdict["kind"]]
     record = queue_job(request, kind, incremental)
     return HTTPFound(location=request.route_path("staff.backups", _query={"job": record["id"]}))

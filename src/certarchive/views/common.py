@@ -9,6 +9,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.jsonread import JsonRefused, read_json
 from certarchive.services.errors import Invalid
 from certarchive.services.ratelimit import Decision
@@ -27,35 +28,37 @@ def json_body(request: Request, required: bool = True) -> Any:
     An empty body is ``{}`` unless ``required``."""
     limits = request.registry.web_settings.json_limits
     if request.content_length is not None and request.content_length > limits.max_bytes:
-        raise TooLarge(f"请求体过大 / the body exceeds {limits.max_bytes} bytes")
+        raise TooLarge(_("请求体过大（${max_bytes}）", mapping={"max_bytes": limits.max_bytes}))
     # ``request.body`` rewinds the (seekable, see pyramid_retry) input after reading it, so
     # an attempt retried after a conflict reads the same body again.
     raw = request.body
     if not raw.strip():
         if required:
-            raise BadRequest("请求体为空 / the body is empty: send a JSON object")
+            raise BadRequest(_("请求体为空"))
         return {}
     if request.content_type not in JSON_TYPES:
-        raise UnsupportedMediaType(
-            "请求体须为 application/json / the body must be application/json"
-        )
+        raise UnsupportedMediaType(_("请求体须为 application/json"))
     try:
         return read_json(raw, limits)
     except JsonRefused as refused:
         if refused.kind == "too_large":
-            raise TooLarge(f"请求体过大 / the body exceeds {limits.max_bytes} bytes") from None
+            raise TooLarge(
+                _("请求体过大（${max_bytes}）", mapping={"max_bytes": limits.max_bytes})
+            ) from None
         if refused.kind == "bad_text":  # well-formed JSON, a field breaking a rule: 422
             raise Invalid(
-                f"字段内容无效 / a field is invalid: {refused.message}",
+                _("字段内容无效（${message}）", mapping={"message": refused.message}),
                 {refused.path or "$": refused.message},
             ) from None
-        raise BadRequest(f"请求体无效 / the body is refused: {refused.message}") from None
+        raise BadRequest(
+            _("请求体无效（${message}）", mapping={"message": refused.message})
+        ) from None
 
 
 def json_object(request: Request, required: bool = True) -> dict[str, Any]:
     body = json_body(request, required)
     if not isinstance(body, dict):
-        raise BadRequest("请求体须为JSON对象 / the body must be a JSON object")
+        raise BadRequest(_("请求体须为JSON对象"))
     return body
 
 
@@ -103,8 +106,10 @@ def limit_rate(request: Request, name: str) -> None:
     decision = rate_decision(request, name)
     if not decision.allowed:
         raise RateLimited(
-            f"请求过于频繁，请{decision.retry_after}秒后再试 / too many requests: "
-            f"retry in {decision.retry_after} s",
+            _(
+                "请求过于频繁，请${retry_after}秒后再试",
+                mapping={"retry_after": decision.retry_after},
+            ),
             decision.retry_after,
             audit=decision.first_refusal,
         )

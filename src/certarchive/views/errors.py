@@ -32,17 +32,18 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from pyramid_retry import is_error_retryable, is_last_attempt
 from transaction.interfaces import TransientError
 
+from certarchive.i18n import _, request_translate
 from certarchive.services.errors import ServiceError
-from certarchive.views.i18n import pick
+from certarchive.views.i18n import LABELS
 from certarchive.views.security import ANONYMOUS, known_identity
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "未找到 / not found"
-UNAUTHORIZED = "需要登录或有效的密钥 / authentication required"
-FORBIDDEN = "无权执行此操作 / you may not do this"
-INTERNAL = "服务器内部错误，请稍后再试 / internal error: please try again later"
-BUSY = "系统繁忙，请稍后重试 / busy: nothing was changed, send the request again"
+NOT_FOUND = _("未找到")
+UNAUTHORIZED = _("需要登录或有效的密钥")
+FORBIDDEN = _("无权执行此操作")
+INTERNAL = _("服务器内部错误，请稍后再试")
+BUSY = _("系统繁忙，请稍后重试")
 
 
 class BadRequest(ServiceError):
@@ -104,11 +105,13 @@ def error_response(
     message: str,
     fields: dict[str, str] | None = None,
 ) -> Response:
-    """The refusal, as JSON or as an HTML page; also usable without raising (so that the
-    request's transaction commits what the refusal recorded)."""
+    """The refusal, as JSON or as an HTML page, in the request's language; also usable
+    without raising (so that the request's transaction commits what the refusal recorded)."""
+    message = request_translate(request, message)
+    fields = {name: request_translate(request, text) for name, text in (fields or {}).items()}
     if wants_json(request):
         response = Response(
-            json_body={"error": code, "message": message, "fields": fields or {}},
+            json_body={"error": code, "message": message, "fields": fields},
             status=status,
             charset="utf-8",
         )
@@ -119,7 +122,7 @@ def error_response(
                 "status": status,
                 "code": code,
                 "message": message,
-                "fields": fields or {},
+                "fields": fields,
                 "back": back_link(request),
             },
             request=request,
@@ -227,7 +230,7 @@ def not_found(exc: HTTPNotFound, request: Request) -> Response:
 
 @exception_view_config(URLDecodeError)
 def bad_url(exc: Exception, request: Request) -> Response:
-    return error_response(request, 400, "bad_request", "网址编码无效 / the URL is not valid UTF-8")
+    return error_response(request, 400, "bad_request", _("网址编码无效"))
 
 
 @exception_view_config(HTTPException)
@@ -235,7 +238,8 @@ def http_exception(exc: HTTPException, request: Request) -> Response:
     if exc.code < 400:
         return exc
     code = CODES.get(exc.code, "error")
-    return error_response(request, exc.code, code, f"{exc.title}")
+    # the status's name in the reader's language (Pyramid's own titles are English)
+    return error_response(request, exc.code, code, LABELS["status"].get(exc.code, exc.title))
 
 
 @exception_view_config(TransientError)
@@ -264,7 +268,3 @@ def internal_error(exc: Exception, request: Request) -> Response:
             where,
         )
     return error_response(request, 500, "internal", INTERNAL)
-
-
-def localized(request: Request, message: str) -> str:
-    return pick(message, request.locale_name)

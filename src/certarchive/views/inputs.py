@@ -20,13 +20,15 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from pyramid.request import Request
+from webob import Request as WebRequest
 
+from certarchive.i18n import _, in_language, locale_negotiator
 from certarchive.views.errors import BadRequest
 from certarchive.views.security import request_id
 from certarchive.views.tweens import security_header_items
 
-BAD_URL = "网址编码无效 / the URL is not valid UTF-8"
-BAD_FORM = "表单内容无法解析 / the form body cannot be read"
+BAD_URL = _("网址编码无效")
+BAD_FORM = _("表单内容无法解析")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
@@ -52,8 +54,9 @@ class UrlGuard:
         path = environ.get("PATH_INFO", "")
         if _is_utf8(path) and _is_utf8(environ.get("QUERY_STRING", "")):
             return self.app(environ, start_response)
+        message = in_language(BAD_URL, locale_negotiator(WebRequest(environ)))
         body = json.dumps(
-            {"error": "bad_request", "message": BAD_URL, "fields": {}}, ensure_ascii=False
+            {"error": "bad_request", "message": message, "fields": {}}, ensure_ascii=False
         ).encode("utf-8")
         https = environ.get("wsgi.url_scheme") == "https"
         headers = [

@@ -16,6 +16,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.i18n import _
 from certarchive.services import institution
 from certarchive.services.errors import Conflict, Invalid, NotFound
 from certarchive.views.common import file_response
@@ -77,7 +78,7 @@ def lookup(request: Request) -> dict[str, Any]:
 def download(request: Request) -> Response:
     file_format = request.matchdict["file_format"]
     if file_format not in FORMATS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     cert, data = institution.download(
         request.ctx, request.matchdict["serial"], _field(request, "purpose", 100), file_format
     )
@@ -120,8 +121,8 @@ def add_clerk(request: Request) -> dict[str, Any]:
     try:
         if password != _field(request, "password_again", 200):
             raise Invalid(
-                "两次输入的密码不一致 / the two passwords differ",
-                {"password_again": "须与密码相同 / must repeat the password"},
+                _("两次输入的密码不一致"),
+                {"password_again": _("须与密码相同")},
             )
         secret = institution.add_clerk(ctx, name, password, request.POST.get("admin") == "yes")
     except (Invalid, Conflict) as refused:
@@ -136,7 +137,7 @@ def add_clerk(request: Request) -> dict[str, Any]:
 def clerk_action(request: Request) -> Response:
     action, name = request.matchdict["action"], request.matchdict["name"]
     if action not in CLERK_ACTIONS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     if action == "disable":
         institution.disable_clerk(request.ctx, name, _field(request, "reason", 500).strip())
     else:

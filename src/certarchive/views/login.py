@@ -14,6 +14,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.i18n import _
 from certarchive.services.identity import check_password, check_totp, create_session, end_session
 from certarchive.services.ratelimit import RateLimiter
 from certarchive.views.common import safe_redirect
@@ -30,16 +31,11 @@ from certarchive.views.security import (
     set_session_cookie,
 )
 
-LOGIN_FAILED = (
-    "用户名或密码错误，或账户已被暂时锁定（连续失败5次锁定15分钟） / wrong user name or "
-    "password, or the account is locked for a while (5 failures lock it for 15 minutes)"
+LOGIN_FAILED = _("用户名或密码错误，或账户已被暂时锁定（连续失败5次锁定15分钟）")
+TOTP_MISSING = _(
+    "管理员和机构用户须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名"
 )
-TOTP_MISSING = (
-    "管理员和机构用户须先设置动态口令：请由系统管理员运行 certarchive user totp 用户名 / "
-    "admins and institutions' clerks need a TOTP authenticator first: run "
-    "`certarchive user totp NAME`"
-)
-TOTP_FAILED = "动态口令不正确 / wrong one-time code"
+TOTP_FAILED = _("动态口令不正确")
 
 
 def _next(request: Request) -> str:
@@ -80,8 +76,10 @@ def _refuse_sprayer(request: Request) -> RateLimiter:
     decision = limiter.hit(client_address(request), count=False)
     if not decision.allowed:
         raise RateLimited(
-            f"登录失败次数过多，请{decision.retry_after}秒后再试 / too many failed sign-ins "
-            f"from this address: retry in {decision.retry_after} s",
+            _(
+                "登录失败次数过多，请${retry_after}秒后再试",
+                mapping={"retry_after": decision.retry_after},
+            ),
             decision.retry_after,
             audit=decision.first_refusal,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from certarchive.i18n import _
 from certarchive.workflow.engine import Actor
 
 
@@ -18,16 +19,16 @@ class MenuItem:
 
 
 MENU = (
-    MenuItem("/staff", "工作台", "desk.read"),
-    MenuItem("/staff/filing", "归档队列", "desk.read"),
-    MenuItem("/staff/corrections", "更正申请", "desk.read"),
-    MenuItem("/staff/reports", "证照库上报", "certificate.manage"),
-    MenuItem("/institution", "证照查询", "institution.lookup"),
-    MenuItem("/institution/clerks", "本机构用户", "institution.users"),
-    MenuItem("/staff/audit", "审计日志", "audit.read"),
-    MenuItem("/staff/admin", "系统管理", "admin.users"),
-    MenuItem("/staff/backups", "数据备份", "backup.status"),
-    MenuItem("/verify", "证照验证", None),
+    MenuItem("/staff", _("工作台"), "desk.read"),
+    MenuItem("/staff/filing", _("归档队列"), "desk.read"),
+    MenuItem("/staff/corrections", _("更正申请"), "desk.read"),
+    MenuItem("/staff/reports", _("证照库上报"), "certificate.manage"),
+    MenuItem("/institution", _("证照查询"), "institution.lookup"),
+    MenuItem("/institution/clerks", _("本机构用户"), "institution.users"),
+    MenuItem("/staff/audit", _("审计日志"), "audit.read"),
+    MenuItem("/staff/admin", _("系统管理"), "admin.users"),
+    MenuItem("/staff/backups", _("数据备份"), "backup.status"),
+    MenuItem("/verify", _("证照验证"), None),
 )
 
 #: The search box in the menu bar (the clerks' search page).

@@ -73,8 +73,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from ZODB.POSException import POSKeyError
 
+from certarchive.i18n import locale_negotiator
 from certarchive.views.common import rate_decision
-from certarchive.views.i18n import locale_negotiator
 from certarchive.views.security import SESSION_COOKIE, request_id
 from certarchive.views.tweens import security_header_items
 

@@ -15,11 +15,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from certarchive.i18n import LANGUAGES, _
 from certarchive.services import verification
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.views.common import limit_rate, safe_redirect
 from certarchive.views.errors import TooLarge, wants_json
-from certarchive.views.i18n import LANGUAGES
 from certarchive.views.security import PUBLIC, make_context
 
 
@@ -32,7 +32,7 @@ def home(request: Request) -> dict[str, Any]:
 def language(request: Request) -> Response:
     code = request.matchdict["code"]
     if code not in LANGUAGES:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     response = HTTPFound(location=safe_redirect(request.params.get("next"), "/"))
     response.set_cookie("lang", code, path="/", max_age=365 * 86400, samesite="Lax", httponly=True)
     return response
@@ -67,20 +67,30 @@ def upload_check(request: Request) -> Any:
     limit_rate(request, "verify")
     limit = request.registry.web_settings.verify_max_bytes
     if request.content_length is not None and request.content_length > limit + 64 * 1024:
-        raise TooLarge(f"文件过大，上限{limit // 1024} KB / the file exceeds {limit} bytes")
+        raise TooLarge(
+            _(
+                "文件过大，上限${limit} KB（${limit2}）",
+                mapping={"limit": limit // 1024, "limit2": limit},
+            )
+        )
     if request.content_type != "multipart/form-data":
         raise Invalid(
-            "请以multipart/form-data上传文件 / upload the file as multipart/form-data",
+            _("请以multipart/form-data上传文件"),
             {"file": "required"},
         )
     upload = request.POST.get("file")
     if upload is None or not hasattr(upload, "file"):
-        raise Invalid("请选择要验证的文件 / choose a file to check", {"file": "required"})
+        raise Invalid(_("请选择要验证的文件"), {"file": "required"})
     pdf = upload.file.read(limit + 1)
     if len(pdf) > limit:
-        raise TooLarge(f"文件过大，上限{limit // 1024} KB / the file exceeds {limit} bytes")
+        raise TooLarge(
+            _(
+                "文件过大，上限${limit} KB（${limit2}）",
+                mapping={"limit": limit // 1024, "limit2": limit},
+            )
+        )
     if not pdf:
-        raise Invalid("文件为空 / the file is empty", {"file": "empty"})
+        raise Invalid(_("文件为空"), {"file": "empty"})
     result = verification.verify_file(make_context(request, PUBLIC), pdf)
     if wants_json(request) or request.params.get("format") == "json":
         return Response(json_body=result, charset="utf-8")

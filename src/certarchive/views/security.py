@@ -22,6 +22,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.security import Allowed, Denied
 
+from certarchive.i18n import _
 from certarchive.services.context import Context
 from certarchive.services.errors import Forbidden
 from certarchive.services.identity import (
@@ -258,10 +259,7 @@ def check_csrf(request: Request, mode: Any) -> None:
             return
         expected = identity.session.get("csrf", "")
     if not expected or not supplied or not hmac.compare_digest(expected, supplied):
-        raise CsrfRefused(
-            "表单已过期或来源不明，请刷新页面后重试 / the form is stale or foreign (CSRF): "
-            "reload the page and try again"
-        )
+        raise CsrfRefused(_("表单已过期或来源不明，请刷新页面后重试"))
 
 
 def csrf_deriver(view: Any, info: Any) -> Any:

@@ -18,6 +18,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from certarchive.content.certificate import Certificate
+from certarchive.i18n import _
 from certarchive.services import (
     backup_jobs,
     case_documents,
@@ -248,12 +249,12 @@ def _holder_number(request: Request) -> int:
     registrar confirmed checking the holder's ID in person."""
     if _text(request, "checked") != "yes":
         raise Invalid(
-            "请先当面核验权利人身份证件 / check the holder's ID in person first",
+            _("请先当面核验权利人身份证件"),
             {"checked": "required"},
         )
     text = _text(request, "holder")
     if not text.isdigit():
-        raise Invalid("请选择权利人 / choose the holder", {"holder": "required"})
+        raise Invalid(_("请选择权利人"), {"holder": "required"})
     return int(text)
 
 
@@ -263,7 +264,7 @@ def _holder_number(request: Request) -> int:
 def certificate_action(request: Request) -> Response:
     action = request.matchdict["action"]
     if action not in ACTIONS:
-        raise NotFound("未找到 / not found")
+        raise NotFound(_("未找到"))
     ctx = request.ctx
     cert = get_certificate(ctx, request.matchdict["serial"])
     if action == "rollback":
@@ -330,7 +331,7 @@ def file_in_bulk(request: Request) -> dict[str, Any]:
             continue
         savepoint = request.tm.savepoint()
         try:
-            cases.file_case(ctx, case_no, "批量归档 / filed in bulk")
+            cases.file_case(ctx, case_no, _("批量归档"))
         except ServiceError as refused:
             savepoint.rollback()
             ctx.audit(

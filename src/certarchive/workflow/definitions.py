@@ -7,6 +7,7 @@ received → recorded → paid → certified → filed.
 
 from __future__ import annotations
 
+from certarchive.i18n import _
 from certarchive.workflow.model import Guard, Transition, Workflow
 
 CERTIFICATE = Workflow(
@@ -20,7 +21,7 @@ CERTIFICATE = Workflow(
             "issued",
             # Z-1: the data meets the e-certificate rules; Z-4: only after payment.
             Guard("certificate.issue", conditions=("case_paid", "not_superseded")),
-            "签发 / issue",
+            _("签发"),
         ),
         Transition(
             "rollback",
@@ -28,14 +29,14 @@ CERTIFICATE = Workflow(
             "draft",
             # H-4.3: roll back only what the holder never downloaded.
             Guard("certificate.manage", conditions=("never_downloaded",)),
-            "回退 / roll back",
+            _("回退"),
         ),
         Transition(
             "download",
             frozenset({"issued"}),
             "downloaded",
             Guard("certificate.download"),
-            "首次下载 / first download",
+            _("首次下载"),
         ),
         Transition(
             "archive",
@@ -43,14 +44,14 @@ CERTIFICATE = Workflow(
             "archived",
             # H-2.5: filed after the first download or a paper hand-over.
             Guard("case.file", conditions=("collected",)),
-            "归档 / archive",
+            _("归档"),
         ),
         Transition(
             "revoke",
             frozenset({"issued", "downloaded", "archived"}),
             "revoked",
             Guard("certificate.revoke"),
-            "注销 / revoke",
+            _("注销"),
         ),
     ),
 )
@@ -61,13 +62,13 @@ CASE = Workflow(
     initial="received",
     transitions=(
         Transition("record", frozenset({"received"}), "recorded", Guard("case.write"), "登簿"),
-        Transition("pay", frozenset({"recorded"}), "paid", Guard("case.write"), "缴费 / paid"),
+        Transition("pay", frozenset({"recorded"}), "paid", Guard("case.write"), _("缴费")),
         Transition(
             "certify",
             frozenset({"paid"}),
             "certified",
             Guard("certificate.issue", conditions=("all_certificates_issued",)),
-            "出证 / certified",
+            _("出证"),
         ),
         Transition(
             "file",
@@ -75,7 +76,7 @@ CASE = Workflow(
             "filed",
             # H-2.5: every live certificate was downloaded or handed over on paper.
             Guard("case.file", conditions=("all_certificates_collected",)),
-            "归档 / file",
+            _("归档"),
         ),
     ),
 )

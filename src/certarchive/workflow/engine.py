@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from certarchive.i18n import _
 from certarchive.workflow.model import Transition, Workflow
 
 
@@ -72,8 +73,14 @@ class WorkflowEngine:
         if obj.state not in transition.sources:
             return TransitionRefused(
                 "invalid_state",
-                f"状态 {obj.state} 不允许 {transition.title or name} / "
-                f"cannot {name} a {workflow.name} in state {obj.state!r}",
+                _(
+                    "状态 ${state} 不允许${action}（${workflow}）",
+                    mapping={
+                        "state": obj.state,
+                        "action": transition.title or name,
+                        "workflow": workflow.name,
+                    },
+                ),
             )
         guard = transition.guard
         if guard.permission and guard.permission not in actor.permissions:

@@ -18,7 +18,7 @@ from tests.test_web_support import PASSWORD, USERS, Site, site_fixture  # noqa: 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 EXPECTED = {
-    "registrar": {"/staff", "/staff/filing", "/staff/corrections", "/verify"},
+    "registrar": {"/staff", "/staff/filing", "/staff/corrections", "/staff/reports", "/verify"},
     "archivist": {"/staff", "/staff/filing", "/staff/corrections", "/verify"},
     "admin": {
         "/staff",

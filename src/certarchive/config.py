@@ -25,6 +25,7 @@ from certarchive.messaging.settings import (
     messaging_settings,
 )
 from certarchive.messaging.templates import TemplateError, load_templates
+from certarchive.reporting.settings import ReportingSettings, reporting_settings
 from certarchive.validation.identifiers import check_credit_code
 
 PREFIX = "certarchive."
@@ -86,6 +87,7 @@ class Settings:
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     audit_queue: str = "main"  # where log entries commit with their change: main | log
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
+    reporting: ReportingSettings = field(default_factory=ReportingSettings)
     backups: BackupSettings = field(default_factory=lambda: BackupSettings(None))
     #: The file formats issued, revoked and served: PDF, OFD (GB/T 33190) or both.
     formats: frozenset[str] = frozenset({"pdf", "ofd"})
@@ -279,10 +281,12 @@ def load_settings(raw: Mapping[str, str]) -> Settings:
     try:
         messaging = messaging_settings(raw)
         load_templates(messaging.templates)  # a template that cannot be used stops start-up
+        reporting = reporting_settings(raw)
     except (MessagingConfigError, TemplateError) as error:
         raise ConfigError(message_of(error)) from None
     return Settings(
         messaging=messaging,
+        reporting=reporting,
         databases={name: _database_uri(raw, name) for name in DATABASE_NAMES},
         keys_dir=keys_dir,
         public_base_url=base_url,

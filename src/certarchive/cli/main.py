@@ -23,6 +23,7 @@ from certarchive.cli.common import (
 from certarchive.cli.importer import import_cases, import_existing
 from certarchive.cli.keys import keys
 from certarchive.cli.principals import client, user
+from certarchive.cli.report import report
 from certarchive.cli.seal import seal
 from certarchive.cli.verify import verify
 from certarchive.config import ConfigError
@@ -156,6 +157,7 @@ cli.add_command(keys)
 cli.add_command(seal)
 cli.add_command(verify)
 cli.add_command(import_cases)
+cli.add_command(report)
 cli.add_command(import_existing)
 
 

@@ -68,6 +68,13 @@ def _share_book(conn: Connection, _keyring: Keyring) -> None:
         registry.shares = ShareBook()
 
 
+def _library_reports(conn: Connection, _keyring: Keyring) -> None:
+    """The message outbox's indexes of reports to the e-licence library."""
+    outbox = conn.root()[ROOT_KEY].messages
+    if getattr(outbox, "reports_due", None) is None:
+        outbox.add_reports()
+
+
 def _search_indexes(conn: Connection, keyring: Keyring) -> None:
     """The kind index and the keyed indexes of parties' names and address words, filled
     from every certificate's current version (the ID-number index is rebuilt with them)."""
@@ -86,6 +93,7 @@ STEPS: tuple[tuple[str, Callable[[Connection, Keyring], None]], ...] = (
     ("log-outbox", _log_outbox),
     ("message-outbox", _message_outbox),
     ("share-book", _share_book),
+    ("library-reports", _library_reports),
     ("search-indexes", _search_indexes),
 )
 LATEST = len(STEPS)

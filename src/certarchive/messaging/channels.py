@@ -39,6 +39,8 @@ MAX_ANSWER = 64 * 1024  # bytes of a platform's answer read at most
 class Answer:
     accepted: bool
     status: str  # "202", "503", "no answer", "errcode 43004": never personal data
+    final: bool = False  # refused as it stands (the library's 4xx): not retried blindly
+    said: str | None = None  # the library's refusal, for registrars only (may be personal)
 
 
 class Channel(Protocol):
@@ -56,15 +58,18 @@ def _post_json(
         headers={"Content-Type": "application/json; charset=utf-8", **headers},
         method="POST",
     )
-    return _fetch(request, timeout)
+    return fetch(request, timeout)
 
 
-def _fetch(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
+def fetch(request: urllib.request.Request, timeout: float) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured http(s) URL
             return response.status, response.read(MAX_ANSWER)
     except urllib.error.HTTPError as error:
-        return error.code, b""
+        try:
+            return error.code, error.read(MAX_ANSWER)
+        except OSError:
+            return error.code, b""
 
 
 class SmsGateway:
@@ -132,7 +137,7 @@ class WeChat:
             try:
                 token_url = f"{self.api}/cgi-bin/token?{query}"
                 request = urllib.request.Request(token_url)  # noqa: S310 - checked
-                status, body = _fetch(request, self.timeout)
+                status, body = fetch(request, self.timeout)
                 answer = json.loads(body) if status == 200 else {}
             except (OSError, ValueError):
                 return None

@@ -42,13 +42,13 @@ class MessagingSettings:
         return tuple(name for name, value in configured if value)
 
 
-def _get(raw: Mapping[str, str], key: str) -> str | None:
+def setting(raw: Mapping[str, str], key: str) -> str | None:
     value = str(raw.get(PREFIX + key, "")).strip()
     return value or None
 
 
-def _url(raw: Mapping[str, str], key: str) -> str | None:
-    value = _get(raw, key)
+def url_setting(raw: Mapping[str, str], key: str) -> str | None:
+    value = setting(raw, key)
     if value is not None:
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -56,8 +56,8 @@ def _url(raw: Mapping[str, str], key: str) -> str | None:
     return value.rstrip("/") if value else None
 
 
-def _positive(raw: Mapping[str, str], key: str, default: float, kind: type) -> float:
-    value = _get(raw, key)
+def positive_setting(raw: Mapping[str, str], key: str, default: float, kind: type) -> float:
+    value = setting(raw, key)
     if value is None:
         return default
     try:
@@ -69,9 +69,9 @@ def _positive(raw: Mapping[str, str], key: str, default: float, kind: type) -> f
     return number
 
 
-def _needs(raw: Mapping[str, str], key: str, *others: str) -> None:
-    if _get(raw, key):
-        missing = [other for other in others if not _get(raw, other)]
+def needs_settings(raw: Mapping[str, str], key: str, *others: str) -> None:
+    if setting(raw, key):
+        missing = [other for other in others if not setting(raw, other)]
         if missing:
             raise MessagingConfigError(
                 f"setting {PREFIX}{key} needs {', '.join(PREFIX + m for m in missing)}"
@@ -79,24 +79,24 @@ def _needs(raw: Mapping[str, str], key: str, *others: str) -> None:
 
 
 def messaging_settings(raw: Mapping[str, str]) -> MessagingSettings:
-    _needs(raw, "sms_gateway", "sms_gateway_key")
-    _needs(raw, "smtp_host", "mail_from")
-    _needs(raw, "wechat_api", "wechat_appid", "wechat_secret")
-    templates = _get(raw, "message_templates")
+    needs_settings(raw, "sms_gateway", "sms_gateway_key")
+    needs_settings(raw, "smtp_host", "mail_from")
+    needs_settings(raw, "wechat_api", "wechat_appid", "wechat_secret")
+    templates = setting(raw, "message_templates")
     if templates and not Path(templates).is_file():
         raise MessagingConfigError(f"setting {PREFIX}message_templates: no such file")
     return MessagingSettings(
-        sms_gateway=_url(raw, "sms_gateway"),
-        sms_gateway_key=_get(raw, "sms_gateway_key"),
-        smtp_host=_get(raw, "smtp_host"),
-        smtp_port=int(_positive(raw, "smtp_port", 25, int)),
-        mail_from=_get(raw, "mail_from"),
-        wechat_api=_url(raw, "wechat_api"),
-        wechat_appid=_get(raw, "wechat_appid"),
-        wechat_secret=_get(raw, "wechat_secret"),
+        sms_gateway=url_setting(raw, "sms_gateway"),
+        sms_gateway_key=setting(raw, "sms_gateway_key"),
+        smtp_host=setting(raw, "smtp_host"),
+        smtp_port=int(positive_setting(raw, "smtp_port", 25, int)),
+        mail_from=setting(raw, "mail_from"),
+        wechat_api=url_setting(raw, "wechat_api"),
+        wechat_appid=setting(raw, "wechat_appid"),
+        wechat_secret=setting(raw, "wechat_secret"),
         templates=Path(templates) if templates else None,
-        per_phone_per_hour=int(_positive(raw, "messages_per_recipient_hour", 5, int)),
-        per_minute=int(_positive(raw, "messages_per_minute", 120, int)),
-        give_up_after_hours=float(_positive(raw, "messages_give_up_hours", 24.0, float)),
-        timeout=float(_positive(raw, "messages_timeout", 10.0, float)),
+        per_phone_per_hour=int(positive_setting(raw, "messages_per_recipient_hour", 5, int)),
+        per_minute=int(positive_setting(raw, "messages_per_minute", 120, int)),
+        give_up_after_hours=float(positive_setting(raw, "messages_give_up_hours", 24.0, float)),
+        timeout=float(positive_setting(raw, "messages_timeout", 10.0, float)),
     )

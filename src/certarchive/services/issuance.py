@@ -70,6 +70,18 @@ def verification_address(public_base_url: str, token: str) -> str:
     return f"{public_base_url}/v/{token}"
 
 
+def licence_identifier(settings: Any, kind: str, serial: str, version: int) -> str:
+    """The GB/T 36904 identifier of a certificate's ``version``, printed on it and
+    reported to the e-licence library."""
+    parts = parse_serial(serial)
+    return build_licence_identifier(
+        settings[f"licence_type_{kind}"],
+        settings["credit_code"],
+        f"{settings['county_code']}{parts.year}{parts.seq:0{parts.width}d}",
+        min(version, 999),
+    )
+
+
 def certificate_document(ctx: Context, cert: Certificate) -> CertificateDocument:
     assert cert.serial is not None and cert.token is not None and cert.issued_at is not None
     return document_of(
@@ -109,12 +121,7 @@ def document_of(
     return CertificateDocument(
         kind=issued.kind,
         serial=issued.serial,
-        licence_id=build_licence_identifier(
-            settings[f"licence_type_{issued.kind}"],
-            settings["credit_code"],
-            f"{settings['county_code']}{parts.year}{parts.seq:0{parts.width}d}",
-            min(issued.version, 999),
-        ),
+        licence_id=licence_identifier(settings, issued.kind, issued.serial, issued.version),
         print_number=f"{settings['county_code']}{parts.year % 100:02d}{parts.seq:0{parts.width}d}",
         issued_at=issued.issued_at,
         data=dict(issued.data),

@@ -76,9 +76,12 @@ CONDITIONS: dict[str, Any] = {
 
 def build_engine() -> WorkflowEngine:
     """The engine with both workflows, checked now (start-up), and their subscribers."""
-    from certarchive.services import issuance
+    from certarchive.services import issuance, reporting
 
     engine = WorkflowEngine((CERTIFICATE, CASE), CONDITIONS)
     engine.subscribe("certificate", "issue", "after", issuance.render_and_store)
     engine.subscribe("certificate", "revoke", "after", issuance.stamp_revocation)
+    # After the files: a report names the file the transaction has just stored.
+    engine.subscribe("certificate", "issue", "after", reporting.report_issued)
+    engine.subscribe("certificate", "revoke", "after", reporting.report_revoked)
     return engine

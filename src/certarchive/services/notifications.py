@@ -19,7 +19,7 @@ from typing import Any
 from certarchive.content.casefile import CaseFile
 from certarchive.content.certificate import Certificate
 from certarchive.i18n import _
-from certarchive.messaging.outbox import enqueue, of_case
+from certarchive.messaging.outbox import LIBRARY, enqueue, of_case
 from certarchive.services.certdata import read_data
 from certarchive.services.context import Context
 from certarchive.services.download_codes import issue_code
@@ -209,5 +209,10 @@ def resend_code(ctx: Context, cert: Certificate, holder_number: int) -> None:
 
 
 def delivery_status(ctx: Context, case_no: str) -> list[dict[str, Any]]:
-    """The case's messages for its page: template, channel, state, attempts; no recipient."""
-    return [message.summary() for message in of_case(ctx.registry.messages, case_no)]
+    """The case's messages for its page: template, channel, state, attempts; no recipient.
+    (Its reports to the e-licence library are :func:`certarchive.services.reporting.of_case`.)"""
+    return [
+        message.summary()
+        for message in of_case(ctx.registry.messages, case_no)
+        if message.channel != LIBRARY
+    ]

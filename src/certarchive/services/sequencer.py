@@ -1,5 +1,6 @@
 """The periodic job of a serving process: sequencing the logs, delivering due messages to
-holders (:mod:`certarchive.messaging`), and sweeping expired records.
+holders (:mod:`certarchive.messaging`) and reports to the e-licence library
+(:mod:`certarchive.reporting`), and sweeping expired records.
 
 Requests only queue their audit entries (see :mod:`certarchive.audit.queue`); this
 thread moves them every few seconds into the Merkle log and signs a checkpoint, so that
@@ -62,14 +63,15 @@ def start_sequencer(
     on the first round, so a restarted server clears what ran out while it was down."""
     stop = threading.Event()
     messaging = runtime.settings.messaging
-    courier = Courier(runtime, messaging) if messaging.channels else None
+    reporting = runtime.settings.reporting.configured
+    courier = Courier(runtime, messaging) if messaging.channels or reporting else None
 
     def loop() -> None:
         next_sweep = 0.0
         while not stop.wait(interval):
             _run(runtime, "log sequencing", sequence_logs)
             if courier is not None:
-                _run(runtime, "message delivery", lambda _runtime: courier.deliver_due())
+                _run(runtime, "message delivery", lambda _runtime: courier.deliver())
             if time.monotonic() >= next_sweep:
                 purged = _run(
                     runtime, "purging expired records", lambda rt: rt.run(purge_expired, SYSTEM)

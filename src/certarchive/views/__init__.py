@@ -103,6 +103,8 @@ ROUTES = (
     ("staff.admin.users", "/staff/admin/users"),
     ("staff.admin.user.action", "/staff/admin/users/{name}/{action}"),
     ("staff.backups", "/staff/backups"),
+    ("staff.reports", "/staff/reports"),
+    ("staff.report.resend", "/staff/reports/{report_id}/resend"),
     ("staff.audit", "/staff/audit"),
     ("staff.audit.export", "/staff/audit/export"),
     ("staff.audit.entry", "/staff/audit/{log}/{seq}"),

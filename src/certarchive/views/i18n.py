@@ -177,7 +177,14 @@ LABELS: dict[str, dict[Any, str]] = {
         "download_code": _("下载码"),
     },
     "message_channel": {"sms": _("短信"), "email": _("电子邮件"), "wechat": _("微信")},
-    "message_state": {"pending": _("待发送"), "sent": _("已送达"), "undeliverable": _("无法送达")},
+    "message_state": {
+        "pending": _("待发送"),
+        "sent": _("已送达"),
+        "undeliverable": _("无法送达"),
+        "waiting": _("排队等待前一上报"),
+        "refused": _("被拒收"),
+    },
+    "report_event": {"issued": _("签发"), "revoked": _("注销")},
     "resolution": RESOLUTIONS,
     "status": {
         400: _("请求有误"),

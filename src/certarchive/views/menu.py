@@ -22,6 +22,7 @@ MENU = (
     MenuItem("/staff", _("工作台"), "desk.read"),
     MenuItem("/staff/filing", _("归档队列"), "desk.read"),
     MenuItem("/staff/corrections", _("更正申请"), "desk.read"),
+    MenuItem("/staff/reports", _("证照库上报"), "certificate.manage"),
     MenuItem("/institution", _("证照查询"), "institution.lookup"),
     MenuItem("/institution/clerks", _("本机构用户"), "institution.users"),
     MenuItem("/staff/audit", _("审计日志"), "audit.read"),

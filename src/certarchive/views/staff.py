@@ -30,6 +30,7 @@ from certarchive.services import (
     corrections,
     notifications,
     overview,
+    reporting,
     search,
     sharing,
 )
@@ -85,8 +86,11 @@ def dashboard(request: Request) -> Any:
         return render_to_response("no_pages.jinja2", {}, request=request)
     board = overview.dashboard(request.ctx)
     alarm = backup_jobs.failure_alarm(request.ctx) if _can(request, "backup.status") else None
+    reports = reporting.counts(request.ctx) if _can(request, "certificate.manage") else None
     return render_to_response(
-        "dashboard.jinja2", {"board": board, "backup_alarm": alarm}, request=request
+        "dashboard.jinja2",
+        {"board": board, "backup_alarm": alarm, "reports": reports},
+        request=request,
     )
 
 
@@ -153,6 +157,7 @@ def case_page(request: Request, errors: dict[str, str] | None = None) -> dict[st
         "can_file": case.state == "certified" and ready is None,
         "file_refusal": None if ready is None else ready.message,
         "messages": notifications.delivery_status(ctx, case.case_no),
+        "reports": reporting.of_case(ctx, case.case_no),
     }
 
 

@@ -37,10 +37,11 @@ COMMAND = Path(sys.executable).parent / "certarchive"
 CONFIGURATIONS = (("1", "now"), ("2", "now"), ("1", "on-demand"), ("2", "on-demand"))
 
 
-def write_file(path: Path, lines: int) -> int:
+def write_file(path: Path, lines: int, first: int = 0) -> int:
+    """``lines`` lines of ``sample_existing_case`` from number ``first``; the certificates."""
     certificates = 0
     with path.open("w", encoding="utf-8") as out:
-        for n in range(lines):
+        for n in range(first, first + lines):
             line = sample_existing_case(n, fullwidth=n % 2 == 1)
             certificates += len(line["certificates"])
             out.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -1,13 +1,17 @@
-"""The scale suite (issue #7): a small and a large registry built by bench/generate.py,
-measured side by side in one run.
+"""The scale suite (issues #7 and #18): a small and a large registry, measured side by
+side in one run.
 
     .venv/bin/python bench/bench_scale.py --small var/bench/10k --large var/bench/100k
 
-For each registry: certificates issued per second when adding more (target: the large
-one within 10 % of the small one), look-ups by serial and by holder ID (p50/p99, cold
-and warm), start-up time of a serving process (until /healthz answers), Data.fs and blob
-bytes per certificate, and the resident memory of that process after 200 verification
-page requests.
+The registries are built either by bench/generate.py (normal issuance) or, for a
+million, by ``certarchive import-existing --files on-demand`` of ``sample_existing_case``
+lines (see docs/performance.md for the commands).  For each registry: look-ups by
+serial and by holder ID (p50/p99, cold and warm), staff searches, start-up time of a
+serving process (until /healthz answers) and its resident memory after 200 verification
+pages, Data.fs and blob bytes per certificate, certificates issued per second when
+adding more (target: the large one within 10 % of the small one); with ``--operations``
+also the operator's commands as an operator runs them: ``check``, ``audit verify``, a
+full backup, a 1 % incremental one (after importing 1 % more) and ``pack``.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_import import write_file
 from bench.bench_registry import lookups
-from bench.common import PAYMENT, UPSTREAM, open_registry, raw_settings
+from bench.bench_search import measure as measure_search
+from bench.bench_search import queries
+from bench.common import PAYMENT, UPSTREAM, median_ms, open_registry, percentile_ms, raw_settings
+from tests.conftest import write_ini
 
 from certarchive.services import cases
 from certarchive.services.permissions import SYSTEM
@@ -33,6 +41,8 @@ from certarchive.validation.samples import sample_case
 
 ADDED = 100
 PAGES = 200
+COMMAND = Path(sys.executable).with_name("certarchive")
+SEARCHES = 5  # the first kinds of bench_search's queries: name, address, ID, number parts
 
 
 def issue_rate(registry: Path) -> float:
@@ -113,10 +123,73 @@ def disk_per_certificate(registry: Path, total: int) -> tuple[float, float]:
     return data / total, blobs / total
 
 
-def measure(label: str, registry: Path) -> dict[str, Any]:
+def searches(registry: Path) -> None:
+    """Staff searches (issue #17) as a registrar's page runs them, a cold process each."""
+    runtime = open_registry(registry)
+    cases = runtime.run(lambda ctx: len(ctx.agency().cases), SYSTEM)
+    runtime.close()
+    for label, params in list(queries(cases, random.Random(17)).items())[:SEARCHES]:
+        runtime = open_registry(registry)
+        cold, _ = measure_search(runtime, params[:1])
+        warm, hits = measure_search(runtime, params[1:])
+        runtime.close()
+        print(
+            f"  search {label:34s} ~{hits:5d} hits  first {cold[0] * 1000:7.1f} ms  "
+            f"p50 {median_ms(warm):6.1f} ms  p99 {percentile_ms(warm, 0.99):6.1f} ms"
+        )
+
+
+def command_seconds(registry: Path, *arguments: str) -> float:
+    """Wall seconds of ``certarchive ARGUMENTS`` on ``registry``, in its own process."""
+    with tempfile.TemporaryDirectory() as folder:
+        ini = write_ini(Path(folder) / "bench.ini", raw_settings(registry))
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(COMMAND), "-c", str(ini), *arguments], capture_output=True, text=True, check=False
+        )
+        seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(
+            f"certarchive {' '.join(arguments)}: {done.stdout[-800:]}{done.stderr[-800:]}"
+        )
+    return seconds
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def operations(registry: Path, total: int) -> None:
+    """The operator's commands at this size; the registry gains 1 % more certificates."""
+    print(f"  check:                   {command_seconds(registry, 'check'):8.1f} s")
+    print(f"  audit verify:            {command_seconds(registry, 'audit', 'verify'):8.1f} s")
+    if not (registry / "keys" / "backup.key").exists():
+        command_seconds(registry, "backup", "init-key")
+    with tempfile.TemporaryDirectory(dir=registry.parent) as folder:
+        repository = Path(folder) / "backups"
+        full = command_seconds(registry, "backup", "export", "--out", str(repository))
+        full_bytes = folder_bytes(repository)
+        runtime = open_registry(registry)
+        cases = runtime.run(lambda ctx: len(ctx.agency().cases), SYSTEM)
+        runtime.close()
+        more = Path(folder) / "more.jsonl"
+        write_file(more, max(1, total // 100 * 3 // 4), first=cases)  # 4/3 certificates a line
+        imported = command_seconds(registry, "import-existing", "--files", "on-demand", str(more))
+        incremental = command_seconds(
+            registry, "backup", "export", "--out", str(repository), "--incremental"
+        )
+        added = folder_bytes(repository) - full_bytes
+    print(f"  backup, full:            {full:8.1f} s, {full_bytes / 2**20:,.0f} MiB")
+    print(f"  import 1 % more:         {imported:8.1f} s (on demand)")
+    print(f"  backup, incremental:     {incremental:8.1f} s, {added / 2**20:,.1f} MiB")
+    print(f"  pack --days 0:           {command_seconds(registry, 'pack', '--days', '0'):8.1f} s")
+
+
+def measure(label: str, registry: Path, with_operations: bool = False) -> dict[str, Any]:
     total, sample = tokens(registry, PAGES)
     print(f"\n== {label}: {total} certificates ({registry})")
     lookups(registry, 500)
+    searches(registry)
     started, rss = serve_and_measure(registry, sample)
     data, blobs = disk_per_certificate(registry, total)
     rate = issue_rate(registry)
@@ -124,6 +197,8 @@ def measure(label: str, registry: Path) -> dict[str, Any]:
     print(f"  start-up until /healthz: {started:6.2f} s")
     print(f"  serving process RSS:     {rss:6.0f} MiB after {len(sample)} verification pages")
     print(f"  bytes per certificate:   Data.fs {data:,.0f}, blobs {blobs:,.0f}")
+    if with_operations:
+        operations(registry, total)
     return {"rate": rate}
 
 
@@ -131,6 +206,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=Path, default=Path("var/bench/10k"))
     parser.add_argument("--large", type=Path, default=Path("var/bench/100k"))
+    parser.add_argument(
+        "--operations", action="store_true", help="also check, audit verify, backups and pack"
+    )
     args = parser.parse_args()
     missing = [str(path) for path in (args.small, args.large) if not (path / "Data.fs").exists()]
     if missing:
@@ -140,8 +218,8 @@ def main() -> None:
             "  .venv/bin/python bench/generate.py --certificates 100000 --var var/bench/100k"
         )
         return
-    small = measure("small", args.small)
-    large = measure("large", args.large)
+    small = measure("small", args.small, args.operations)
+    large = measure("large", args.large, args.operations)
     print(f"\nissuance rate, large / small: {large['rate'] / small['rate']:.3f} (target ≥ 0.90)")
 
 

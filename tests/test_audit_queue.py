@@ -7,6 +7,7 @@ read from each storage's last transaction id.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,38 @@ def test_sequencing_moves_entries_one_database_at_a_time(registry: Runtime) -> N
     before = last_transactions(registry)
     audit_services.sequence_logs(registry)
     assert written(registry, before) == set()  # an idle round writes nothing
+    report = registry.run(audit_services.verify, SYSTEM, "audit")
+    assert report.ok and report.pending == 0
+
+
+def test_a_long_queue_is_sequenced_in_bounded_batches(
+    registry: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a bulk import millions of entries wait: each integration takes at most
+    SEQUENCE_BATCH of them (its own transaction, its own checkpoint), entries from the
+    outbox and from the log's own queue merged in key order, until none is left."""
+    monkeypatch.setattr(audit_services, "SEQUENCE_BATCH", 4)
+    for n in range(3):
+        registry.run(cases.record_case, UPSTREAM, sample_case(n))  # 3 entries each, outbox
+        registry.run(lambda ctx: ctx.audit("certificate.read", "c:1"), SYSTEM)  # own queue
+    start = registry.run(queue_sizes, SYSTEM)["sequenced"]
+    queued = registry.run(
+        lambda ctx: get_log(ctx.conn, "audit").queued(get_outbox(ctx.conn)), SYSTEM
+    )
+    total = len(queued)
+    assert total >= 12 and [key for key, *_ in queued] == sorted(k for k, *_ in queued)
+    assert {from_outbox for *_, from_outbox in queued} == {True, False}  # both queues
+
+    first = registry.run(audit_services.integrate_logs, SYSTEM)
+    assert first["audit"]["size"] == start + 4
+    newest = audit_services.sequence_logs(registry)
+    assert newest["audit"]["size"] == start + total
+    sizes = registry.run(queue_sizes, SYSTEM)
+    assert sizes["sequenced"] == start + total and sizes["outbox"] == sizes["log"] == 0
+    checkpoints = registry.run(lambda ctx: len(get_log(ctx.conn, "audit").checkpoints), SYSTEM)
+    assert checkpoints >= -(-total // 4)  # one a batch of at most 4
+    actions = [e["action"] for e in registry.run(log_entries, SYSTEM)][-total:]
+    assert actions == [a for _k, value, _o in queued for a in [json.loads(value)["action"]]]
     report = registry.run(audit_services.verify, SYSTEM, "audit")
     assert report.ok and report.pending == 0
 

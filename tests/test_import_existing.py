@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from certarchive.audit.queue import get_outbox
 from certarchive.documents.metadata import read_metadata
 from certarchive.documents.verify import verify_pdf
 from certarchive.services import certificates as certificate_services
@@ -138,6 +139,9 @@ def test_sequences_continue_after_the_highest_imported_number(
     assert result.exit_code == 0, result.output
     runtime = runtime_of()
     try:
+        # the import's entries are sequenced before the command ends, none left queued
+        waiting = runtime.run(lambda ctx: len(get_outbox(ctx.conn).queue("audit")), SYSTEM)
+        assert waiting == 0
         case = sample_case(4)  # a first registration with a right and a mortgage proof
         runtime.run(record_case, UPSTREAM, case)
         paid = runtime.run(

@@ -18,8 +18,10 @@ are right, and ``audit verify`` recomputes and compares each one.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -79,13 +81,22 @@ class AppendOnlyLog(Persistent):
         """Sequenced entries and those in this log's own queue (not the outbox's)."""
         return self.size + len(self.pending)
 
-    def queued(self, outbox: Outbox | None = None) -> list[tuple[str, Any, bool]]:
-        """``(key, value, from_outbox)`` of every entry waiting for this log, in key order:
-        its own queue's and, given the outbox, those there it has not sequenced yet."""
-        waiting = [(key, value, False) for key, value in self.pending.items()]
+    def queued(
+        self, outbox: Outbox | None = None, limit: int | None = None
+    ) -> list[tuple[str, Any, bool]]:
+        """``(key, value, from_outbox)`` of the first ``limit`` (default: every) entries
+        waiting for this log, in key order: its own queue's and, given the outbox, those
+        there it has not sequenced yet.  Both queues are read in key order and merged, so
+        that a bounded batch reads only its own entries, however many wait."""
+        waiting: Iterable[tuple[str, Any, bool]] = (
+            (key, value, False) for key, value in self.pending.items()
+        )
         if outbox is not None:
-            waiting += [(key, value, True) for key, value in outbox.waiting(self.name, self.moved)]
-        return sorted(waiting, key=lambda item: item[0])
+            from_outbox = (
+                (key, value, True) for key, value in outbox.waiting(self.name, self.moved)
+            )
+            waiting = heapq.merge(waiting, from_outbox, key=lambda item: item[0])
+        return list(itertools.islice(waiting, limit))
 
     def iter_entries(
         self, start: int = 0, outbox: Outbox | None = None
@@ -97,9 +108,14 @@ class AppendOnlyLog(Persistent):
             yield entry_dict(value)
 
     def integrate(
-        self, signing_key: SM2PrivateKey, now: datetime, outbox: Outbox | None = None
+        self,
+        signing_key: SM2PrivateKey,
+        now: datetime,
+        outbox: Outbox | None = None,
+        limit: int | None = None,
     ) -> dict[str, Any] | None:
-        """Sequence every queued entry and sign a checkpoint; None when nothing was queued.
+        """Sequence the queued entries (the first ``limit`` of them) and sign a checkpoint;
+        None when nothing was queued.
 
         This writes the log's own database only.  An entry taken from the outbox stays
         there, its key noted in ``moved``, until :meth:`Outbox.remove` deletes it in a
@@ -111,7 +127,7 @@ class AppendOnlyLog(Persistent):
         """
         if outbox is not None:
             self._forget_removed(outbox)
-        queued = self.queued(outbox)
+        queued = self.queued(outbox, limit)
         if not queued:
             return None
         at = now.isoformat()

@@ -28,6 +28,7 @@ from certarchive.importing.pipeline import (
     describe_refused,
 )
 from certarchive.jsonread import JsonLimits, JsonRefused, read_json
+from certarchive.services.audit import sequence_logs
 from certarchive.services.cases import record_case
 from certarchive.services.permissions import client_actor
 from certarchive.validation.case import CaseInvalid, validate_case
@@ -159,7 +160,10 @@ def import_existing(state: CliState, file: str, workers: int, files: str) -> Non
             report = importer.run(read_lines(path))
         except KeyringError as exc:  # a worker could not open the keyring
             fail(_("密钥错误（${exc}）", mapping={"exc": exc}), 2)
-    progress.finish()
+        progress.finish()
+        # The lines' audit entries wait in the queue; sequence them now (in bounded
+        # batches), as init does, rather than leave millions for the next server start.
+        sequence_logs(runtime)
     click.echo(
         bilingual(
             _(

@@ -55,8 +55,15 @@ def _numbers(ranges: Mapping[str, tuple[Any, int, int]]) -> dict[str, int]:
     return numbers
 
 
+#: Entries of one log sequenced in one transaction.  A registry that has just imported a
+#: million paper-era certificates holds millions of queued entries; one transaction over
+#: all of them would hold every one in memory and write them in one commit.
+SEQUENCE_BATCH = 20_000
+
+
 def integrate_logs(ctx: Context) -> dict[str, dict[str, Any] | None]:
-    """Sequence every queued entry of both logs and sign a checkpoint for each that grew.
+    """Sequence the queued entries of both logs, at most :data:`SEQUENCE_BATCH` of each,
+    and sign a checkpoint for each that grew.
 
     Writes the logs' databases only: the outbox in the main database is read here and
     emptied by :func:`remove_moved`, a transaction of its own (see
@@ -65,7 +72,9 @@ def integrate_logs(ctx: Context) -> dict[str, dict[str, Any] | None]:
     checkpoints = {}
     for name in LOG_NAMES:
         log = get_log(ctx.conn, name)
-        checkpoints[name] = log.integrate(signing_key(log, ctx.keyring), ctx.now(), outbox)
+        checkpoints[name] = log.integrate(
+            signing_key(log, ctx.keyring), ctx.now(), outbox, SEQUENCE_BATCH
+        )
     return checkpoints
 
 
@@ -77,11 +86,26 @@ def remove_moved(ctx: Context) -> int:
 
 
 def sequence_logs(runtime: Runner) -> dict[str, dict[str, Any] | None]:
-    """Move every queued entry into its log and sign checkpoints: the two transactions
-    of :func:`integrate_logs` and :func:`remove_moved`, each retried on conflict."""
-    checkpoints = runtime.run(integrate_logs, SYSTEM)
-    runtime.run(remove_moved, SYSTEM)
-    return checkpoints
+    """Move every queued entry into its log and sign checkpoints, in batches of
+    :data:`SEQUENCE_BATCH`: the two transactions of :func:`integrate_logs` and
+    :func:`remove_moved`, each retried on conflict, until nothing is left.  Returns the
+    newest checkpoint of each log (None for a log that did not grow)."""
+    sizes = runtime.run(_log_sizes, SYSTEM)
+    newest: dict[str, dict[str, Any] | None] = dict.fromkeys(LOG_NAMES)
+    while True:
+        checkpoints = runtime.run(integrate_logs, SYSTEM)
+        runtime.run(remove_moved, SYSTEM)
+        batch_full = False
+        for name, found in checkpoints.items():
+            if found:
+                batch_full |= found["size"] - sizes[name] >= SEQUENCE_BATCH
+                sizes[name], newest[name] = found["size"], found
+        if not batch_full:
+            return newest
+
+
+def _log_sizes(ctx: Context) -> dict[str, int]:
+    return {name: get_log(ctx.conn, name).size for name in LOG_NAMES}
 
 
 def checkpoint_document(ctx: Context, name: str) -> dict[str, Any]:

@@ -107,6 +107,12 @@ def index_number(catalog: Catalog, cert_id: str, number: str) -> None:
         catalog.number.add(gram, cert_id)
 
 
+#: Certificates indexed between savepoints while rebuilding: the changes so far go to the
+#: savepoint's temporary file and the connection's cache sheds what it read, so that an
+#: evolve over a million certificates holds a few thousand of them in memory, not all.
+SPILL_EVERY = 5_000
+
+
 def rebuild(agency: Agency, keyring: Keyring) -> None:
     """Make the kind, number, name and address indexes afresh from every certificate's current
     version (an evolve step: registries made before these indexes existed)."""
@@ -115,7 +121,11 @@ def rebuild(agency: Agency, keyring: Keyring) -> None:
     catalog = agency.catalog
     catalog.kind, catalog.party_name, catalog.address = SetIndex(), SetIndex(), SetIndex()
     catalog.number = SetIndex()
-    for cert_id in agency.certificates:
+    for count, cert_id in enumerate(agency.certificates, start=1):
+        if count % SPILL_EVERY == 0:  # a million certificates: keep memory bounded
+            jar = agency._p_jar
+            jar.transaction_manager.savepoint(optimistic=True)
+            jar.cacheGC()
         cert = agency.certificates[cert_id]
         catalog.kind.add(cert.kind, cert_id)
         for number in (cert.case_no, cert.serial):

@@ -45,14 +45,15 @@ COMMAND = Path(sys.executable).with_name("certarchive")
 SEARCHES = 5  # the first kinds of bench_search's queries: name, address, ID, number parts
 
 
+def last_case_number(ctx: Any) -> tuple[int, int]:
+    """The highest case number's sequence, and how many certificates there are."""
+    agency = ctx.agency()
+    return int(max(agency.cases.keys()).rsplit("-", 1)[1]), len(agency.certificates)
+
+
 def issue_rate(registry: Path) -> float:
     """Certificates per second when issuing ADDED more, after every case already there."""
     runtime = open_registry(registry)
-
-    def last_case_number(ctx: Any) -> tuple[int, int]:
-        agency = ctx.agency()
-        return int(max(agency.cases.keys()).rsplit("-", 1)[1]), len(agency.certificates)
-
     last, before = runtime.run(last_case_number, SYSTEM)
     first = last + 3 - last % 3  # sample_case(n) has case number n + 1; n % 3 == 0: one right
     documents = [sample_case(n) for n in range(first, first + 3 * ADDED, 3)]
@@ -170,10 +171,11 @@ def operations(registry: Path, total: int) -> None:
         full = command_seconds(registry, "backup", "export", "--out", str(repository))
         full_bytes = folder_bytes(repository)
         runtime = open_registry(registry)
-        cases = runtime.run(lambda ctx: len(ctx.agency().cases), SYSTEM)
+        last, _ = runtime.run(last_case_number, SYSTEM)
         runtime.close()
         more = Path(folder) / "more.jsonl"
-        write_file(more, max(1, total // 100 * 3 // 4), first=cases)  # 4/3 certificates a line
+        # 4/3 certificates a line; numbers past every case and serial issued so far
+        write_file(more, max(1, total // 100 * 3 // 4), first=last + 1000)
         imported = command_seconds(registry, "import-existing", "--files", "on-demand", str(more))
         incremental = command_seconds(
             registry, "backup", "export", "--out", str(repository), "--incremental"

@@ -126,8 +126,20 @@ def _recorded(ctx: Context, case_no: str, digest: str) -> CaseFile | None:
 
 def import_lines(ctx: Context, lines: Sequence[Line], on_demand: bool) -> dict[int, Any]:
     """Commit ``lines`` in this transaction: each line's outcome by its number, CREATED,
-    PRESENT or the :class:`ServiceError` that refused it (nothing of it kept)."""
+    PRESENT or the :class:`ServiceError` that refused it (nothing of it kept).
+
+    A batch is first tried whole: a savepoint a line re-serialises every object the batch
+    has touched so far (the search indexes' buckets, the outbox, the agency) once per
+    line, which made a batch cost grow with the registry.  Only a batch in which a line
+    is refused is rolled back and taken again a line at a time, each line behind its own
+    savepoint, so that a refused line keeps nothing and the others are kept."""
     txn = ctx.conn.transaction_manager.get()
+    start = txn.savepoint()
+    try:
+        return {line.number: _import_line(ctx, line, on_demand) for line in lines}
+    except ServiceError:
+        start.rollback()
+        ctx.paper_issues.clear()
     outcomes: dict[int, Any] = {}
     for line in lines:
         savepoint = txn.savepoint()

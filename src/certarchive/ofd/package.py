@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Mapping
 
 from lxml import etree
@@ -80,7 +81,7 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         try:
             with archive.open(info) as member:
                 content = member.read(info.file_size + 1)
-        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError):
+        except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, zlib.error):
             raise PackageError(
                 _("OFD包中的文件无法读取：${filename}", mapping={"filename": info.filename})
             ) from None

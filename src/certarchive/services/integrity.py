@@ -153,6 +153,10 @@ def _guarded(report: IntegrityReport, label: str, check: Callable[[], None]) -> 
         )
 
 
+#: Certificates checked between two shrinkings of the connection's cache to its target.
+SHED_EVERY = 5_000
+
+
 def check_registry(ctx: Context) -> IntegrityReport:
     """Every certificate and scanned document of every agency the actor may see.
 
@@ -163,6 +167,8 @@ def check_registry(ctx: Context) -> IntegrityReport:
     for agency in ctx.visible_agencies():
         for key, cert in _items(report, f"{agency.name} certificates", agency.certificates):
             report.certificates += 1
+            if report.certificates % SHED_EVERY == 0:
+                ctx.conn.cacheGC()  # read-only walk: let what was read go (736,000: 6.8 GB)
             label = getattr(cert, "serial", None) or key
             _guarded(report, label, lambda cert=cert: _check_certificate(ctx, cert, trust, report))
         for key, case in _items(report, f"{agency.name} cases", agency.cases):

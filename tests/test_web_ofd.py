@@ -13,6 +13,7 @@ from certarchive.config import ConfigError, load_settings
 from certarchive.crypto.sm import sm3_hex
 from certarchive.documents.verify import OFD
 from certarchive.ofd.verify import verify_ofd
+from certarchive.services.certdata import ON_REQUEST
 from certarchive.services.certificates import get_certificate
 from certarchive.services.seals import registry_trust
 from tests.conftest import file_settings
@@ -134,6 +135,8 @@ def test_a_certificate_without_an_ofd_gets_one_on_first_request(site: Site) -> N
     assert verify_ofd(first, site.run(registry_trust)).valid
     second = site.web().get(path(serial, "/ofd"), headers=site.headers("bank")).body
     assert first == second  # made once, then stored like any file
+    reasons = site.run(lambda ctx: [r["reason"] for r in get_certificate(ctx, serial).ofd_files])
+    assert reasons == [ON_REQUEST]  # a code the pages label, like "issued"
     assert _upload(site, first)["result"] == "valid"
 
 

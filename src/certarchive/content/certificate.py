@@ -75,9 +75,10 @@ class Certificate(Persistent):
     def sealed_file(self) -> dict[str, Any] | None:
         """The latest sealed file in the format summaries show: the PDF, or the OFD where
         only OFD files are produced (``certarchive.formats = ofd``)."""
-        if self.files.latest() is not None:
-            return self.files.latest()
-        return self.ofd_files.latest() if self.ofd_files is not None else None
+        pdf = self.files.latest()
+        if pdf is not None or self.ofd_files is None:
+            return pdf
+        return self.ofd_files.latest()
 
     def file_log(self, file_format: str, *, create: bool = False) -> RecordLog | None:
         """The log of files in ``file_format`` ("pdf" or "ofd")."""

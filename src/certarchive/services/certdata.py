@@ -99,6 +99,12 @@ def version_metadata(cert: Certificate) -> list[dict[str, Any]]:
     ]
 
 
+#: The reason a file log records for a file made at its first request (a certificate
+#: imported with ``--files on-demand``, or issued before its format was produced); pages
+#: show it through ``LABELS["file_reason"]`` like "issued" and "revoked".
+ON_REQUEST = "on-request"
+
+
 def store_file(
     ctx: Context,
     cert: Certificate,

@@ -31,7 +31,7 @@ from certarchive.i18n import _, listed, message_of
 from certarchive.ofd.revoke import revoke_package
 from certarchive.ofd.sign import OfdSeal, seal_package
 from certarchive.ofd.writer import write_ofd
-from certarchive.services.certdata import read_file, store_file
+from certarchive.services.certdata import ON_REQUEST, read_file, store_file
 from certarchive.services.context import Context
 from certarchive.services.errors import Invalid
 from certarchive.services.seals import current_chain, demo_authority, registry_trust, signer
@@ -163,7 +163,7 @@ def _stale(cert: Certificate) -> bool:
 def current_ofd(ctx: Context, cert: Certificate) -> bytes:
     """The certificate's current OFD, made now if it has none that is current."""
     if _stale(cert):
-        issue_ofd(ctx, cert, ctx.now(), "generated on request / 按需生成")
+        issue_ofd(ctx, cert, ctx.now(), ON_REQUEST)
         if cert.state == "revoked":
             revoke_ofd(ctx, cert)
     return read_file(ctx, cert, file_format=OFD)

@@ -15,7 +15,7 @@ one and retries the other, which then finds the file made: exactly one file is s
 from __future__ import annotations
 
 from certarchive.content.certificate import Certificate
-from certarchive.services.certdata import read_file, store_file
+from certarchive.services.certdata import ON_REQUEST, read_file, store_file
 from certarchive.services.context import Context
 from certarchive.services.issuance import (
     certificate_document,
@@ -25,8 +25,6 @@ from certarchive.services.issuance import (
 )
 from certarchive.services.seals import signer
 from certarchive.services.transitions import certificate_label
-
-REASON = "generated on request / 按需生成"
 
 
 def pending(cert: Certificate) -> bool:
@@ -52,7 +50,7 @@ def ensure_pdf(ctx: Context, cert: Certificate) -> None:
     seal = signer(ctx, ctx.agency(cert.agency))
     doc = certificate_document(ctx, cert)
     made = signed_files(doc, ("pdf",), issuing_font(ctx), seal, None, ctx.now())["pdf"]
-    record = store_file(ctx, cert, made.data, REASON, made.signer)
+    record = store_file(ctx, cert, made.data, ON_REQUEST, made.signer)
     cert.file_on_demand = False  # also makes two first requests conflict (one retries)
     ctx.audit("certificate.file.generate", certificate_label(cert), None, record["digest"])
     if cert.state == "revoked":

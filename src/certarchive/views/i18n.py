@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from certarchive.i18n import DEFAULT_LANGUAGE, Message, _, request_translate
+from certarchive.services.certdata import ON_REQUEST
 from certarchive.services.corrections import RESOLUTIONS
 from certarchive.services.issuance import CHINA
 
@@ -147,7 +148,7 @@ LABELS: dict[str, dict[Any, str]] = {
         "returned": _("纸质证书已交回"),
         "lost_announced": _("纸质证书遗失并已公告"),
     },
-    "file_reason": {"issued": _("签发"), "revoked": _("注销水印")},
+    "file_reason": {"issued": _("签发"), "revoked": _("注销水印"), ON_REQUEST: _("首次请求时生成")},
     "backup_kind": {"export": _("导出"), "verify": _("校验"), "drill": _("恢复演练")},
     "backup_phase": {
         "queued": _("排队中"),

@@ -258,7 +258,7 @@ def test_a_run_killed_mid_way_resumes_without_loss_or_duplicates(
     blobs = tmp_path / "var" / "blobs"
     command = [str(COMMAND), "-c", str(ini)]
     run = subprocess.Popen(
-        [*command, "import-existing", "--workers", "2", str(lines)],
+        [*command, "import-existing", "--workers", "2", "--batch", "20", str(lines)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,

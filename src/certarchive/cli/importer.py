@@ -21,6 +21,7 @@ from certarchive.cli.progress import Progress
 from certarchive.crypto.keyring import KeyringError
 from certarchive.i18n import _, bilingual
 from certarchive.importing.pipeline import (
+    BATCH,
     Importer,
     Options,
     count_lines,
@@ -147,8 +148,15 @@ def import_cases(state: CliState, file: str) -> None:
     show_default=True,
     help="make each file now, or at its first request",
 )
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 1000),
+    default=BATCH,
+    show_default=True,
+    help="lines committed per transaction",
+)
 @pass_state
-def import_existing(state: CliState, file: str, workers: int, files: str) -> None:
+def import_existing(state: CliState, file: str, workers: int, files: str, batch: int) -> None:
     """Import certificates issued on paper (存量证照): one case document a line whose
     certificates carry "serial" and "issued_at".  A second run skips what is imported;
     bad lines are named by number and nothing of them is imported (exit 1 at the end)."""
@@ -160,7 +168,7 @@ def import_existing(state: CliState, file: str, workers: int, files: str) -> Non
         importer = Importer(
             runtime,
             EXISTING_IMPORTER,
-            Options(workers=workers, on_demand=files == "on-demand"),
+            Options(workers=workers, on_demand=files == "on-demand", batch=batch),
             progress.update,
             lambda number, words: progress.note(f"line {number}: {words}"),
         )

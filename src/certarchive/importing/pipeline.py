@@ -4,8 +4,8 @@ Lines are read within limits (:func:`certarchive.cli.importer.read_lines`), vali
 (:func:`certarchive.validation.existing.validate_existing_case`), checked against the
 registry in groups (a line whose case is recorded with the same content is passed over:
 a second run resumes), rendered and signed (in worker processes when there are several,
-at most :data:`AHEAD` lines ahead of the commits, so memory stays flat), and committed
-:data:`BATCH` lines per transaction (a bad line is rolled back alone).  Nothing is kept
+at most :data:`AHEAD_BATCHES` batches ahead of the commits, so memory stays flat), and committed
+:attr:`Options.batch` lines per transaction (a bad line is rolled back alone).  Nothing is kept
 between runs but the registry itself: a run killed at any point has committed whole
 lines only, and the next run finds them.
 """
@@ -35,12 +35,16 @@ from certarchive.validation.case import CaseInvalid
 from certarchive.validation.existing import validate_existing_case
 from certarchive.workflow.engine import Actor
 
-#: Lines committed per transaction: one fsync and one audit sequencing for many lines.
-BATCH = 20
+#: Lines committed per transaction (``--batch``): one fsync, one audit sequencing and one
+#: write of each index bucket the lines share, for many lines.  4,000 lines on demand into
+#: a fresh registry: 20 a batch, 38 s and 152 MB of Data.fs; 100, 30 s and 104 MB; 250,
+#: 28 s and 78 MB (docs/performance.md).  100 keeps a transaction near a second (with the
+#: files made now, two), short beside a serving process that commits too.
+BATCH = 100
 #: Lines checked against the registry per read transaction.
 CHECK = 200
-#: Lines rendered ahead of the commits, per worker.
-AHEAD = 3 * BATCH
+#: Batches rendered ahead of the commits, per worker.
+AHEAD_BATCHES = 3
 COUNT_BLOCK = 2**20
 
 
@@ -57,6 +61,7 @@ class ImportReport:
 class Options:
     workers: int = 1
     on_demand: bool = False
+    batch: int = BATCH
 
 
 def describe_fields(fields: dict[str, str]) -> str:
@@ -150,7 +155,7 @@ class Importer:
         """``todo`` with their files, rendered by ``workers`` in order, a bounded
         number ahead.  A line of no known agency is not rendered (its commit refuses it)."""
         waiting: collections.deque[tuple[Line, Any]] = collections.deque()
-        limit = AHEAD * self.options.workers
+        limit = AHEAD_BATCHES * self.options.batch * self.options.workers
         for line in todo:
             known = line.case_no.split("-")[1] in counties
             waiting.append((line, workers.apply_async(render_line, (line,)) if known else None))
@@ -163,7 +168,7 @@ class Importer:
         batch: list[Line] = []
         for line in todo:
             batch.append(line)
-            if len(batch) >= BATCH:
+            if len(batch) >= self.options.batch:
                 self._commit_batch(batch)
                 batch = []
         if batch:

@@ -3,11 +3,13 @@ certificate ids that grow with time, and record logs that store no tree while em
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
 import transaction
 
+from certarchive.content.catalog import SetIndex
 from certarchive.content.records import RecordLog
 from certarchive.services import cases
 from certarchive.services.drafts import new_certificate_id
@@ -69,3 +71,22 @@ def test_an_empty_record_log_holds_no_tree() -> None:
     assert log.append({"a": 1}) == 1 and log.append({"a": 2}) == 2
     assert [r["a"] for r in log] == [1, 2] and log[2] == {"a": 2, "number": 2}
     assert log.latest() == {"a": 2, "number": 2}
+
+
+def test_a_sets_size_is_estimated_from_its_shape_within_a_factor_of_two() -> None:
+    """The number search starts from its smallest set (issue #18): the estimate, read
+    along one path of the tree, is within a factor of two of the true size, from an
+    empty set to one of 200,000, filled in order and at random."""
+    index = SetIndex()
+    rng = random.Random(7)
+    sizes = (1, 5, 31, 200, 5_000, 200_000)
+    for size in sizes:
+        ids = [f"{n:016x}" for n in range(size)]
+        for key, order in ((f"ordered{size}", ids), (f"random{size}", rng.sample(ids, size))):
+            for cert_id in order:
+                index.add(key, cert_id)
+    assert index.estimated_size("missing") == 0
+    for size in sizes:
+        for key in (f"ordered{size}", f"random{size}"):
+            estimate = index.estimated_size(key)
+            assert size / 2 <= estimate <= size * 2, (key, estimate)

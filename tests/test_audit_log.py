@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 
-from certarchive.audit import merkle
+from certarchive.audit import merkle, verify
 from certarchive.audit.entry import canonical
 from certarchive.audit.log import get_log, leaf_data
 from certarchive.audit.queue import entry_dict
@@ -121,13 +121,36 @@ def _drop_node(log: Any) -> None:
         (_recompute_leaf_after_change, "root does not match"),
     ],
 )
+@pytest.mark.parametrize("shed_every", [20_000, 1])
 def test_tampering_is_found_and_named(
-    cli_run: Any, populated: Path, tmp_path: Path, change: Any, named: str
+    cli_run: Any,
+    populated: Path,
+    tmp_path: Path,
+    change: Any,
+    named: str,
+    shed_every: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Also when the replay lets go of what it read after every entry (SHED_EVERY: a log
+    of millions is replayed in bounded memory)."""
+    monkeypatch.setattr(verify, "SHED_EVERY", shed_every)
     tamper(tmp_path, change)
     result = cli_run("audit", "verify")
     assert result.exit_code == 1
     assert named in result.output
+
+
+def test_an_external_checkpoint_of_a_rewritten_log_fails(
+    cli_run: Any, populated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The auditor's saved checkpoint is checked against the root the one replay makes at
+    its size: a log whose entries before it were rewritten (leaf hashes, nodes and
+    checkpoints all made anew would still not match the saved root) fails."""
+    monkeypatch.setattr(verify, "SHED_EVERY", 1)
+    tamper(tmp_path, _recompute_leaf_after_change)
+    result = cli_run("audit", "verify", "--checkpoint", str(populated))
+    assert result.exit_code == 1
+    assert "the log was rewritten before the external checkpoint" in result.output
 
 
 def test_a_log_from_before_kept_nodes_verifies_and_proves(
@@ -278,9 +301,7 @@ def test_sharing_log_is_separate_with_its_own_key(run: Any) -> None:
     assert "certificate:x" not in objects
 
 
-def test_a_bad_checkpoint_file_is_refused(
-    cli_run: Any, populated: Path, tmp_path: Path
-) -> None:
+def test_a_bad_checkpoint_file_is_refused(cli_run: Any, populated: Path, tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.json"
     bogus.write_text("{}", encoding="utf-8")
     result = cli_run("audit", "verify", "--checkpoint", str(bogus))

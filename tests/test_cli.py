@@ -261,7 +261,7 @@ def test_check_names_a_changed_digest(
     demo: Any, runtime_of: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """H-5.2.2: a stored digest that no longer matches its data is named, also when the
-    walk lets go of what it read after every certificate (SHED_EVERY, for a million)."""
+    walk lets go of what it read after every certificate and case (SHED_EVERY, for a million)."""
     from certarchive.services import integrity
     from certarchive.services.permissions import SYSTEM
 

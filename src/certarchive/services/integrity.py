@@ -153,7 +153,10 @@ def _guarded(report: IntegrityReport, label: str, check: Callable[[], None]) -> 
         )
 
 
-#: Certificates checked between two shrinkings of the connection's cache to its target.
+#: Objects of a folder checked between two shrinkings of the connection's cache to its
+#: target: the walk reads every certificate and case once, and ZODB keeps what a
+#: transaction read until it ends (736,000 certificates: 6.8 GB without; 2.3 GB when
+#: only the certificates' walk let go, the cases' walk after it keeping every case).
 SHED_EVERY = 5_000
 
 
@@ -167,8 +170,6 @@ def check_registry(ctx: Context) -> IntegrityReport:
     for agency in ctx.visible_agencies():
         for key, cert in _items(report, f"{agency.name} certificates", agency.certificates):
             report.certificates += 1
-            if report.certificates % SHED_EVERY == 0:
-                ctx.conn.cacheGC()  # read-only walk: let what was read go (736,000: 6.8 GB)
             label = getattr(cert, "serial", None) or key
             _guarded(report, label, lambda cert=cert: _check_certificate(ctx, cert, trust, report))
         for key, case in _items(report, f"{agency.name} cases", agency.cases):
@@ -178,7 +179,8 @@ def check_registry(ctx: Context) -> IntegrityReport:
 
 
 def _items(report: IntegrityReport, label: str, folder: Any) -> Iterator[tuple[str, Any]]:
-    """(key, object) of a folder; an object that cannot be loaded is a problem, named."""
+    """(key, object) of a folder; an object that cannot be loaded is a problem, named.
+    Every :data:`SHED_EVERY` objects, what was read is let go (a read-only walk)."""
     try:
         keys = list(folder.keys())
     except Exception as exc:
@@ -186,7 +188,9 @@ def _items(report: IntegrityReport, label: str, folder: Any) -> Iterator[tuple[s
             joined("${place}: ${problem}", place=label, problem=_unreadable(exc))
         )
         return
-    for key in keys:
+    for count, key in enumerate(keys, start=1):
+        if count % SHED_EVERY == 0 and (jar := getattr(folder, "_p_jar", None)) is not None:
+            jar.cacheGC()
         try:
             item = folder[key]
         except Exception as exc:

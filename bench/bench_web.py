@@ -7,7 +7,9 @@ measured with wrk in one run (issues #4 and #18), quiet and while the registry i
 All servers run waitress with 8 threads on this machine; wrk uses 2 threads and the
 given connections, cycling through the tokens of a demo registry's certificates.  The page
 is measured as served (with the per-process page cache, its default 5 s age limit) and
-with the cache turned off, which is what every first view of a token costs.
+with the cache turned off, which is what every first view of a token costs.  Each run
+starts after one request for each of its paths (a server in service has its pages built;
+without it every run began with 32 connections building the same 60 pages at once).
 
 "Busy" is an upstream client recording ``--writes`` cases a second through the API of
 the serving process (``POST /api/v1/cases``: each a commit to the main database) while
@@ -171,6 +173,8 @@ def main() -> None:
                 if writes_into
                 else None
             )
+            for target in targets:  # warm: every run starts from pages built, as in service
+                urllib.request.urlopen(base + target, timeout=10).close()
             with writer or nullcontext():
                 result = wrk(base, targets, args.seconds, args.connections)
             results.setdefault(label, []).append(result)

@@ -154,12 +154,42 @@ def test_entries_expire_within_the_age_limit() -> None:
     cache.put(("/v/a", "zh"), Page(b"a"), b"tid1")  # type: ignore[arg-type]
     assert cache.get(("/v/a", "zh"), b"tid1", changed).body == b"a"
     assert cache.get(("/v/a", "en"), b"tid1", changed) is None
-    clock.now += 5.0
+    clock.now += 10.0  # twice the limit: never served
     assert cache.get(("/v/a", "zh"), b"tid1", changed) is None and len(cache) == 0
     cache.put(("/v/a", "zh"), Page(b"a"), b"tid1")  # type: ignore[arg-type]
     clock.now += 3.7  # under three quarters of the limit: always still fresh
     assert cache.get(("/v/a", "zh"), b"tid1", changed) is not None
     assert cache.get(("/v/a", "zh"), b"tid2", changed) is None and len(cache) == 0
+
+
+def unchanged(_reads: object) -> bool:
+    return True
+
+
+def test_a_page_past_its_age_is_rebuilt_by_one_request_while_the_others_get_it() -> None:
+    """The first request after the age limit rebuilds the page; those that arrive before
+    its new page is put are served the old one (still checked against changes); one
+    whose rebuild never puts (an error) is dropped another age limit later."""
+    clock = Clock()
+    cache = PageCache(seconds=5, size=10, clock=clock)
+    key = ("/v/a", "zh")
+    cache.put(key, Page(b"old"), b"tid1")  # type: ignore[arg-type]
+    clock.now += 5.5
+    assert cache.get(key, b"tid1", changed) is None  # the rebuilder
+    assert cache.get(key, b"tid1", changed).body == b"old"  # the others, meanwhile
+    assert cache.get(key, b"tid2", unchanged).body == b"old"  # re-checked after a commit
+    assert cache.get(key, b"tid3", changed) is None and len(cache) == 0  # changed: never
+    cache.put(key, Page(b"old"), b"tid3")  # type: ignore[arg-type]
+    clock.now += 5.5
+    assert cache.get(key, b"tid3", changed) is None  # the rebuilder …
+    cache.put(key, Page(b"new"), b"tid3")  # type: ignore[arg-type]
+    assert cache.get(key, b"tid3", changed).body == b"new"  # … puts the new page
+    clock.now += 5.5
+    assert cache.get(key, b"tid3", changed) is None  # a rebuilder that fails …
+    clock.now += 2.0  # the page lives 3.75 to 5 s: now 7.5 s old
+    assert cache.get(key, b"tid3", changed).body == b"new"
+    clock.now += 3.0  # … and over twice the age (10.5 s): dropped
+    assert cache.get(key, b"tid3", changed) is None and len(cache) == 0
 
 
 def test_the_least_recently_used_page_goes_first() -> None:

@@ -119,6 +119,20 @@ def serve_and_measure(registry: Path, sample: list[str]) -> tuple[float, float]:
 
 
 def disk_per_certificate(registry: Path, total: int) -> tuple[float, float]:
+    """(database bytes, blob bytes) per certificate: Data.fs and the blob folder, or on
+    PostgreSQL the main database's size, blobs included (RelStorage keeps them there)."""
+    main = raw_settings(registry)["certarchive.zodb.main"]
+    if main.startswith("postgres://"):
+        import psycopg2
+
+        name = main.split("?")[0].rsplit("/", 1)[1]
+        conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname=name)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_database_size(current_database())")
+                return cur.fetchone()[0] / total, 0.0
+        finally:
+            conn.close()
     data = (registry / "Data.fs").stat().st_size
     blobs = sum(p.stat().st_size for p in (registry / "blobs").rglob("*") if p.is_file())
     return data / total, blobs / total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable
@@ -17,13 +18,23 @@ UPSTREAM = client_actor("bench-upstream", ("cases:write",))
 PAYMENT = {"receipt_no": "BENCH", "amount": "80.00", "paid_at": "2026-11-20T10:00:00+08:00"}
 
 
+#: In a registry's folder: the storages, when they are not the folder's FileStorage files
+#: (a JSON object of ``certarchive.zodb.*`` settings, written by bench/build_imported.py
+#: for a registry on RelStorage with PostgreSQL).
+STORAGES = "storages.json"
+
+
 def raw_settings(var: Path) -> dict[str, str]:
+    """The settings of the registry in folder ``var``: its keys there, its databases the
+    folder's FileStorage files unless the folder names others in :data:`STORAGES`."""
+    storages = var / STORAGES
     return {
         "certarchive.zodb.main": f"file://{var}/Data.fs?blobstorage_dir={var}/blobs",
         "certarchive.zodb.audit": f"file://{var}/Audit.fs",
         "certarchive.zodb.sharing": f"file://{var}/Sharing.fs",
         "certarchive.keys_dir": str(var / "keys"),
         "certarchive.public_base_url": "http://127.0.0.1:6543",
+        **(json.loads(storages.read_text()) if storages.exists() else {}),
     }
 
 

@@ -1,9 +1,10 @@
 """Build a registry of paper-era certificates for the scale suite (issue #18), the way an
 operator converts them: ``certarchive init``, then ``certarchive import-existing --files
 on-demand`` of ``sample_existing_case`` lines (4/3 certificates a line), in its own
-process, with its progress bar.
+process, with its progress bar; then, with ``--issue N``, N certificates issued through
+the normal path after them (cases recorded and paid: files made, sealed and signed).
 
-    .venv/bin/python bench/build_imported.py --lines 750000 --var var/scale/1m
+    .venv/bin/python bench/build_imported.py --lines 750000 --var var/scale/1m --issue 1000
     .venv/bin/python bench/build_imported.py --lines 75000 --var var/scale/100k-pg --postgres
 
 With ``--postgres`` the three databases are PostgreSQL databases on 127.0.0.1:5432 named
@@ -24,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_import import write_file
+from bench.bench_scale import issue_more
 from bench.common import STORAGES, raw_settings
 from tests.conftest import write_ini
 
@@ -57,6 +59,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, required=True)
     parser.add_argument("--var", type=Path, required=True)
     parser.add_argument("--postgres", action="store_true", help="RelStorage on PostgreSQL")
+    parser.add_argument("--issue", type=int, default=0, help="then issue N the normal way")
     args = parser.parse_args()
     var = args.var.resolve()
     lines = var.parent / f"{var.name}-existing.jsonl"
@@ -72,6 +75,9 @@ def main() -> None:
     subprocess.run(
         [COMMAND, "-c", ini, "import-existing", "--files", "on-demand", str(lines)], check=True
     )
+    if args.issue:
+        seconds = issue_more(var, args.issue)
+        print(f"issued {args.issue} the normal way: {args.issue / seconds:.1f} /s")
 
 
 if __name__ == "__main__":

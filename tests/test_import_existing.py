@@ -248,6 +248,26 @@ def test_bad_lines_are_named_and_the_rest_is_imported(
     assert "3 already present" in again.output
 
 
+def test_the_batch_size_is_bounded_and_any_size_gives_the_same_registry(
+    registry: Any, runtime_of: Any, tmp_path: Path
+) -> None:
+    """``--batch`` outside 1..1,000 is refused naming the option, nothing imported (exit
+    2); one line a transaction imports what the default does, bad lines left out."""
+    documents = [sample_existing_case(0), _bad_lines()[0][0], sample_existing_case(1)]
+    lines = write_lines(tmp_path / "p.jsonl", documents)
+    for wrong in ("0", "1001", "many"):
+        refused = registry("import-existing", "--batch", wrong, str(lines))
+        assert refused.exit_code == 2 and "--batch" in refused.output, refused.output
+    runtime = runtime_of()
+    try:
+        assert runtime.run(lambda ctx: len(ctx.agency().cases), SYSTEM) == 0
+    finally:
+        runtime.close()
+    result = registry("import-existing", "--batch", "1", str(lines))
+    assert result.exit_code == 1 and "imported 2 cases (3 certificates)" in result.output
+    assert any(r.startswith("line 2: ") for r in result.output.splitlines())
+
+
 def test_a_run_killed_mid_way_resumes_without_loss_or_duplicates(
     registry: Any, ini: Path, runtime_of: Any, tmp_path: Path
 ) -> None:

@@ -32,7 +32,15 @@ from bench.bench_import import write_file
 from bench.bench_registry import lookups
 from bench.bench_search import measure as measure_search
 from bench.bench_search import queries
-from bench.common import PAYMENT, UPSTREAM, median_ms, open_registry, percentile_ms, raw_settings
+from bench.common import (
+    PAYMENT,
+    STORAGES,
+    UPSTREAM,
+    median_ms,
+    open_registry,
+    percentile_ms,
+    raw_settings,
+)
 from tests.conftest import write_ini
 
 from certarchive.services import cases
@@ -233,12 +241,17 @@ def main() -> None:
         "--operations", action="store_true", help="also check, audit verify, backups and pack"
     )
     args = parser.parse_args()
-    missing = [str(path) for path in (args.small, args.large) if not (path / "Data.fs").exists()]
+    missing = [
+        str(path)
+        for path in (args.small, args.large)
+        if not ((path / "Data.fs").exists() or (path / STORAGES).exists())
+    ]
     if missing:
         print(
             f"no registry at {', '.join(missing)}: build them first, e.g.\n"
             "  .venv/bin/python bench/generate.py --certificates 10000 --var var/bench/10k\n"
-            "  .venv/bin/python bench/generate.py --certificates 100000 --var var/bench/100k"
+            "  .venv/bin/python bench/generate.py --certificates 100000 --var var/bench/100k\n"
+            "or by bench/build_imported.py (paper-era certificates, FileStorage or PostgreSQL)"
         )
         return
     small = measure("small", args.small, args.operations)

@@ -170,19 +170,28 @@ def searches(registry: Path) -> None:
 
 
 def command_seconds(registry: Path, *arguments: str) -> float:
-    """Wall seconds of ``certarchive ARGUMENTS`` on ``registry``, in its own process."""
+    """Wall seconds of ``certarchive ARGUMENTS`` on ``registry``, in its own process; its
+    peak resident memory (GNU time's %M) is kept in :data:`PEAKS` under the command."""
     with tempfile.TemporaryDirectory() as folder:
         ini = write_ini(Path(folder) / "bench.ini", raw_settings(registry))
         start = time.perf_counter()
         done = subprocess.run(
-            [str(COMMAND), "-c", str(ini), *arguments], capture_output=True, text=True, check=False
+            ["/usr/bin/time", "-f", "%M", str(COMMAND), "-c", str(ini), *arguments],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(
             f"certarchive {' '.join(arguments)}: {done.stdout[-800:]}{done.stderr[-800:]}"
         )
+    PEAKS[" ".join(arguments[:2])] = int(done.stderr.strip().splitlines()[-1]) / 1024
     return seconds
+
+
+#: Peak resident MiB of the last run of each command (its first two words).
+PEAKS: dict[str, float] = {}
 
 
 def folder_bytes(folder: Path) -> int:
@@ -191,14 +200,16 @@ def folder_bytes(folder: Path) -> int:
 
 def operations(registry: Path, total: int) -> None:
     """The operator's commands at this size; the registry gains 1 % more certificates."""
-    print(f"  check:                   {command_seconds(registry, 'check'):8.1f} s")
-    print(f"  audit verify:            {command_seconds(registry, 'audit', 'verify'):8.1f} s")
+    seconds = command_seconds(registry, "check")
+    print(f"  check:                   {seconds:8.1f} s, {PEAKS['check']:,.0f} MiB peak")
+    seconds = command_seconds(registry, "audit", "verify")
+    print(f"  audit verify:            {seconds:8.1f} s, {PEAKS['audit verify']:,.0f} MiB peak")
     if not (registry / "keys" / "backup.key").exists():
         command_seconds(registry, "backup", "init-key")
     with tempfile.TemporaryDirectory(dir=registry.parent) as folder:
         repository = Path(folder) / "backups"
         full = command_seconds(registry, "backup", "export", "--out", str(repository))
-        full_bytes = folder_bytes(repository)
+        full_peak, full_bytes = PEAKS["backup export"], folder_bytes(repository)
         runtime = open_registry(registry)
         last, _ = runtime.run(last_case_number, SYSTEM)
         runtime.close()
@@ -210,10 +221,12 @@ def operations(registry: Path, total: int) -> None:
             registry, "backup", "export", "--out", str(repository), "--incremental"
         )
         added = folder_bytes(repository) - full_bytes
-    print(f"  backup, full:            {full:8.1f} s, {full_bytes / 2**20:,.0f} MiB")
+    print(f"  backup, full:            {full:8.1f} s, {full_bytes / 2**20:,.0f} MiB, ", end="")
+    print(f"{full_peak:,.0f} MiB peak")
     print(f"  import 1 % more:         {imported:8.1f} s (on demand)")
     print(f"  backup, incremental:     {incremental:8.1f} s, {added / 2**20:,.1f} MiB")
-    print(f"  pack --days 0:           {command_seconds(registry, 'pack', '--days', '0'):8.1f} s")
+    seconds = command_seconds(registry, "pack", "--days", "0")
+    print(f"  pack --days 0:           {seconds:8.1f} s, {PEAKS['pack --days']:,.0f} MiB peak")
 
 
 def measure(label: str, registry: Path, with_operations: bool = False) -> dict[str, Any]:

@@ -4,7 +4,8 @@ on-demand`` of ``sample_existing_case`` lines (4/3 certificates a line), in its 
 process, with its progress bar; then, with ``--issue N``, N certificates issued through
 the normal path after them (cases recorded and paid: files made, sealed and signed).
 
-    .venv/bin/python bench/build_imported.py --lines 750000 --var var/scale/1m --issue 1000
+    .venv/bin/python bench/build_imported.py --lines 750000 --var var/scale/1m --batch 500 \
+        --issue 1000
     .venv/bin/python bench/build_imported.py --lines 75000 --var var/scale/100k-pg --postgres
 
 With ``--postgres`` the three databases are PostgreSQL databases on 127.0.0.1:5432 named
@@ -60,6 +61,7 @@ def main() -> None:
     parser.add_argument("--var", type=Path, required=True)
     parser.add_argument("--postgres", action="store_true", help="RelStorage on PostgreSQL")
     parser.add_argument("--issue", type=int, default=0, help="then issue N the normal way")
+    parser.add_argument("--batch", type=int, default=100, help="lines a transaction")
     args = parser.parse_args()
     var = args.var.resolve()
     lines = var.parent / f"{var.name}-existing.jsonl"
@@ -73,7 +75,18 @@ def main() -> None:
     if fresh:
         subprocess.run([COMMAND, "-c", ini, "init"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(
-        [COMMAND, "-c", ini, "import-existing", "--files", "on-demand", str(lines)], check=True
+        [
+            COMMAND,
+            "-c",
+            ini,
+            "import-existing",
+            "--files",
+            "on-demand",
+            "--batch",
+            str(args.batch),
+            str(lines),
+        ],
+        check=True,
     )
     if args.issue:
         seconds = issue_more(var, args.issue)

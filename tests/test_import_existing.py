@@ -27,7 +27,7 @@ from certarchive.services.certdata import read_file
 from certarchive.services.integrity import check_registry
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.seals import registry_trust
-from certarchive.services.verification import public_view
+from certarchive.services.verification import by_token
 from certarchive.validation.samples import sample_case, sample_existing_case
 from tests.conftest import UPSTREAM, log_entries
 from tests.test_documents_fixtures import pdftotext
@@ -380,7 +380,7 @@ def test_on_demand_records_now_and_makes_each_file_at_its_first_request(
 
         def page(ctx: Any, serial: str) -> dict[str, Any]:
             cert = certificate_services.find_certificate(ctx, serial)
-            return public_view(ctx, cert)  # what the verification page shows
+            return by_token(ctx, cert.token)
 
         view = runtime.run(page, SYSTEM, right)
         assert view["sm3"] is not None

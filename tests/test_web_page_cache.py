@@ -4,7 +4,6 @@ and the age and size limits of :class:`certarchive.views.page_cache.PageCache`."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +11,7 @@ from pyramid.events import NewRequest
 from webtest import TestApp
 
 from certarchive.config import ConfigError
-from certarchive.services.permissions import SYSTEM
-from certarchive.services.verification import find_by_token, stamp_of
 from certarchive.views.page_cache import PageCache
-from certarchive.views.page_stamp import MARKS
 from certarchive.views.settings import load_web_settings
 from tests.test_web_public import api, token_of
 from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
@@ -32,22 +28,10 @@ class PyramidRequests:
         self.paths.append(event.request.path_info)
 
 
-class StoppedClock:
-    """The app's clock, moved by hand: a page's stamp is its second's."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 5, 2, 0, 0, 400_000, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def watched(site: Site, address: str, **settings: str) -> tuple[TestApp, PyramidRequests, str]:
-    """An app of its own on the site's registry (so that its cache starts empty) whose
-    clock stands still, the requests that reach its router, and the page of a newly
-    issued certificate."""
+    """An app of its own on the site's registry (so that its cache starts empty), the
+    requests that reach its router, and the page of a newly issued certificate."""
     app = site.other_app(**settings)
-    app.registry.clock = StoppedClock()
     _doc, paid = site.issued()
     web = TestApp(app, extra_environ={"REMOTE_ADDR": address})
     return web, PyramidRequests(app), f"/v/{token_of(paid)}"
@@ -92,7 +76,6 @@ def test_languages_are_cached_apart(site: Site, web: TestApp) -> None:
 def test_signed_in_requests_always_reach_pyramid(site: Site) -> None:
     """The page header may name a signed-in user: such requests bypass the cache."""
     app = site.other_app()
-    app.registry.clock = StoppedClock()
     seen = PyramidRequests(app)
     _doc, paid = site.issued()
     url = f"/v/{token_of(paid)}"
@@ -183,55 +166,30 @@ def unchanged(_reads: object) -> bool:
     return True
 
 
-def test_a_page_past_its_age_is_checked_again_and_kept_while_unchanged() -> None:
-    """Past its age a page is checked against what it was built from, not rebuilt: kept
-    for another age limit if unchanged, dropped (for the caller to rebuild) if not."""
+def test_a_page_past_its_age_is_rebuilt_by_one_request_while_the_others_get_it() -> None:
+    """The first request after the age limit rebuilds the page; those that arrive before
+    its new page is put are served the old one (still checked against changes); one
+    whose rebuild never puts (an error) is dropped another age limit later."""
     clock = Clock()
     cache = PageCache(seconds=5, size=10, clock=clock)
     key = ("/v/a", "zh")
-    checks: list[object] = []
-
-    def counted(reads: object) -> bool:
-        checks.append(reads)
-        return True
-
-    cache.put(key, Page(b"page"), b"tid1", ((b"oid", b"serial"),))  # type: ignore[arg-type]
-    clock.now += 3.0
-    assert cache.get(key, b"tid1", counted).body == b"page" and checks == []
-    clock.now += 2.5  # past the limit: checked once, then fresh again
-    assert cache.get(key, b"tid1", counted).body == b"page"
-    assert checks == [((b"oid", b"serial"),)]
-    assert cache.get(key, b"tid1", counted).body == b"page" and len(checks) == 1
-    clock.now += 3.5  # under three quarters of the renewed limit: no check
-    assert cache.get(key, b"tid1", counted) is not None and len(checks) == 1
-    clock.now += 2.0
-    assert cache.get(key, b"tid1", changed) is None and len(cache) == 0
-
-
-def test_each_answer_carries_the_stamp_of_its_own_second(site: Site) -> None:
-    """A page served from the cache shows the time it is served (to the minute on the
-    page, to the second in the JSON) and that moment's reference, which the registry can
-    recompute (H-1.3); no mark is ever sent."""
-    web, seen, url = watched(site, "192.0.2.48")
-    clock = web.app.registry.clock
-    token = url.removeprefix("/v/")
-    cert_id = site.runtime.run(lambda ctx: find_by_token(ctx, token).id, SYSTEM)
-    first = web.get(url + ".json").json
-    clock.now += timedelta(minutes=2, seconds=3)
-    second, page = web.get(url + ".json"), web.get(url)
-    clock.now += timedelta(minutes=1)
-    later = web.get(url)
-    assert seen.paths == [url + ".json", url]  # the second JSON and the later page: cached
-    assert first["verified_at"] == "2026-12-05T10:00:00+08:00"
-    assert second.json["verified_at"] == "2026-12-05T10:02:03+08:00"
-    expected = stamp_of(site.runtime.keyring, cert_id, clock.now - timedelta(minutes=1))
-    assert second.json["reference"] == expected.reference != first["reference"]
-    assert "2026-12-05 10:02" in page.text and expected.reference in page.text
-    now = stamp_of(site.runtime.keyring, cert_id, clock.now)
-    assert "2026-12-05 10:03" in later.text and now.reference in later.text
-    assert int(later.headers["Content-Length"]) == len(later.body)
-    for answer in (second, page, later):
-        assert not any(mark in answer.text for mark in vars(MARKS).values())
+    cache.put(key, Page(b"old"), b"tid1")  # type: ignore[arg-type]
+    clock.now += 5.5
+    assert cache.get(key, b"tid1", changed) is None  # the rebuilder
+    assert cache.get(key, b"tid1", changed).body == b"old"  # the others, meanwhile
+    assert cache.get(key, b"tid2", unchanged).body == b"old"  # re-checked after a commit
+    assert cache.get(key, b"tid3", changed) is None and len(cache) == 0  # changed: never
+    cache.put(key, Page(b"old"), b"tid3")  # type: ignore[arg-type]
+    clock.now += 5.5
+    assert cache.get(key, b"tid3", changed) is None  # the rebuilder …
+    cache.put(key, Page(b"new"), b"tid3")  # type: ignore[arg-type]
+    assert cache.get(key, b"tid3", changed).body == b"new"  # … puts the new page
+    clock.now += 5.5
+    assert cache.get(key, b"tid3", changed) is None  # a rebuilder that fails …
+    clock.now += 2.0  # the page lives 3.75 to 5 s: now 7.5 s old
+    assert cache.get(key, b"tid3", changed).body == b"new"
+    clock.now += 3.0  # … and over twice the age (10.5 s): dropped
+    assert cache.get(key, b"tid3", changed) is None and len(cache) == 0
 
 
 def test_the_least_recently_used_page_goes_first() -> None:

@@ -5,13 +5,11 @@ check with its size limit, and the security headers."""
 from __future__ import annotations
 
 import re
-import threading
 from urllib.parse import quote
 
 import pytest
 from webtest import TestApp
 
-from certarchive.views.security import request_id
 from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
 
 PUBLIC_KEYS = {
@@ -297,20 +295,3 @@ def test_home_page(web: TestApp) -> None:
     for link in ("/holder", "/verify", "/login"):
         assert f'href="{link}"' in page.text
     assert "max-age=3600" in web.get("/static/style.css").headers["Cache-Control"]
-
-
-def test_request_ids_are_random_hex_and_never_repeat_across_draws() -> None:
-    """Request ids are drawn from ``secrets`` many at a time: still 16 hex digits, and
-    unique across several draws from several threads."""
-    ids: list[str] = []
-
-    def draw() -> None:
-        ids.extend(request_id() for _ in range(1500))
-
-    threads = [threading.Thread(target=draw) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(ids) == 6000 and len(set(ids)) == 6000
-    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)

@@ -113,13 +113,11 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
     import waitress
     from pyramid.paster import get_app, setup_logging
 
-    from certarchive.cli.log_sampling import sample_noisy_loggers
     from certarchive.services.backup_worker import worker_for
     from certarchive.services.sequencer import start_sequencer
 
     state.settings  # noqa: B018  validate the configuration before anything starts
     setup_logging(state.config)
-    sample_noisy_loggers()
     try:
         app = get_app(os.path.abspath(state.config), "main")
     except (ConfigError, KeyringError, RegistryOutdated) as exc:

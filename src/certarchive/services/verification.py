@@ -15,7 +15,6 @@ for that certificate, and its embedded metadata must agree with the registry's r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -112,37 +111,21 @@ def _masked_data(data: dict[str, Any]) -> dict[str, Any]:
     return masked
 
 
-@dataclass(frozen=True)
-class Stamp:
-    """The time of one verification, to the second in China time (ISO 8601), and its
-    reference."""
-
-    verified_at: str
-    reference: str
-
-
-def reference_of(keyring: Any, cert_id: str, moment: datetime) -> str:
+def reference_of(ctx: Context, cert: Certificate, moment: datetime) -> str:
     """A reference for one verification: a keyed SM3 digest of the certificate and the time,
     so that the registry can later confirm a printed page it produced, without storing
     anything and without anyone else being able to forge one."""
-    digest = keyring.blind_index(f"verification:{cert_id}:{moment.isoformat()}")
+    digest = ctx.keyring.blind_index(f"verification:{cert.id}:{moment.isoformat()}")
     return "VR-" + "-".join(digest[i : i + 4] for i in range(0, 16, 4)).upper()
 
 
-def stamp_of(keyring: Any, cert_id: str, now: datetime) -> Stamp:
-    """The stamp of a verification of ``cert_id`` made ``now`` (to its second)."""
-    moment = now.astimezone(CHINA).replace(microsecond=0)
-    return Stamp(moment.isoformat(), reference_of(keyring, cert_id, moment))
-
-
-def public_view(ctx: Context, cert: Certificate, stamp: Stamp | None = None) -> dict[str, Any]:
+def public_view(ctx: Context, cert: Certificate) -> dict[str, Any]:
     """The public facts of a certificate; names and ID numbers masked (H-5.2.3): every row
     of the data page, so that a bank clerk can compare the printout with the registry, and
-    the time and reference of this verification (``stamp``, default: made now; the page
-    cache passes marks that it fills in at every request it serves)."""
+    the time and reference of this verification."""
     ensure_pdf(ctx, cert)  # the page shows the file's digest
     data = read_data(ctx, cert)
-    stamp = stamp or stamp_of(ctx.keyring, cert.id, ctx.now())
+    checked_at = ctx.now().astimezone(CHINA).replace(microsecond=0)
     agency = ctx.agency(cert.agency)
     file = cert.sealed_file
     status = status_of(cert)
@@ -169,8 +152,8 @@ def public_view(ctx: Context, cert: Certificate, stamp: Stamp | None = None) -> 
             {"label": label, "value": value}
             for label, value in rows_of(cert.kind, _masked_data(data))
         ],
-        "verified_at": stamp.verified_at,
-        "reference": stamp.reference,
+        "verified_at": checked_at.isoformat(),
+        "reference": reference_of(ctx, cert, checked_at),
     }
     if cert.kind == "proof":
         view["obligors"] = [mask_party(p) for p in data.get("obligors", ())]
@@ -183,6 +166,10 @@ def public_view(ctx: Context, cert: Certificate, stamp: Stamp | None = None) -> 
     if cert.token:
         view["verify_url"] = verify_url(ctx, cert.token)
     return view
+
+
+def by_token(ctx: Context, token: Any) -> dict[str, Any]:
+    return public_view(ctx, find_by_token(ctx, token))
 
 
 # --- uploaded files ----------------------------------------------------------------------

@@ -23,7 +23,6 @@ from certarchive.views import security
 from certarchive.views.i18n import renderer_globals
 from certarchive.views.inputs import form_deriver
 from certarchive.views.page_cache import PageCache
-from certarchive.views.page_stamp import Stamper
 from certarchive.views.settings import load_web_settings
 
 #: New download codes asked for one ID number: at most 3 an hour (per process).
@@ -159,9 +158,6 @@ def includeme(config: Configurator) -> None:
     config.add_view_deriver(form_deriver, over="csrf_deriver")
 
     config.registry.page_cache = PageCache(web.verify_cache_seconds, web.verify_cache_entries)
-    config.registry.page_stamper = Stamper(
-        config.registry.runtime.keyring, web.verify_cache_entries
-    )
     config.add_tween("certarchive.views.tweens.security_headers_factory", under=INGRESS)
     config.add_tween(
         "certarchive.views.page_cache.page_cache_factory",

@@ -20,8 +20,6 @@ from certarchive.services import verification
 from certarchive.services.errors import Invalid, NotFound
 from certarchive.views.common import limit_rate, safe_redirect
 from certarchive.views.errors import TooLarge, wants_json
-from certarchive.views.i18n import fmt_time
-from certarchive.views.page_stamp import CERTIFICATE_KEY, MARKS_KEY, Marks
 from certarchive.views.security import PUBLIC, make_context
 
 
@@ -41,27 +39,16 @@ def language(request: Request) -> Response:
 
 
 def _lookup(request: Request) -> dict[str, Any]:
-    """The public view of the token's certificate.  When the page cache keeps the answer,
-    the stamp is left as marks, with the certificate named for whoever fills them in
-    (:mod:`certarchive.views.page_stamp`)."""
     limit_rate(request, "verify")
-    ctx = make_context(request, PUBLIC)
     try:
-        cert = verification.find_by_token(ctx, request.matchdict["token"])
+        return verification.by_token(make_context(request, PUBLIC), request.matchdict["token"])
     except NotFound:
         raise NotFound(verification.NOT_FOUND) from None
-    marks: Marks | None = request.environ.get(MARKS_KEY)
-    if marks is None:
-        return verification.public_view(ctx, cert)
-    request.environ[CERTIFICATE_KEY] = cert.id
-    return verification.public_view(ctx, cert, marks.stamp)
 
 
 @view_config(route_name="verify.token", request_method="GET", renderer="verify_token.jinja2")
 def verify_page(request: Request) -> dict[str, Any]:
-    cert = _lookup(request)
-    marks: Marks | None = request.environ.get(MARKS_KEY)
-    return {"cert": cert, "verified_shown": marks.shown if marks else fmt_time(cert["verified_at"])}
+    return {"cert": _lookup(request)}
 
 
 @view_config(route_name="verify.token.json", request_method="GET", renderer="json")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,24 +61,8 @@ class Identity:
 # --- request helpers (added as request methods in includeme) -----------------------------
 
 
-#: Request ids drawn ahead, 512 from one call to ``secrets`` (see :func:`request_id`).
-_REQUEST_IDS: deque[str] = deque()
-_IDS_AT_ONCE = 512
-
-
 def request_id(request: Request | None = None) -> str:
-    """A random id for the request (16 hex digits), for its log lines and audit entries.
-
-    Drawn 512 at a time: each draw is a system call during which the serving thread lets
-    go of the GIL and then waits for it, and one for every cached verification page cost
-    about 7 % of a busy server's samples.  ``deque.popleft`` and ``extend`` are atomic,
-    so threads need no lock; two that find the supply empty both add to it."""
-    try:
-        return _REQUEST_IDS.popleft()
-    except IndexError:
-        block = secrets.token_bytes(8 * _IDS_AT_ONCE)
-        _REQUEST_IDS.extend(block[i : i + 8].hex() for i in range(8, len(block), 8))
-        return block[:8].hex()
+    return secrets.token_hex(8)
 
 
 def client_address(request: Request) -> str:

@@ -20,9 +20,7 @@ certarchive.ratelimit.login            4/900        failed staff sign-ins per cl
 certarchive.cookie_secure              auto         auto: Secure cookies on https requests;
                                                     true / false to force
 certarchive.verify_cache_seconds       5            how long a finished public verification
-                                                    page is served again before it is checked
-                                                    against the database even if nothing moved
-                                                    (0: no cache); see
+                                                    page may be served again (0: never); see
                                                     :mod:`certarchive.views.page_cache`
 certarchive.verify_cache_entries       10000        how many such pages one process keeps
 =====================================  ===========  ==============================================

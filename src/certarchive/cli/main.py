@@ -96,6 +96,15 @@ def init(state: CliState, demo: int, demo_logins: str | None) -> None:
         sequence_logs(runtime)
 
 
+#: How long a serving thread may keep the interpreter before another gets it (Python's
+#: default is 5 ms).  waitress answers from several threads and one event loop; with the
+#: default a thread that does not block held the others up to 5 ms at a time, which made
+#: up most of the verification page's p99 under load.  At 1 ms bench/bench_web.py gave
+#: the page 0.77–0.79 of hello world quiet and 0.62–0.69 busy, p99 24–27 and 32–44 ms,
+#: against 0.72 and 0.58, p99 41 and 53 ms (docs/performance.md); 0.5 ms gave no more.
+SWITCH_INTERVAL = 0.001
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=6543, show_default=True)
@@ -118,6 +127,7 @@ def serve(state: CliState, host: str, port: int, threads: int, sequence_every: f
 
     state.settings  # noqa: B018  validate the configuration before anything starts
     setup_logging(state.config)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         app = get_app(os.path.abspath(state.config), "main")
     except (ConfigError, KeyringError, RegistryOutdated) as exc:

@@ -169,14 +169,22 @@ def searches(registry: Path) -> None:
         )
 
 
+#: GNU time, which reports a command's peak resident memory (Debian's package time).
+GNU_TIME = "/usr/bin/time"
+#: Peak resident MiB of the last run of each command (its first two words).
+PEAKS: dict[str, float] = {}
+
+
 def command_seconds(registry: Path, *arguments: str) -> float:
     """Wall seconds of ``certarchive ARGUMENTS`` on ``registry``, in its own process; its
     peak resident memory (GNU time's %M) is kept in :data:`PEAKS` under the command."""
+    if not Path(GNU_TIME).exists():
+        raise SystemExit(f"{GNU_TIME} is missing: install Debian's package time")
     with tempfile.TemporaryDirectory() as folder:
         ini = write_ini(Path(folder) / "bench.ini", raw_settings(registry))
         start = time.perf_counter()
         done = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", str(COMMAND), "-c", str(ini), *arguments],
+            [GNU_TIME, "-f", "%M", str(COMMAND), "-c", str(ini), *arguments],
             capture_output=True,
             text=True,
             check=False,
@@ -188,10 +196,6 @@ def command_seconds(registry: Path, *arguments: str) -> float:
         )
     PEAKS[" ".join(arguments[:2])] = int(done.stderr.strip().splitlines()[-1]) / 1024
     return seconds
-
-
-#: Peak resident MiB of the last run of each command (its first two words).
-PEAKS: dict[str, float] = {}
 
 
 def folder_bytes(folder: Path) -> int:

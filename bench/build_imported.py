@@ -30,6 +30,8 @@ from bench.bench_scale import issue_more
 from bench.common import STORAGES, raw_settings
 from tests.conftest import write_ini
 
+from certarchive.importing.pipeline import BATCH
+
 COMMAND = Path(sys.executable).with_name("certarchive")
 PG = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
@@ -61,7 +63,7 @@ def main() -> None:
     parser.add_argument("--var", type=Path, required=True)
     parser.add_argument("--postgres", action="store_true", help="RelStorage on PostgreSQL")
     parser.add_argument("--issue", type=int, default=0, help="then issue N the normal way")
-    parser.add_argument("--batch", type=int, default=100, help="lines a transaction")
+    parser.add_argument("--batch", type=int, default=BATCH, help="lines a transaction")
     args = parser.parse_args()
     var = args.var.resolve()
     lines = var.parent / f"{var.name}-existing.jsonl"

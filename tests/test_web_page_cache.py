@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 from pyramid.events import NewRequest
+from pyramid.request import Request
 from webtest import TestApp
 
 from certarchive.config import ConfigError
-from certarchive.views.page_cache import PageCache
+from certarchive.i18n import environ_language, locale_negotiator
+from certarchive.views.page_cache import PageCache, page_key
+from certarchive.views.security import SESSION_COOKIE
 from certarchive.views.settings import load_web_settings
 from tests.test_web_public import api, token_of
 from tests.test_web_support import Site, site_fixture, web_fixture  # noqa: F401
@@ -71,6 +74,46 @@ def test_languages_are_cached_apart(site: Site, web: TestApp) -> None:
     english = site.web(HTTP_COOKIE="lang=en").get(url)
     assert 'lang="zh-CN"' in chinese.text and 'lang="en"' in english.text
     assert 'lang="zh-CN"' in web.get(url).text
+    by_browser = site.web(HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9,zh;q=0.5")
+    assert 'lang="en"' in by_browser.get(url).text
+    assert 'lang="en"' in by_browser.get(url).text  # a hit, under the English key
+
+
+@pytest.mark.parametrize(
+    ("environ", "language"),
+    [
+        ({}, "zh"),
+        ({"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}, "en"),
+        ({"HTTP_ACCEPT_LANGUAGE": "fr-FR,zh-CN;q=0.8,en;q=0.5"}, "zh"),
+        ({"HTTP_ACCEPT_LANGUAGE": "fr-FR"}, "zh"),
+        ({"HTTP_ACCEPT_LANGUAGE": "fr;q=0.9, " * 40 + "en"}, "en"),  # too long to remember
+        ({"HTTP_COOKIE": "lang=en", "HTTP_ACCEPT_LANGUAGE": "zh-CN"}, "en"),  # the cookie wins
+        ({"HTTP_COOKIE": "lang=xx; theme=dark", "HTTP_ACCEPT_LANGUAGE": "en"}, "en"),
+        ({"HTTP_COOKIE": "theme=dark"}, "zh"),
+    ],
+)
+def test_the_language_of_a_request_from_its_environ(
+    environ: dict[str, str], language: str
+) -> None:
+    """The page cache's key and Pyramid's localizer agree: one function decides both."""
+    assert environ_language(environ) == language
+    assert locale_negotiator(Request.blank("/", environ=environ)) == language
+
+
+def test_only_anonymous_plain_page_requests_have_a_cache_key() -> None:
+    page = "/v/" + "A" * 32
+    assert page_key(Request.blank(page).environ) == (page, "zh")
+    assert page_key(Request.blank(page + ".json").environ) == (page + ".json", "zh")
+    refused = [
+        Request.blank(page, method="HEAD"),
+        Request.blank(page + "?utm=qr"),
+        Request.blank("/v/short"),
+        Request.blank(page + "/more"),
+        Request.blank(page, headers={"Authorization": "Bearer x"}),
+        Request.blank(page, headers={"Cookie": f"{SESSION_COOKIE}=abc"}),
+        Request.blank(page, headers={"Cookie": f"lang=en; {SESSION_COOKIE}=abc"}),
+    ]
+    assert [page_key(request.environ) for request in refused] == [None] * len(refused)
 
 
 def test_signed_in_requests_always_reach_pyramid(site: Site) -> None:
@@ -127,7 +170,7 @@ def test_cache_off_sends_every_request_to_pyramid(site: Site) -> None:
     assert seen.paths == [url, url]
 
 
-def changed(_reads: object) -> bool:
+def changed(_reads: object, _moment: object) -> bool:
     """What a page was built from has changed (as after any commit, before issue #18)."""
     return False
 
@@ -162,7 +205,7 @@ def test_entries_expire_within_the_age_limit() -> None:
     assert cache.get(("/v/a", "zh"), b"tid2", changed) is None and len(cache) == 0
 
 
-def unchanged(_reads: object) -> bool:
+def unchanged(_reads: object, _moment: object) -> bool:
     return True
 
 

@@ -17,7 +17,7 @@ from certarchive.config import load_settings
 from certarchive.services import certificates
 from certarchive.services.permissions import SYSTEM
 from certarchive.services.runtime import Runtime
-from certarchive.views.page_cache import unchanged
+from certarchive.views.page_cache import ReadChecker
 from tests.servers import postgres_databases, zeo_server
 from tests.test_web_page_cache import PyramidRequests
 from tests.test_web_public import api, token_of
@@ -112,4 +112,8 @@ def test_a_change_made_by_another_process_shows(site: Site) -> None:
 def test_a_page_whose_objects_are_gone_is_stale(site: Site) -> None:
     """A cached page whose objects the check cannot load (packed away) is stale, not an
     error."""
-    assert unchanged(site.runtime.db, ((b"\x7f" * 8, b"\x00" * 8),)) is False
+    checker = ReadChecker(site.runtime.db)
+    try:
+        assert checker.unchanged(((b"\x7f" * 8, b"\x00" * 8),), (b"\x00" * 8, 0)) is False
+    finally:
+        checker.close()

@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pyramid.i18n import Localizer, make_localizer
 from pyramid.request import Request
 from translationstring import TranslationString
+from webob.acceptparse import create_accept_language_header
+from webob.cookies import RequestCookies
 
 DOMAIN = "certarchive"
 LANGUAGES = ("zh", "en")
@@ -162,10 +164,37 @@ def bilingual(value: Any) -> str:
 def locale_negotiator(request: Request) -> str:
     """The reader's language: the ``lang`` cookie (set by ``/language/{code}``) wins,
     then the browser's ``Accept-Language``, then Chinese."""
-    chosen = request.cookies.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_language.lookup(language_tags=list(LANGUAGES), default=DEFAULT_LANGUAGE)
+    return environ_language(request.environ)
+
+
+def environ_language(environ: Mapping[str, Any]) -> str:
+    """:func:`locale_negotiator` from the WSGI environ alone: the page cache asks it on
+    every hit, before (and instead of) building a request."""
+    cookies = environ.get("HTTP_COOKIE")
+    if cookies and "lang" in cookies:
+        chosen = RequestCookies(environ).get("lang")
+        if chosen in LANGUAGES:
+            return chosen
+    accepted = environ.get("HTTP_ACCEPT_LANGUAGE")
+    if accepted is None:
+        return DEFAULT_LANGUAGE
+    if len(accepted) > ACCEPT_LANGUAGE_KEPT:
+        return _accepted_language(accepted)
+    return _remembered_language(accepted)
+
+
+#: The longest ``Accept-Language`` value whose answer is remembered (browsers send 10–60
+#: characters); longer ones are parsed each time, so the memory stays small.
+ACCEPT_LANGUAGE_KEPT = 200
+
+
+def _accepted_language(header: str) -> str:
+    return create_accept_language_header(header).lookup(
+        language_tags=list(LANGUAGES), default=DEFAULT_LANGUAGE
+    )
+
+
+_remembered_language = lru_cache(maxsize=256)(_accepted_language)
 
 
 def request_translate(request: Request, value: Any) -> str:

@@ -50,7 +50,7 @@ from certarchive.validation.samples import sample_case
 ADDED = 100
 PAGES = 200
 COMMAND = Path(sys.executable).with_name("certarchive")
-SEARCHES = 5  # the first kinds of bench_search's queries: name, address, ID, number parts
+SEARCHES = 7  # the first kinds of bench_search's queries: name, address, ID, number parts
 
 
 def last_case_number(ctx: Any) -> tuple[int, int]:

@@ -12,12 +12,21 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from certarchive.content.catalog import SetIndex
 from certarchive.content.evolve import LATEST
 from certarchive.services import search
 from certarchive.services.existing import CREATED, Line, import_lines
 from certarchive.services.issuance import CHINA
-from certarchive.services.search_index import address_words, keys_of, rebuild
+from certarchive.services.search_index import (
+    PIECE_LENGTHS,
+    address_words,
+    keys_of,
+    number_pieces,
+    query_pieces,
+    rebuild,
+)
 from certarchive.services.setup import initialise
 from certarchive.validation.existing import validate_existing_case
 from certarchive.validation.samples import sample_existing_case
@@ -75,11 +84,27 @@ def test_part_of_a_serial_or_case_number(site: Site) -> None:
     sequence = re.search(r"第(\d+)号", serial)[1]
     page = web.get("/staff/search", {"q": sequence[-5:]})
     assert serial in result_serials(page) and "任意一段" in page.text
+    assert serial in result_serials(web.get("/staff/search", {"q": sequence[-4:]}))
     assert serial in result_serials(web.get("/staff/search", {"q": doc["case_no"][-6:]}))
     assert serial in result_serials(web.get("/staff/search", {"q": serial.replace("(", "（")}))
     assert serial in result_serials(web.get("/staff/search", {"q": f"第{sequence}号"}))
     short = web.get("/staff/search", {"q": sequence[-2:]}, status=422)
     assert "至少输入连续3位数字或字母" in short.text and f'value="{sequence[-2:]}"' in short.text
+
+
+@pytest.mark.parametrize(
+    ("part", "pieces"),
+    [
+        ("第0000123号", {"00001", "00012", "00123"}),
+        ("（2026）0123", {"2026", "0123"}),  # full-width brackets, two runs of four
+        ("2026-411526", {"41152", "11526"}),
+        ("ab-123", {"123"}),
+        ("１２３", {"123"}),  # full-width digits count as digits
+        ("12-34", set()),
+    ],
+)
+def test_a_number_search_looks_up_its_longest_pieces(part: str, pieces: set[str]) -> None:
+    assert query_pieces(part) == pieces
 
 
 def test_no_index_holds_a_name_or_address_in_clear(site: Site) -> None:
@@ -228,13 +253,13 @@ def test_long_lists_are_ordered_like_short_ones(site: Site, monkeypatch: Any) ->
 
 
 def test_init_brings_an_older_registry_its_search_indexes(site: Site) -> None:
-    """A registry from before the indexes (generation LATEST - 1, no name, address,
+    """A registry from before the indexes (generation LATEST - 2, no name, address,
     number or kind index) gets them from ``certarchive init``'s evolve step."""
     doc, paid = site.issued()
     serial = paid["certificates"][0]["serial"]
 
     def make_older(ctx: Any) -> None:
-        ctx.registry.generation = LATEST - 1
+        ctx.registry.generation = LATEST - 2
         catalog = ctx.agency().catalog
         for name in ("kind", "party_name", "address", "number"):
             delattr(catalog, name)
@@ -246,6 +271,36 @@ def test_init_brings_an_older_registry_its_search_indexes(site: Site) -> None:
     name = doc["certificates"][0]["holders"][0]["name"]
     assert serial in result_serials(web.get("/staff/search", {"q": name, "by": "name"}))
     assert serial in result_serials(web.get("/staff/search", {"q": serial[-8:-1]}))
+
+
+def test_init_files_an_older_registrys_numbers_under_five_character_pieces(
+    site: Site,
+) -> None:
+    """A registry whose numbers were filed under three-character pieces only (generation
+    LATEST - 1) gets the four- and five-character ones from ``init``; a search looks up
+    its longest pieces (issue #18: their sets are ten and a hundred times smaller)."""
+    doc, paid = site.issued()
+    serial = paid["certificates"][0]["serial"]
+    sequence = re.search(r"第(\d+)号", serial)[1]
+
+    def make_older(ctx: Any) -> None:
+        ctx.registry.generation = LATEST - 1
+        catalog = ctx.agency().catalog
+        catalog.number = SetIndex()
+        for number in (doc["case_no"], serial):
+            for piece in number_pieces(number, PIECE_LENGTHS[0]):
+                catalog.number.add(piece, catalog.serial[serial])
+
+    site.run(make_older)
+    web = staff(site)
+    assert serial not in web.get("/staff/search", {"q": sequence[-5:]}).text  # no hits
+    created = site.run(initialise, site.runtime.settings.agency)
+    assert "evolve step long-number-pieces" in created
+    assert serial in result_serials(web.get("/staff/search", {"q": sequence[-5:]}))
+    assert serial in result_serials(web.get("/staff/search", {"q": doc["case_no"][-4:]}))
+    filed = set(site.run(lambda ctx: list(ctx.agency().catalog.number.index_keys())))
+    for length in PIECE_LENGTHS:
+        assert number_pieces(serial, length) | number_pieces(doc["case_no"], length) <= filed
 
 
 def test_an_imported_paper_serial_is_found_by_a_part_of_it(site: Site) -> None:

@@ -89,7 +89,7 @@ class Catalog(Persistent):
         self.kind = SetIndex()  # certificate kind -> ids
         self.party_name = SetIndex()  # HMAC-SM3 of a holder's or obligor's full name -> ids
         self.address = SetIndex()  # HMAC-SM3 of a word of the location -> ids
-        self.number = SetIndex()  # 3-character piece of a serial or case number -> ids
+        self.number = SetIndex()  # 3- to 5-character piece of a serial or case number -> ids
         self._state_counts = OOBTree()  # state -> Length
 
     def move_state(self, cert_id: str, old: str | None, new: str) -> None:

@@ -85,6 +85,16 @@ def _search_indexes(conn: Connection, keyring: Keyring) -> None:
         rebuild(registry.agencies[agency_name], keyring)
 
 
+def _long_number_pieces(conn: Connection, _keyring: Keyring) -> None:
+    """The number index with four- and five-character pieces beside the three-character
+    ones (``PIECE_LENGTHS``)."""
+    from certarchive.services.search_index import rebuild_numbers
+
+    registry = conn.root()[ROOT_KEY]
+    for agency_name in registry.agencies:
+        rebuild_numbers(registry.agencies[agency_name])
+
+
 #: Each step takes the ``main`` connection (the other databases are reached through it)
 #: and the keyring (for steps that read encrypted data or compute keyed index values).
 STEPS: tuple[tuple[str, Callable[[Connection, Keyring], None]], ...] = (
@@ -95,6 +105,7 @@ STEPS: tuple[tuple[str, Callable[[Connection, Keyring], None]], ...] = (
     ("share-book", _share_book),
     ("library-reports", _library_reports),
     ("search-indexes", _search_indexes),
+    ("long-number-pieces", _long_number_pieces),
 )
 LATEST = len(STEPS)
 

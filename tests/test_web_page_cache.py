@@ -170,7 +170,7 @@ def test_cache_off_sends_every_request_to_pyramid(site: Site) -> None:
     assert seen.paths == [url, url]
 
 
-def changed(_reads: object, _moment: object) -> bool:
+def changed(_reads: object) -> bool:
     """What a page was built from has changed (as after any commit, before issue #18)."""
     return False
 
@@ -205,7 +205,7 @@ def test_entries_expire_within_the_age_limit() -> None:
     assert cache.get(("/v/a", "zh"), b"tid2", changed) is None and len(cache) == 0
 
 
-def unchanged(_reads: object, _moment: object) -> bool:
+def unchanged(_reads: object) -> bool:
     return True
 
 

@@ -22,15 +22,14 @@ When an entry may be served: while nothing it was built from has changed.
   was last known valid at: equal, and the page is served with no database work at all.
   When it moved, the entry is checked once (:class:`ReadChecker`): in a transaction of
   the cache's own connection, each recorded object fetched and its ``_p_serial``
-  compared.  All equal, and the entry is valid at
-  the new moment and served; one differs (a revocation, a correction, a re-issue, a seal
-  change), and it is dropped and rebuilt.  So a commit costs each cached page one check
-  of a dozen objects, still loaded in that connection's cache unless the commit changed
-  them, instead of a rebuild of every page.  The own count is there because RelStorage's last
-  transaction id does not move on a commit of this process (only when PostgreSQL is
-  polled); every web request but a cached page's moves it, as does every
-  ``Runtime.run``, so that a revocation made through this process shows at once on all
-  three storages.
+  compared.  All equal, and the entry is valid at the new moment and served; one
+  differs (a revocation, a correction, a re-issue, a seal change), and it is dropped and
+  rebuilt.  So a commit costs each cached page one check of a dozen objects, still
+  loaded in that connection's cache unless the commit changed them, instead of a
+  rebuild of every page.  The own count is there because RelStorage's last transaction
+  id does not move on a commit of this process (only when PostgreSQL is polled); every
+  web request but a cached page's moves it, as does every ``Runtime.run``, so that a
+  revocation made through this process shows at once on all three storages.
 - The nodes of append-only indexes (the agencies and certificates folders, the token
   index: ``APPEND_ONLY`` on their classes) are left out of the reads: their entries
   never change once written and the certificate an entry names is read itself, so a

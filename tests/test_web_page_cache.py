@@ -90,6 +90,10 @@ def test_languages_are_cached_apart(site: Site, web: TestApp) -> None:
         ({"HTTP_COOKIE": "lang=en", "HTTP_ACCEPT_LANGUAGE": "zh-CN"}, "en"),  # the cookie wins
         ({"HTTP_COOKIE": "lang=xx; theme=dark", "HTTP_ACCEPT_LANGUAGE": "en"}, "en"),
         ({"HTTP_COOKIE": "theme=dark"}, "zh"),
+        ({"HTTP_ACCEPT_LANGUAGE": "en;q=abc"}, "zh"),  # unreadable headers: Chinese
+        ({"HTTP_ACCEPT_LANGUAGE": ",,;;"}, "zh"),
+        ({"HTTP_ACCEPT_LANGUAGE": "EN"}, "en"),
+        ({"HTTP_COOKIE": "lang=;;=", "HTTP_ACCEPT_LANGUAGE": "en"}, "en"),  # no usable cookie
     ],
 )
 def test_the_language_of_a_request_from_its_environ(
